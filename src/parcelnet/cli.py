@@ -1,0 +1,225 @@
+"""The ``parcelnet`` command: a thin layer over the package's functions.
+
+Every error a user can cause is a :class:`ParcelnetError`, printed on one
+line (``parcelnet: error: ...``) with exit code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from parcelnet import __version__
+from parcelnet.errors import ParcelnetError
+
+
+def _cmd_build(a) -> int:
+    from parcelnet.network.build import build_network
+    from parcelnet.network.params import load_params
+    from parcelnet.network.pnf import BUNDLE_SUFFIX, write_bundle, write_pnf
+    from parcelnet._ui import console, steps
+
+    params = load_params(a.country, a.params)
+    with steps(f"Building the {a.country.upper()} network") as step:
+        net = build_network(a.country, params, progress=step)
+    out = Path(a.out)
+    (write_bundle if out.suffix == BUNDLE_SUFFIX else write_pnf)(net, out)
+    s = net.summary()
+    console().print(f"[bold]{a.country.upper()}[/]: {s.get('hubs', 0)} hubs (centres and regional), "
+                    f"{s.get('stations', 0)} stations, {s['lanes']} lanes, {s['trips']} trips, "
+                    f"{s['places']} places -> {out}")
+    return 0
+
+
+def _cmd_import(a) -> int:
+    from parcelnet.network.pnf import load_network, write_bundle
+    net = load_network(a.source)
+    write_bundle(net, a.out)
+    print(f"imported {a.source} -> {a.out} ({net.summary()['lanes']} lanes)")
+    return 0
+
+
+def _cmd_export(a) -> int:
+    from parcelnet.network.pnf import load_network, write_pnf
+    write_pnf(load_network(a.network), a.out)
+    print(f"exported {a.network} -> {a.out}")
+    return 0
+
+
+def _cmd_validate(a) -> int:
+    from parcelnet.network.pnf import load_network
+    s = load_network(a.network).summary()
+    print(json.dumps({"valid": True, **s}) if a.json else
+          "valid PNF v1: " + ", ".join(f"{v} {k}" for k, v in s.items()))
+    return 0
+
+
+def _cmd_find(a) -> int:
+    from parcelnet.network.pnf import load_network
+    from parcelnet._ui import facility_table
+    net = load_network(a.network)
+    fac = net.facilities
+    hit = fac[fac["facility_id"].str.contains(a.text, case=False, regex=False)
+              | fac["name"].str.contains(a.text, case=False, regex=False)]
+    if a.kind:
+        hit = hit[hit["kind"] == a.kind]
+    facility_table(hit.head(a.limit), f"{len(hit)} facilities match '{a.text}'")
+    return 0 if len(hit) else 1
+
+
+def _cmd_promise(a) -> int:
+    from parcelnet.network.pnf import load_network
+    from parcelnet.promise import PromiseEngine
+    from parcelnet.promise.batch import run_batch
+    net = load_network(a.network)
+    eng = PromiseEngine(net)
+    if a.batch:
+        if not a.out:
+            raise _usage("--batch needs --out OUT.csv")
+        n, unreachable, secs = run_batch(eng, a.batch, a.out)
+        print(f"{n} promises ({unreachable} unreachable) in {secs:.2f} s -> {a.out}")
+        return 0
+    if a.origin is None or a.to is None or a.at is None:
+        raise _usage("give --from FAC --to STATION --at MINUTE, or --batch QUERIES.csv --out OUT.csv")
+    p = eng.query(a.origin, a.to, a.at)
+    if a.json:
+        print(json.dumps(p.as_dict()))
+    elif p.promise_minute is None:
+        print(f"{a.to} is not reachable from {a.origin}")
+    else:
+        from parcelnet._ui import clock
+        print(f"created {clock(p.created_minute)} at {a.origin}, delivered {clock(p.promise_minute)} "
+              f"at {a.to}: {p.hours} h via {' -> '.join(p.path) or '(same station)'}")
+    return 0
+
+
+def _cmd_cutoff(a) -> int:
+    from parcelnet.network.pnf import load_network
+    from parcelnet.promise import PromiseEngine
+    from parcelnet._ui import clock
+    r = PromiseEngine(load_network(a.network)).latest_order(a.origin, a.to)
+    r.pop("promise_hours_by_minute")
+    if a.json:
+        print(json.dumps(r))
+        return 0
+    fmt = lambda m: "none" if m is None else clock(m)[-5:]  # noqa: E731
+    print(f"{a.origin} -> {a.to}: latest order for 24h delivery {fmt(r['cutoff_24h'])}, "
+          f"next-day cut-off {fmt(r['next_day_cutoff'])}; 24h windows: "
+          + (", ".join(f"{fmt(s)}-{fmt(e)}" for s, e in r["windows_24h"]) or "none"))
+    return 0
+
+
+def _cmd_coverage(a) -> int:
+    from parcelnet.network.pnf import load_network
+    from parcelnet.promise.report import coverage_report
+    net = load_network(a.network)
+    cov, paths = coverage_report(net, a.origin, a.map or Path(a.network).with_suffix("").name + "-coverage",
+                                 quiet=a.json)
+    if a.json:
+        print(json.dumps({**cov.to_json(), "map_png": str(paths[0]), "map_html": str(paths[1])}))
+    return 0
+
+
+def _cmd_demo(a) -> int:
+    from parcelnet.demo import run_demo
+    return run_demo(Path(a.out), rebuild=a.rebuild)
+
+
+class _UsageError(ParcelnetError):
+    pass
+
+
+def _usage(msg: str) -> _UsageError:
+    return _UsageError(msg)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="parcelnet", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"parcelnet {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build a country's default network (PNF folder or .pnfz)")
+    b.add_argument("--country", required=True, help="ISO 3166 alpha-2 code, e.g. CN, US, DE")
+    b.add_argument("--out", required=True, help="output folder (or FILE.pnfz)")
+    b.add_argument("--params", help="TOML file overriding defaults (see docs/network.md)")
+    b.set_defaults(func=_cmd_build)
+
+    i = sub.add_parser("import", help="validate a PNF folder and store it as one .pnfz file")
+    i.add_argument("source")
+    i.add_argument("--out", required=True)
+    i.set_defaults(func=_cmd_import)
+    e = sub.add_parser("export", help="write a network (folder or .pnfz) as a PNF folder")
+    e.add_argument("network")
+    e.add_argument("--out", required=True)
+    e.set_defaults(func=_cmd_export)
+    v = sub.add_parser("validate", help="check a network against PNF v1")
+    v.add_argument("network")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=_cmd_validate)
+    f = sub.add_parser("find", help="find facilities by id or name")
+    f.add_argument("network")
+    f.add_argument("text")
+    f.add_argument("--kind", choices=["warehouse", "hub", "station", "store", "pickup_point"])
+    f.add_argument("--limit", type=int, default=20)
+    f.set_defaults(func=_cmd_find)
+
+    q = sub.add_parser("promise", help="when will an order arrive?")
+    q.add_argument("network")
+    q.add_argument("--from", dest="origin", help="origin facility id")
+    q.add_argument("--to", help="destination station id")
+    q.add_argument("--at", type=_minute, help="creation minute (absolute; 0 = midnight of day 0)")
+    q.add_argument("--json", action="store_true")
+    q.add_argument("--batch", help="CSV with query_id,origin,destination,created_minute")
+    q.add_argument("--out", help="answers CSV for --batch")
+    q.set_defaults(func=_cmd_promise)
+
+    c = sub.add_parser("cutoff", help="latest order time for 24h and next-day delivery")
+    c.add_argument("network")
+    c.add_argument("--from", dest="origin", required=True)
+    c.add_argument("--to", required=True)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=_cmd_cutoff)
+
+    g = sub.add_parser("coverage", help="population share reached within 24h, by hour and province, with a map")
+    g.add_argument("network")
+    g.add_argument("--origin", help="origin facility id (default: mean over every hub)")
+    g.add_argument("--json", action="store_true")
+    g.add_argument("--map", help="map path prefix (writes PREFIX.png and PREFIX.html)")
+    g.set_defaults(func=_cmd_coverage)
+
+    d = sub.add_parser("demo", help="build China's network, show coverage, promises and a map")
+    d.add_argument("--out", default="parcelnet-demo", help="working folder (default ./parcelnet-demo)")
+    d.add_argument("--rebuild", action="store_true", help="rebuild the network even if present")
+    d.set_defaults(func=_cmd_demo)
+    return p
+
+
+def _minute(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer minute") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{v} is negative; minutes count from midnight of day 0")
+    return v
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ParcelnetError as e:
+        print(f"parcelnet: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"parcelnet: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("parcelnet: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

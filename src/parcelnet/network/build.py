@@ -1,0 +1,300 @@
+"""``parcelnet build``: a national backbone from real geography.
+
+Pipeline: places (``parcelnet.geo``) -> layout (stations, centres, hubs, air
+hubs; ``layout.py``) -> lanes with travel times -> a timetable timed forward
+from the evening first-mile cut-offs and backward from the delivery waves ->
+capacities and sorter rates sized for a normal day's flow (gravity model) ->
+the five PNF tables. Every number comes from the parameters
+(``defaults.toml``); the method is documented in ``docs/network.md``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from parcelnet import __version__
+from parcelnet.geo import load_places, pairwise_km
+from parcelnet.network.layout import Layout, plan_layout, road_km
+from parcelnet.network.model import Network
+from parcelnet.network.params import Params, load_params, minute_of_day, to_toml
+from parcelnet.network.schema import COLUMNS
+
+DAY = 1440
+TIERS = ("first_mile", "feeder", "linehaul", "air", "last_mile")
+
+
+def build_network(country: str, params: Params | None = None, progress=None) -> Network:
+    """Build the default network of ``country`` (ISO alpha-2)."""
+    country = country.upper()
+    params = params or load_params(country)
+    step = progress or (lambda msg: None)
+    step("loading places")
+    places = load_places(country)
+    step("placing stations, centres and hubs")
+    lay = plan_layout(places, params)
+    step("laying lanes and timing trips")
+    lanes = _lanes(lay, params)
+    trips = _timetable(lay, lanes, params)
+    step("sizing capacities for a normal day")
+    volume = _volume(places, params)
+    flow = _lane_flows(lay, lanes, volume, params)
+    tables = _tables(country, places, lay, lanes, trips, flow, volume, params)
+    meta = {"params.toml": to_toml(params),
+            "build.json": json.dumps(_summary(country, lay, lanes, volume), indent=2) + "\n"}
+    return Network.from_tables(tables, meta)
+
+
+# -- ids and facilities ------------------------------------------------------
+def _ids(lay: Layout, places: pd.DataFrame):
+    st = "S" + lay.stations["place_id"].astype(str)
+    g = lay.centres["group"].astype(str) if "group" in lay.centres else pd.Series([""])
+    key = g if (g != "").all() and g.is_unique else lay.centres["place_id"].astype(str)
+    ce = "C" + key
+    hu = pd.Series([f"H{i + 1:02d}" for i in range(len(lay.hubs))])
+    return st.to_numpy(), ce.to_numpy(), hu.to_numpy()
+
+
+# -- lanes -------------------------------------------------------------------
+def _lanes(lay: Layout, p: Params) -> pd.DataFrame:
+    """One row per lane: from/to as (tier-kind, position), mode, duration, km."""
+    sp = p["speeds"]
+    rows = []
+
+    def add(tier, fk, fi, tk, ti, km_road, mode):
+        rows.append((tier, fk, fi, tk, ti, mode, km_road))
+
+    S, C, H = lay.stations, lay.centres, lay.hubs
+    sc = lay.station_centre
+    km = road_km(S["lat"], S["lon"], C["lat"].to_numpy()[sc], C["lon"].to_numpy()[sc], sp["circuity"])
+    for s, (c, d) in enumerate(zip(sc, km)):
+        mode = "van" if d <= sp["van_max_km"] else "truck"
+        add("first_mile", "S", s, "C", c, d, mode)
+        add("last_mile", "C", c, "S", s, d, mode)
+    ch = lay.centre_hub
+    km = road_km(C["lat"], C["lon"], H["lat"].to_numpy()[ch], H["lon"].to_numpy()[ch], sp["circuity"])
+    for c, (h, d) in enumerate(zip(ch, km)):
+        add("feeder", "C", c, "H", h, d, "truck")
+        add("feeder", "H", h, "C", c, d, "truck")
+    hlat, hlon = H["lat"].to_numpy(float), H["lon"].to_numpy(float)
+    gc = pairwise_km(hlat, hlon)
+    for a in range(len(H)):
+        for b in range(len(H)):
+            if a != b and gc[a, b] * sp["circuity"] <= p["timetable"]["max_truck_hub_km"]:
+                add("linehaul", "H", a, "H", b, gc[a, b] * sp["circuity"], "truck")
+    air = np.flatnonzero(H["air"].to_numpy())
+    for a in air:
+        for b in air:
+            if a != b and gc[a, b] >= p["air"]["min_distance_km"]:
+                add("air", "H", a, "H", b, gc[a, b], "air")
+    df = pd.DataFrame(rows, columns=["tier", "from_kind", "from_pos", "to_kind", "to_pos", "mode", "km"])
+    speed = df["mode"].map({"van": sp["van_kmh"], "truck": sp["truck_kmh"], "air": sp["air_kmh"]})
+    minutes = np.ceil(df["km"] / speed * 60).astype(np.int64)
+    minutes[df["mode"] == "air"] += int(sp["air_ground_minutes"])
+    df["duration"] = np.maximum(minutes, 5)
+    return df
+
+
+# -- timetable ---------------------------------------------------------------
+def _round(m: np.ndarray, step: int, up: bool) -> np.ndarray:
+    return (np.ceil(m / step) if up else np.floor(m / step)).astype(np.int64) * step
+
+
+def _timetable(lay: Layout, lanes: pd.DataFrame, p: Params) -> pd.DataFrame:
+    """Departure minutes (of day) per lane. Times are computed on a signed
+    minute axis (negative = the day before) and wrapped to 0..1439 at the end."""
+    tp, pr = p["timetable"], p["processing"]
+    step, slack = tp["round_minutes"], tp["slack_minutes"]
+    first = np.array([minute_of_day(t, "") for t in tp["first_mile_departures"]], np.int64)
+    waves = np.array([minute_of_day(w[0], "") for w in tp["waves"]], np.int64)
+    nS, nC, nH = len(lay.stations), len(lay.centres), len(lay.hubs)
+    dep: dict[int, np.ndarray] = {}
+    by = {t: lanes.index[lanes["tier"] == t] for t in TIERS}
+    dur = lanes["duration"].to_numpy()
+
+    # backward from the waves: centre -> station leaves so the parcel is sorted by wave start
+    lm = by["last_mile"]
+    lm_dep = _round(waves[None, :] - slack - pr["station_minutes"] - dur[lm][:, None], step, False)
+    latest_at_centre = np.full((nC, len(waves)), np.iinfo(np.int64).max)
+    np.minimum.at(latest_at_centre, lanes.loc[lm, "from_pos"].to_numpy(), lm_dep)
+    for i, l in enumerate(lm):
+        dep[l] = lm_dep[i]
+    # hub -> centre leaves so the parcel is sorted at the centre before its first van of the wave
+    down = [l for l in by["feeder"] if lanes.at[l, "from_kind"] == "H"]
+    for l in down:
+        c = lanes.at[l, "to_pos"]
+        dep[l] = _round(latest_at_centre[c] - slack - pr["centre_minutes"] - dur[l], step, False)
+
+    # forward from the first-mile cut-offs: station -> centre, centre -> hub, hub banks
+    fm = by["first_mile"]
+    for l in fm:
+        dep[l] = first.copy()
+    ready_c = np.full((nC, len(first)), -np.iinfo(np.int64).max)
+    np.maximum.at(ready_c, lanes.loc[fm, "to_pos"].to_numpy(),
+                  first[None, :] + dur[fm][:, None] + pr["centre_minutes"])
+    up = [l for l in by["feeder"] if lanes.at[l, "from_kind"] == "C"]
+    ready_h = np.full((nH, len(first)), -np.iinfo(np.int64).max)
+    for l in up:
+        c, h = lanes.at[l, "from_pos"], lanes.at[l, "to_pos"]
+        dep[l] = _round(ready_c[c], step, True)
+        ready_h[h] = np.maximum(ready_h[h], dep[l] + dur[l] + pr["hub_minutes"])
+    banks = _round(ready_h, step, True)
+    for l in by["linehaul"]:
+        dep[l] = banks[lanes.at[l, "from_pos"]]
+    for l in by["air"]:  # freighters fly the two latest banks (evening and night)
+        dep[l] = banks[lanes.at[l, "from_pos"]][-2:]
+
+    rows = [(l, int(m)) for l in lanes.index for m in np.unique(np.mod(dep[l], DAY))]
+    del nS
+    return pd.DataFrame(rows, columns=["lane", "departure"])
+
+
+# -- volume and capacity -----------------------------------------------------
+def _volume(places: pd.DataFrame, p: Params) -> float:
+    pv = p["volume"]
+    if pv["parcels_per_day"] > 0:
+        return float(pv["parcels_per_day"])
+    return float(places["population"].sum() * pv["parcels_per_capita_per_day"])
+
+
+def _lane_flows(lay: Layout, lanes: pd.DataFrame, volume: float, p: Params) -> np.ndarray:
+    """Design parcels per day on every lane: a gravity OD between centres,
+    routed station-centre-hub-hub-centre-station (far hub pairs without a
+    truck lane via their air hubs; a share of long air-region flow flies)."""
+    pv = p["volume"]
+    spop = lay.stations["population"].to_numpy(float)
+    share = spop / spop.sum()
+    cpop = lay.centres["population"].to_numpy(float)
+    dist = pairwise_km(lay.centres["lat"].to_numpy(float), lay.centres["lon"].to_numpy(float))
+    g = np.outer(cpop, cpop) / (1 + dist / pv["distance_scale_km"]) ** pv["distance_decay"]
+    np.fill_diagonal(g, 0)
+    od = volume * (1 - pv["intra_city_share"]) * g / g.sum()     # centre x centre, between cities
+    nH = len(lay.hubs)
+    ch = lay.centre_hub
+    hub_od = np.zeros((nH, nH))
+    np.add.at(hub_od, (ch[:, None].repeat(len(ch), 1), ch[None, :].repeat(len(ch), 0)), od)
+    np.fill_diagonal(hub_od, 0)
+
+    flow = np.zeros(len(lanes))
+    key = {(r.from_kind, r.from_pos, r.to_kind, r.to_pos, r.mode): i
+           for i, r in enumerate(lanes.itertuples())}
+    for i, r in enumerate(lanes.itertuples()):
+        if r.tier in ("first_mile", "last_mile"):
+            flow[i] = volume * share[r.from_pos if r.tier == "first_mile" else r.to_pos]
+        elif r.tier == "feeder":
+            flow[i] = od[r.from_pos].sum() if r.from_kind == "C" else od[:, r.to_pos].sum()
+    air_of = lay.hub_air
+    for a in range(nH):
+        for b in range(nH):
+            f = hub_od[a, b]
+            if a == b or f == 0:
+                continue
+            truck = key.get(("H", a, "H", b, "truck"))
+            A, B = air_of[a], air_of[b]
+            flies = ("H", A, "H", B, "air") in key
+            air_part = f * p["air"]["air_share"] if flies else 0.0
+            if truck is None and flies:
+                air_part = f
+            elif truck is not None:
+                flow[truck] += f - air_part
+            if air_part:
+                flow[key[("H", A, "H", B, "air")]] += air_part
+                for x, y in ((a, A), (B, b)):
+                    if x != y and ("H", x, "H", y, "truck") in key:
+                        flow[key[("H", x, "H", y, "truck")]] += air_part
+    return flow
+
+
+def _capacity(lanes: pd.DataFrame, trips: pd.DataFrame, flow: np.ndarray, p: Params):
+    """Vehicles per departure -> parcels per trip and cost per trip."""
+    pc, co = p["capacity"], p["costs"]
+    n_trips = trips.groupby("lane").size().reindex(lanes.index).to_numpy()
+    unit = lanes["mode"].map({"van": pc["van_parcels"], "truck": pc["truck_parcels"],
+                              "air": pc["air_parcels"]}).to_numpy(float)
+    vehicles = np.maximum(1, np.ceil(flow * pc["headroom"] / n_trips / unit)).astype(np.int64)
+    fixed = lanes["mode"].map({m: co[f"{m}_fixed"] for m in ("van", "truck", "air")}).to_numpy()
+    per_km = lanes["mode"].map({m: co[f"{m}_per_km"] for m in ("van", "truck", "air")}).to_numpy()
+    return vehicles * unit.astype(np.int64), vehicles * (fixed + per_km * lanes["km"].to_numpy())
+
+
+def _sort_rates(lay: Layout, lanes: pd.DataFrame, flow: np.ndarray, p: Params):
+    """Parcels per minute each sorter needs: daily inbound visits x headroom / sorting hours."""
+    pc = p["capacity"]
+    visits = {k: np.zeros(n) for k, n in (("S", len(lay.stations)), ("C", len(lay.centres)),
+                                          ("H", len(lay.hubs)))}
+    for kind, pos, f in zip(lanes["to_kind"], lanes["to_pos"], flow):
+        visits[kind][pos] += f
+    for kind, pos, f in zip(lanes["from_kind"], lanes["from_pos"], flow):
+        if kind == "S":  # a parcel's first sort is at its origin station
+            visits[kind][pos] += f
+    hours = {"S": pc["station_sort_hours"], "C": pc["centre_sort_hours"], "H": pc["hub_sort_hours"]}
+    return {k: np.maximum(1, np.ceil(v * pc["headroom"] / (hours[k] * 60))).astype(np.int64)
+            for k, v in visits.items()}
+
+
+# -- tables ------------------------------------------------------------------
+def _fmt(x: np.ndarray, nd: int) -> list[str]:
+    return [f"{v:.{nd}f}" for v in np.asarray(x, float)]
+
+
+def _tables(country, places, lay: Layout, lanes, trips, flow, volume, p) -> dict[str, pd.DataFrame]:
+    sid, cid, hid = _ids(lay, places)
+    fid = {"S": sid, "C": cid, "H": hid}
+    rate = _sort_rates(lay, lanes, flow, p)
+    pr = p["processing"]
+    hub_tier = np.where(lay.hubs["air"].to_numpy(), "air_hub", "hub")
+    hub_name = [f"{n} {'air hub' if a else 'regional hub'}" for n, a in
+                zip(_city(lay.hubs), lay.hubs["air"])]
+    fac = pd.concat([
+        pd.DataFrame({"facility_id": hid, "kind": "hub", "name": hub_name,
+                      "lat": _fmt(lay.hubs["lat"], 5), "lon": _fmt(lay.hubs["lon"], 5),
+                      "sort_per_minute": rate["H"], "process_minutes": pr["hub_minutes"],
+                      "tier": hub_tier, "admin1": lay.hubs["admin1"]}),
+        pd.DataFrame({"facility_id": cid, "kind": "hub",
+                      "name": [f"{n} sorting centre" for n in _city(lay.centres)],
+                      "lat": _fmt(lay.centres["lat"], 5), "lon": _fmt(lay.centres["lon"], 5),
+                      "sort_per_minute": rate["C"], "process_minutes": pr["centre_minutes"],
+                      "tier": "centre", "admin1": lay.centres["admin1"]}),
+        pd.DataFrame({"facility_id": sid, "kind": "station",
+                      "name": [f"{n} station" for n in lay.stations["name"]],
+                      "lat": _fmt(lay.stations["lat"], 5), "lon": _fmt(lay.stations["lon"], 5),
+                      "sort_per_minute": rate["S"], "process_minutes": pr["station_minutes"],
+                      "tier": "station", "admin1": lay.stations["admin1"]}),
+    ], ignore_index=True)
+    frm = [fid[k][i] for k, i in zip(lanes["from_kind"], lanes["from_pos"])]
+    to = [fid[k][i] for k, i in zip(lanes["to_kind"], lanes["to_pos"])]
+    lane_id = [f"{a}>{b}" + ("/air" if m == "air" else "") for a, b, m in zip(frm, to, lanes["mode"])]
+    cap, cost = _capacity(lanes, trips, flow, p)
+    lan = pd.DataFrame({"lane_id": lane_id, "from_facility": frm, "to_facility": to,
+                        "mode": lanes["mode"], "duration_minutes": lanes["duration"],
+                        "distance_km": _fmt(lanes["km"], 1), "cost_per_trip": _fmt(cost, 0),
+                        "tier": lanes["tier"], "design_parcels_per_day": np.round(flow).astype(np.int64)})
+    lane_of = np.asarray(lane_id, dtype=object)[trips["lane"].to_numpy()]
+    tri = pd.DataFrame({"trip_id": [f"{l}@{m // 60:02d}{m % 60:02d}" for l, m in
+                                    zip(lane_of, trips["departure"])],
+                        "lane_id": lane_of, "departure_minute": trips["departure"],
+                        "capacity": cap[trips["lane"].to_numpy()]})
+    waves = [(minute_of_day(w[0], ""), w[1]) for w in p["timetable"]["waves"]]
+    wav = pd.DataFrame([(s, a, d) for s in sid for a, d in waves], columns=COLUMNS["waves.csv"])
+    pla = places.drop(columns=[c for c in ("group",) if c in places]).copy()
+    pla.insert(7, "station_id", sid[lay.place_station])
+    pla["lat"], pla["lon"] = _fmt(pla["lat"], 5), _fmt(pla["lon"], 5)
+    tables = {"facilities.csv": fac, "lanes.csv": lan, "trips.csv": tri, "waves.csv": wav,
+              "places.csv": pla}
+    return {k: v.astype(str) for k, v in tables.items()}
+
+
+def _city(df: pd.DataFrame) -> list[str]:
+    """A city-level name: the place's admin2 where it has one, else its own name."""
+    a2 = df["admin2"] if "admin2" in df else pd.Series([""] * len(df))
+    return [b if isinstance(b, str) and b and not b.isdigit() else n for n, b in zip(df["name"], a2)]
+
+
+def _summary(country, lay: Layout, lanes: pd.DataFrame, volume: float) -> dict:
+    return {"format": "PNF v1", "builder": f"parcelnet {__version__}", "country": country,
+            "parcels_per_day": int(volume), "stations": len(lay.stations),
+            "centres": len(lay.centres), "hubs": len(lay.hubs),
+            "air_hubs": int(lay.hubs["air"].sum()),
+            "lanes_by_tier": {t: int((lanes["tier"] == t).sum()) for t in TIERS}}

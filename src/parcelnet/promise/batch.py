@@ -1,0 +1,64 @@
+"""Batch promises from a CSV of queries: ``query_id,origin,destination,created_minute``.
+
+The answer file keeps every input column and adds ``promise_minute`` (empty
+when unreachable) and ``path`` (lane ids joined by ``;``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parcelnet.errors import ValidationError
+from parcelnet.network import validate as v
+from parcelnet.network.model import STATION
+from parcelnet.network.pnf import _read_csv
+from parcelnet.promise.engine import INF, PromiseEngine
+
+QUERY_COLUMNS = ("query_id", "origin", "destination", "created_minute")
+
+
+def read_queries(engine: PromiseEngine, path: str | Path):
+    """Validated queries: the table and (origin, destination, created) arrays."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError("query file not found", file=str(path))
+    df = _read_csv(path)
+    name = path.name
+    for c in QUERY_COLUMNS:
+        if c not in df.columns:
+            raise ValidationError(f"missing column '{c}'", file=name, field=c)
+    v.ids(df, name, "query_id")
+    net = engine.network
+    o = v.refs(df, name, "origin", net.facility_index, "facility")
+    d = v.refs(df, name, "destination", net.facility_index, "facility")
+    bad = net.timetable.kind[d] != STATION
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"'{df['destination'].iloc[i]}' is not a station", file=name,
+                              row=i + 2, field="destination")
+    t = v.ints(df, name, "created_minute", 0)
+    return df, o, d, t
+
+
+def paths_as_text(engine: PromiseEngine, ptr: np.ndarray, lanes: np.ndarray) -> list[str]:
+    ids = np.asarray(engine.network.lane_index, dtype=object)[lanes]
+    return [";".join(s) for s in np.split(ids, ptr[1:-1])] if len(ptr) > 1 else []
+
+
+def run_batch(engine: PromiseEngine, queries: str | Path, out: str | Path):
+    """Answer a query file into ``out``; returns (queries, unreachable, seconds)."""
+    df, o, d, t = read_queries(engine, queries)
+    t0 = time.perf_counter()
+    promise, (ptr, lanes) = engine.promise_many(o, d, t, paths=True)
+    secs = time.perf_counter() - t0
+    reach = promise < INF
+    df = df.copy()
+    df["promise_minute"] = np.where(reach, promise.astype(str), "")
+    df["path"] = paths_as_text(engine, ptr, lanes)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out, index=False, lineterminator="\n")
+    return len(df), int((~reach).sum()), secs

@@ -1,0 +1,83 @@
+"""24-hour coverage: the share of population whose station an order reaches
+within 24 hours, by hour of order, nationally and per first-level region.
+
+An order created at absolute minute 60h (h = 0..23) at origin o counts a
+place's population when the promise to the place's station satisfies
+promise - created <= 1440. Without an explicit origin list, the result is the
+mean over every facility of kind ``hub``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from parcelnet.network.model import Network
+from parcelnet.promise.engine import DAY, INF, PromiseEngine
+
+
+@dataclass(frozen=True)
+class Coverage:
+    origins: list[str]
+    created_minutes: np.ndarray            # order times (absolute minutes, day 0)
+    by_hour: np.ndarray                    # national population share within 24h, per order time
+    admin1: list[str]
+    by_admin1: np.ndarray                  # (n_admin1, n_times)
+    place_hours: np.ndarray                # mean promised hours per place over order times (NaN = unreachable)
+    station_hours: np.ndarray = field(repr=False)  # same per station (order of network.stations)
+
+    @property
+    def population_share_24h(self) -> float:
+        return float(self.by_hour.mean())
+
+    def to_json(self) -> dict:
+        return {
+            "origins": self.origins if len(self.origins) <= 20 else len(self.origins),
+            "population_share_24h": round(self.population_share_24h, 6),
+            "by_hour": [round(float(x), 6) for x in self.by_hour],
+            "by_admin1": {a: round(float(v), 6) for a, v in zip(self.admin1, self.by_admin1.mean(axis=1))},
+        }
+
+
+def coverage(network: Network, origins: list[str] | None = None,
+             created_minutes=None, progress=None) -> Coverage:
+    """Coverage from ``origins`` (facility ids; default every hub), averaged."""
+    eng = PromiseEngine(network)
+    if origins is None:
+        pos = list(network.hubs)
+        origins = [network.facility_index[i] for i in pos]
+    else:
+        pos = [network.facility(o) for o in origins]
+    created = np.asarray(created_minutes if created_minutes is not None
+                         else np.arange(24) * 60, np.int64)
+    col = np.searchsorted(eng.stations, network.place_station)
+    pop = network.place_population.astype(float)
+    pop_s = np.bincount(col, weights=pop, minlength=len(eng.stations))
+    adm = network.places["admin1"].to_numpy()
+    names, adm_idx = np.unique(adm, return_inverse=True)
+    m = np.zeros((len(eng.stations), len(names)))
+    np.add.at(m, (col, adm_idx), pop)
+    m_tot = np.maximum(m.sum(axis=0), 1e-12)
+    total = max(pop.sum(), 1e-12)
+
+    by_hour = np.zeros(len(created))
+    by_adm = np.zeros((len(names), len(created)))
+    hours_sum = np.zeros(len(eng.stations))
+    reach_cnt = np.zeros(len(eng.stations))
+    for o in pos:
+        d = eng.delivered_from(o, created)
+        ok = d < INF
+        within = ok & (d - created[:, None] <= DAY)
+        by_hour += within @ pop_s / total
+        by_adm += (within.astype(float) @ m / m_tot).T
+        h = np.where(ok, (d - created[:, None]) / 60.0, 0.0)
+        hours_sum += h.mean(axis=0)
+        reach_cnt += ok.all(axis=0)
+        if progress:
+            progress()
+    n = max(len(pos), 1)
+    station_hours = np.where(reach_cnt == n, hours_sum / n, np.nan)
+    return Coverage(origins=list(origins), created_minutes=created, by_hour=by_hour / n,
+                    admin1=[str(x) for x in names], by_admin1=by_adm / n,
+                    place_hours=station_hours[col], station_hours=station_hours)

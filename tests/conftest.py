@@ -1,0 +1,54 @@
+"""Shared fixtures: small named networks, loaded once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from parcelnet.network.model import Network
+from parcelnet.network.pnf import load_network
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def tiny() -> Network:
+    """Five facilities, six lanes; answers hand-checked in tests/promise/test_engine.py."""
+    return load_network(FIXTURES / "tiny")
+
+
+def random_network(seed: int, n: int = 7, lanes: int = 14, max_trips: int = 3) -> Network:
+    """A small random PNF network (stations and hubs, random timetable)."""
+    rng = np.random.default_rng(seed)
+    kinds = ["station" if i % 2 == 0 else "hub" for i in range(n)]
+    fac = pd.DataFrame({"facility_id": [f"F{i}" for i in range(n)], "kind": kinds,
+                        "name": [f"Facility {i}" for i in range(n)],
+                        "lat": rng.uniform(20, 45, n).round(3), "lon": rng.uniform(80, 125, n).round(3),
+                        "sort_per_minute": 0, "process_minutes": rng.integers(0, 120, n)})
+    pairs = set()
+    while len(pairs) < lanes:
+        a, b = rng.integers(0, n, 2)
+        if a != b:
+            pairs.add((int(a), int(b)))
+    pairs = sorted(pairs)
+    lan = pd.DataFrame({"lane_id": [f"L{i}" for i in range(len(pairs))],
+                        "from_facility": [f"F{a}" for a, _ in pairs], "to_facility": [f"F{b}" for _, b in pairs],
+                        "mode": rng.choice(["truck", "air", "van"], len(pairs)),
+                        "duration_minutes": rng.integers(1, 2000, len(pairs)),
+                        "distance_km": 100.0, "cost_per_trip": 10.0})
+    trips = [(f"T{i}_{k}", f"L{i}", int(rng.integers(0, 1440)), 10)
+             for i in range(len(pairs)) for k in range(int(rng.integers(1, max_trips + 1)))]
+    tri = pd.DataFrame(trips, columns=["trip_id", "lane_id", "departure_minute", "capacity"])
+    waves = [(f"F{i}", int(rng.integers(0, 1440)), int(rng.integers(0, 300)))
+             for i in range(0, n, 2) for _ in range(int(rng.integers(1, 3)))]
+    wav = pd.DataFrame(waves, columns=["station_id", "start_minute", "duration_minutes"])
+    pla = pd.DataFrame({"place_id": [f"P{i}" for i in range(0, n, 2)], "name": "x", "lat": 30.0, "lon": 110.0,
+                        "population": rng.integers(1, 1000, len(range(0, n, 2))),
+                        "admin1": [f"R{i % 3}" for i in range(0, n, 2)], "admin2": "",
+                        "station_id": [f"F{i}" for i in range(0, n, 2)]})
+    tables = {"facilities.csv": fac, "lanes.csv": lan, "trips.csv": tri, "waves.csv": wav,
+              "places.csv": pla}
+    return Network.from_tables({k: v.astype(str) for k, v in tables.items()})
