@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from parcelnet import __version__
-from parcelnet.geo import load_places, pairwise_km
+from parcelnet.geo import country_info, load_places, pairwise_km
 from parcelnet.network.layout import Layout, plan_layout, road_km
 from parcelnet.network.model import Network
 from parcelnet.network.params import Params, load_params, minute_of_day, to_toml
@@ -39,7 +39,7 @@ def build_network(country: str, params: Params | None = None, progress=None) -> 
     lanes = _lanes(lay, params)
     trips = _timetable(lay, lanes, params)
     step("sizing capacities for a normal day")
-    volume = _volume(places, params)
+    volume = _volume(country, places, params)
     flow = _lane_flows(lay, lanes, volume, params)
     tables = _tables(country, places, lay, lanes, trips, flow, volume, params)
     meta = {"params.toml": to_toml(params),
@@ -102,61 +102,82 @@ def _round(m: np.ndarray, step: int, up: bool) -> np.ndarray:
     return (np.ceil(m / step) if up else np.floor(m / step)).astype(np.int64) * step
 
 
+def _wquantile(groups: np.ndarray, values: np.ndarray, weights: np.ndarray, q: float,
+               n: int) -> np.ndarray:
+    """Per group (0..n-1) and column: the weighted q-quantile of ``values`` (rows x cols)."""
+    out = np.zeros((n, values.shape[1]), np.int64)
+    order = np.argsort(groups, kind="stable")
+    cuts = np.flatnonzero(np.diff(groups[order])) + 1
+    for idx in np.split(order, cuts):
+        w = weights[idx] + 1e-9
+        for c in range(values.shape[1]):
+            o = np.argsort(values[idx, c], kind="stable")
+            cum = np.cumsum(w[o]) / w.sum()
+            out[groups[idx[0]], c] = values[idx, c][o][min(np.searchsorted(cum, q - 1e-12), len(o) - 1)]
+    return out
+
+
 def _timetable(lay: Layout, lanes: pd.DataFrame, p: Params) -> pd.DataFrame:
     """Departure minutes (of day) per lane. Times are computed on a signed
-    minute axis (negative = the day before) and wrapped to 0..1439 at the end."""
+    minute axis (negative = the day before) and wrapped to 0..1439 at the end.
+
+    Forward from the first-mile cut-offs: a centre's trip to its hub leaves
+    when the feeders carrying ``timing_share`` of its population are sorted;
+    a hub's line-haul bank leaves when that share of its centres' volume is
+    sorted. Backward from the waves: each van leaves its centre in time for its
+    station's wave; a hub's shuttle to a centre arrives in time for the vans of
+    ``timing_share`` of the centre's population. Outliers take the next trip.
+    """
     tp, pr = p["timetable"], p["processing"]
-    step, slack = tp["round_minutes"], tp["slack_minutes"]
+    step, slack, q = tp["round_minutes"], tp["slack_minutes"], tp["timing_share"]
     first = np.array([minute_of_day(t, "") for t in tp["first_mile_departures"]], np.int64)
     waves = np.array([minute_of_day(w[0], "") for w in tp["waves"]], np.int64)
-    nS, nC, nH = len(lay.stations), len(lay.centres), len(lay.hubs)
+    nC, nH = len(lay.centres), len(lay.hubs)
+    spop = lay.stations["population"].to_numpy(float)
+    cpop = lay.centres["population"].to_numpy(float)
     dep: dict[int, np.ndarray] = {}
-    by = {t: lanes.index[lanes["tier"] == t] for t in TIERS}
+    by = {t: lanes.index[lanes["tier"] == t].to_numpy() for t in TIERS}
     dur = lanes["duration"].to_numpy()
+    frm, to = lanes["from_pos"].to_numpy(), lanes["to_pos"].to_numpy()
 
-    # backward from the waves: centre -> station leaves so the parcel is sorted by wave start
+    # backward from the waves: centre -> station vans, then hub -> centre shuttles
     lm = by["last_mile"]
     lm_dep = _round(waves[None, :] - slack - pr["station_minutes"] - dur[lm][:, None], step, False)
-    latest_at_centre = np.full((nC, len(waves)), np.iinfo(np.int64).max)
-    np.minimum.at(latest_at_centre, lanes.loc[lm, "from_pos"].to_numpy(), lm_dep)
-    for i, l in enumerate(lm):
-        dep[l] = lm_dep[i]
-    # hub -> centre leaves so the parcel is sorted at the centre before its first van of the wave
-    down = [l for l in by["feeder"] if lanes.at[l, "from_kind"] == "H"]
+    dep.update(zip(lm, lm_dep))
+    # deadline at the centre: the van departures of (1 - q) of the population are earlier
+    deadline = _wquantile(frm[lm], lm_dep, spop[to[lm]], 1 - q, nC)
+    down = by["feeder"][lanes.loc[by["feeder"], "from_kind"].to_numpy() == "H"]
     for l in down:
-        c = lanes.at[l, "to_pos"]
-        dep[l] = _round(latest_at_centre[c] - slack - pr["centre_minutes"] - dur[l], step, False)
+        dep[l] = _round(deadline[to[l]] - slack - pr["centre_minutes"] - dur[l], step, False)
 
     # forward from the first-mile cut-offs: station -> centre, centre -> hub, hub banks
     fm = by["first_mile"]
-    for l in fm:
-        dep[l] = first.copy()
-    ready_c = np.full((nC, len(first)), -np.iinfo(np.int64).max)
-    np.maximum.at(ready_c, lanes.loc[fm, "to_pos"].to_numpy(),
-                  first[None, :] + dur[fm][:, None] + pr["centre_minutes"])
-    up = [l for l in by["feeder"] if lanes.at[l, "from_kind"] == "C"]
-    ready_h = np.full((nH, len(first)), -np.iinfo(np.int64).max)
-    for l in up:
-        c, h = lanes.at[l, "from_pos"], lanes.at[l, "to_pos"]
-        dep[l] = _round(ready_c[c], step, True)
-        ready_h[h] = np.maximum(ready_h[h], dep[l] + dur[l] + pr["hub_minutes"])
-    banks = _round(ready_h, step, True)
+    dep.update((l, first.copy()) for l in fm)
+    sorted_at_c = first[None, :] + dur[fm][:, None] + pr["centre_minutes"]
+    ready_c = _wquantile(to[fm], sorted_at_c, spop[frm[fm]], q, nC)
+    up = by["feeder"][lanes.loc[by["feeder"], "from_kind"].to_numpy() == "C"]
+    up_dep = _round(ready_c[frm[up]], step, True)
+    dep.update(zip(up, up_dep))
+    banks = _round(_wquantile(to[up], up_dep + dur[up][:, None] + pr["hub_minutes"],
+                              cpop[frm[up]], q, nH), step, True)
     for l in by["linehaul"]:
-        dep[l] = banks[lanes.at[l, "from_pos"]]
+        dep[l] = banks[frm[l]]
     for l in by["air"]:  # freighters fly the two latest banks (evening and night)
-        dep[l] = banks[lanes.at[l, "from_pos"]][-2:]
+        dep[l] = banks[frm[l]][-2:]
 
     rows = [(l, int(m)) for l in lanes.index for m in np.unique(np.mod(dep[l], DAY))]
-    del nS
     return pd.DataFrame(rows, columns=["lane", "departure"])
 
 
 # -- volume and capacity -----------------------------------------------------
-def _volume(places: pd.DataFrame, p: Params) -> float:
+def _volume(country: str, places: pd.DataFrame, p: Params) -> float:
+    """Parcels on a normal day: the parameter, else the country's population
+    (GeoNames country info; the places' sum if unknown) x parcels per capita."""
     pv = p["volume"]
     if pv["parcels_per_day"] > 0:
         return float(pv["parcels_per_day"])
-    return float(places["population"].sum() * pv["parcels_per_capita_per_day"])
+    pop = country_info(country).get("population") or places["population"].sum()
+    return float(pop * pv["parcels_per_capita_per_day"])
 
 
 def _lane_flows(lay: Layout, lanes: pd.DataFrame, volume: float, p: Params) -> np.ndarray:

@@ -65,13 +65,16 @@ def render_map(net: Network, cov: Coverage, prefix: str | Path, origin: str | No
 def print_coverage(cov: Coverage, title: str) -> None:
     from parcelnet._ui import console
     con = console()
-    t = Table(title=title)
-    t.add_column("order hour")
-    for h in range(0, len(cov.by_hour), max(1, len(cov.by_hour) // 12)):
-        t.add_column(f"{int(cov.created_minutes[h]) // 60:02d}:{int(cov.created_minutes[h]) % 60:02d}",
-                     justify="right")
-    t.add_row("within 24h", *[f"{cov.by_hour[h]:.0%}" for h in range(0, len(cov.by_hour),
-                                                                    max(1, len(cov.by_hour) // 12))])
+    t = Table(title=title, show_header=False, box=None, padding=(0, 1))
+    t.add_column("", style="bold")
+    hours = [f"{int(m) // 60:02d}h" if int(m) % 60 == 0 else f"{int(m) // 60}:{int(m) % 60:02d}"
+             for m in cov.created_minutes]
+    width = 12
+    for c in range(min(width, len(hours))):
+        t.add_column("", justify="right")
+    for a in range(0, len(hours), width):
+        t.add_row("order", *hours[a:a + width], style="dim")
+        t.add_row("<=24h", *[f"{x:.0%}" for x in cov.by_hour[a:a + width]])
     con.print(t)
     order = np.argsort(-cov.by_admin1.mean(axis=1))
     p = Table(title="24h population share by province/state (mean over order hours)")
