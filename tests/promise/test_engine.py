@@ -136,3 +136,29 @@ def test_batch_and_profiles_equal_single_queries(seed):
         for k, c in enumerate(created):
             p = eng.query(ids[o[0]], ids[s], int(c)).promise_minute
             assert (rows[k, j] if rows[k, j] < INF else None) == p
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_precomputed_profiles_equal_cold_batches(seed):
+    net = random_network(seed)
+    rng = np.random.default_rng(seed)
+    m = 200
+    o = rng.integers(0, net.timetable.n_facilities, m)
+    d = rng.choice(net.stations, m)
+    t = rng.integers(0, 5 * 1440, m)
+    cold = PromiseEngine(net).promise_many(o, d, t)
+    warm = PromiseEngine(net)
+    warm.precompute(origins=o[: m // 2])   # half the origins warm, the rest searched cold
+    assert warm.profiles.covered[o[: m // 2]].all()
+    np.testing.assert_array_equal(warm.promise_many(o, d, t), cold)
+
+
+def test_precompute_all_on_tiny(tiny):
+    eng = PromiseEngine(tiny)
+    pt = eng.precompute()
+    assert pt.covered.all() and pt.nbytes > 0
+    ids = tiny.facility_index
+    o, d = ids.get_indexer(["A", "A", "B", "A"]), ids.get_indexer(["B", "C", "A", "A"])
+    got = eng.promise_many(o, d, np.array([1000, 1000, 0, 470]))
+    assert got.tolist() == [2100, 5160, INF, 660]

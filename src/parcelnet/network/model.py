@@ -167,12 +167,20 @@ class Network:
                    place_station=pst, place_population=pop, meta=dict(meta or {}))
 
     # -- look-ups -----------------------------------------------------------
+    @cached_property
+    def _facility_pos(self) -> dict[str, int]:
+        return {f: i for i, f in enumerate(self.facility_index)}
+
+    @cached_property
+    def lane_id_array(self) -> np.ndarray:
+        return np.asarray(self.lane_index, dtype=object)
+
     def facility(self, facility_id: str) -> int:
         """Position of a facility id; unknown ids raise NotFoundError."""
-        pos = self.facility_index.get_indexer([facility_id])[0]
-        if pos < 0:
+        pos = self._facility_pos.get(facility_id)
+        if pos is None:
             raise NotFoundError(f"unknown facility '{facility_id}'")
-        return int(pos)
+        return pos
 
     def station(self, station_id: str) -> int:
         pos = self.facility(station_id)
@@ -206,7 +214,7 @@ class Network:
         return np.column_stack([fac["lat"].astype(float), fac["lon"].astype(float)])
 
     def lane_ids(self, lanes: np.ndarray) -> list[str]:
-        return [self.lane_index[i] for i in lanes]
+        return self.lane_id_array[lanes].tolist()
 
     def summary(self) -> dict[str, int]:
         kinds = np.bincount(self.timetable.kind, minlength=len(FACILITY_KINDS))

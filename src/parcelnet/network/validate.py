@@ -33,6 +33,10 @@ def ints(df: pd.DataFrame, file: str, col: str, lo: int | None = 0,
         i = _first(~ok)
         raise ValidationError(f"'{s.iloc[i]}' is not an integer", file=file,
                               row=_line(df, i), field=col)
+    digits = s.str.strip().str.lstrip("+-").str.lstrip("0").str.len().to_numpy()
+    if (digits > 18).any():  # would not fit in int64 (astype would raise OverflowError)
+        i = _first(digits > 18)
+        raise ValidationError(f"'{s.iloc[i]}' is too large", file=file, row=_line(df, i), field=col)
     v = s.str.strip().astype("int64").to_numpy()
     if lo is not None and (v < lo).any():
         i = _first(v < lo)
@@ -84,7 +88,7 @@ def ids(df: pd.DataFrame, file: str, col: str) -> np.ndarray:
 def choice(df: pd.DataFrame, file: str, col: str, allowed: tuple[str, ...]) -> np.ndarray:
     """A column whose values come from a fixed vocabulary; returns codes."""
     s = df[col]
-    codes = pd.Categorical(s, categories=list(allowed)).codes
+    codes = pd.Index(list(allowed)).get_indexer(s)  # -1 = not allowed (pd.Categorical warns on those)
     if (codes < 0).any():
         i = _first(codes < 0)
         raise ValidationError(f"'{s.iloc[i]}' is not one of {', '.join(allowed)}",

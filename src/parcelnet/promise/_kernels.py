@@ -97,31 +97,39 @@ def _pop(hk, hv, size):
 
 
 @njit(cache=True)
-def search(src, ready0, out_ptr, out_lane, lane_to, lane_duration,
-           dep_ptr, dep_minute, process, ready, pred):
-    """Earliest ready minute at every facility.
-
-    ``ready`` and ``pred`` (lane used to reach each facility, -1 for none) are
-    filled in place. ``ready0`` is the ready minute at ``src``.
-    """
+def search(src, ready0, need, out_ptr, out_lane, lane_to, lane_duration,
+                 dep_ptr, dep_minute, process, ready, pred):
+    """Earliest ready minute at every facility (``ready``) and the lane used to
+    reach it (``pred``, -1 for none), filled in place; ``ready0`` is the ready
+    minute at ``src``. Stops early once every facility in ``need`` is settled
+    (an empty ``need`` searches everything)."""
     n = ready.shape[0]
+    mark = np.zeros(n, np.bool_)
+    left = 0
+    for v in need:
+        if not mark[v]:
+            mark[v] = True
+            left += 1
     for i in range(n):
         ready[i] = INF
         pred[i] = -1
-    cap = out_lane.shape[0] + 1
-    hk = np.empty(cap, np.int64)
-    hv = np.empty(cap, np.int64)
+    hk = np.empty(out_lane.shape[0] + 1, np.int64)
+    hv = np.empty(out_lane.shape[0] + 1, np.int64)
     ready[src] = ready0
     size = _push(hk, hv, 0, ready0, src)
     while size > 0:
         key, u, size = _pop(hk, hv, size)
         if key > ready[u]:
             continue
+        if mark[u]:
+            mark[u] = False
+            left -= 1
+            if left == 0:
+                break
         for e in range(out_ptr[u], out_ptr[u + 1]):
             lane = out_lane[e]
             v = lane_to[lane]
-            arr = next_departure(key, lane, dep_ptr, dep_minute) + lane_duration[lane]
-            rv = arr + process[v]
+            rv = next_departure(key, lane, dep_ptr, dep_minute) + lane_duration[lane] + process[v]
             if rv < ready[v]:
                 ready[v] = rv
                 pred[v] = lane
@@ -132,8 +140,9 @@ def search(src, ready0, out_ptr, out_lane, lane_to, lane_duration,
 def search_many(src, starts, out_ptr, out_lane, lane_to, lane_duration,
                 dep_ptr, dep_minute, process, ready, pred):
     """One full search per start minute (rows of ``ready``/``pred``), in parallel."""
+    none = np.empty(0, np.int64)
     for k in prange(starts.shape[0]):
-        search(src, starts[k], out_ptr, out_lane, lane_to, lane_duration,
+        search(src, starts[k], none, out_ptr, out_lane, lane_to, lane_duration,
                dep_ptr, dep_minute, process, ready[k], pred[k])
 
 
@@ -225,3 +234,32 @@ def trace_paths(pred, rows, lasts, lane_from):
             lanes[j] = row[v]
             v = lane_from[row[v]]
     return ptr, lanes
+
+
+@njit(cache=True, parallel=True)
+def gather_profiles(origins, cols, created, process, bp_ptr, bp, tab_ptr, table, n_cols, out):
+    """Promises from precomputed profiles: find the origin's breakpoint at or after
+    the ready minute (wrapping to the next day), read the delivered minute
+    (-1 = unreachable) and shift it by whole days."""
+    for i in prange(origins.shape[0]):
+        o = origins[i]
+        lo = bp_ptr[o]
+        hi = bp_ptr[o + 1]
+        if lo == hi:
+            out[i] = INF
+            continue
+        ready = created[i] + process[o]
+        day = ready // DAY
+        r = ready - day * DAY
+        a, b = lo, hi
+        while a < b:
+            m = (a + b) >> 1
+            if bp[m] < r:
+                a = m + 1
+            else:
+                b = m
+        if a == hi:
+            a = lo
+            day += 1
+        v = table[tab_ptr[o] + (a - lo) * n_cols + cols[i]]
+        out[i] = INF if v < 0 else v + day * DAY

@@ -45,7 +45,7 @@ def read_queries(engine: PromiseEngine, path: str | Path):
 
 
 def paths_as_text(engine: PromiseEngine, ptr: np.ndarray, lanes: np.ndarray) -> list[str]:
-    ids = np.asarray(engine.network.lane_index, dtype=object)[lanes]
+    ids = engine.network.lane_id_array[lanes]
     return [";".join(s) for s in np.split(ids, ptr[1:-1])] if len(ptr) > 1 else []
 
 

@@ -46,8 +46,26 @@ class Promise:
         return {"promise_minute": self.promise_minute, "hours": self.hours, "path": list(self.path)}
 
 
+@dataclass(frozen=True, eq=False)
+class ProfileTable:
+    """Precomputed profiles of some origins: per origin its breakpoints and,
+    per breakpoint and station, the delivered minute for a parcel ready at the
+    breakpoint on day 0 (-1 = unreachable). ``nbytes`` tells the memory used."""
+
+    covered: np.ndarray    # bool[n_facilities]: origins whose profiles are here
+    bp_ptr: np.ndarray     # int64[n_facilities + 1]
+    bp: np.ndarray         # int64 breakpoints (minute of day)
+    tab_ptr: np.ndarray    # int64[n_facilities]: offset of the origin's K x S block
+    table: np.ndarray      # int32 delivered minutes
+
+    @property
+    def nbytes(self) -> int:
+        return int(sum(a.nbytes for a in (self.covered, self.bp_ptr, self.bp, self.tab_ptr, self.table)))
+
+
 class PromiseEngine:
-    """Answers promise queries on one network; cheap to create, holds no cache."""
+    """Answers promise queries on one network. Optionally holds precomputed
+    profiles (:meth:`precompute`) that make batches a compiled table look-up."""
 
     def __init__(self, network: Network):
         self.network = network
@@ -58,20 +76,26 @@ class PromiseEngine:
                        tt.dep_minute, tt.process, tt.wave_ptr, tt.wave_start, tt.wave_duration)
         self.stations = network.stations
         self.n = tt.n_facilities
+        self._col = np.full(self.n, -1, np.int64)
+        self._col[self.stations] = np.arange(len(self.stations))
+        self.profiles: ProfileTable | None = None
 
     # -- single queries -----------------------------------------------------
     def query(self, origin: str, destination: str, created_minute: int) -> Promise:
         """Earliest delivery and a path achieving it (one targeted search)."""
         o, d = self.network.facility(origin), self.network.station(destination)
         t = _check_minute(created_minute)
-        ready, pred = self._search(o, np.array([t + int(self.network.timetable.process[o])]))
-        delivered, last = np.empty(1, np.int64), np.empty(1, np.int64)
-        K.deliver_queries(ready, o, np.zeros(1, np.int64), np.array([d]), np.zeros(1, np.int64),
-                          *self._deliv, delivered, last)
-        if delivered[0] >= INF:
+        tt = self.network.timetable
+        # stop once every facility a last lane into d can leave from is settled
+        need = np.array([o]) if o == d else tt.lane_from[tt.in_lane[tt.in_ptr[d]:tt.in_ptr[d + 1]]]
+        ready = np.empty(self.n, np.int64)
+        pred = np.empty(self.n, np.int64)
+        K.search(o, t + int(tt.process[o]), need, *self._graph, ready, pred)
+        delivered, last = K.best_delivery(ready, o, d, *self._deliv)
+        if delivered >= INF:
             return Promise(origin, destination, t, None, ())
-        _, lanes = K.trace_paths(pred, np.zeros(1, np.int64), last, self.network.timetable.lane_from)
-        return Promise(origin, destination, t, int(delivered[0]), tuple(self.network.lane_ids(lanes)))
+        _, lanes = K.trace_paths(pred[None, :], np.zeros(1, np.int64), np.array([last]), tt.lane_from)
+        return Promise(origin, destination, t, int(delivered), tuple(self.network.lane_ids(lanes)))
 
     # -- profiles -----------------------------------------------------------
     def breakpoints(self, origin: int) -> np.ndarray:
@@ -102,6 +126,14 @@ class PromiseEngine:
         K.search_many(origin, starts, *self._graph, ready, pred)
         return ready, pred
 
+    def _per_start(self, origin: int, starts: np.ndarray) -> np.ndarray:
+        """Delivered minute at every station for a parcel ready at each start minute."""
+        ready, _ = self._search(origin, starts)
+        per_start = np.empty((len(starts), len(self.stations)), np.int64)
+        last = np.empty_like(per_start)
+        K.deliver(ready, origin, self.stations, *self._deliv, per_start, last)
+        return per_start
+
     def delivered_from(self, origin: int, created: np.ndarray) -> np.ndarray:
         """Delivered minute at every station (columns, order of ``self.stations``)
         for orders created at each minute of ``created`` (rows); ``INF`` = unreachable."""
@@ -110,14 +142,36 @@ class PromiseEngine:
         starts, row, shift = self._locate(origin, created)
         if len(starts) == 0:
             return out
-        ready, _ = self._search(origin, starts)
-        per_start = np.empty((len(starts), len(self.stations)), np.int64)
-        last = np.empty_like(per_start)
-        K.deliver(ready, origin, self.stations, *self._deliv, per_start, last)
+        per_start = self._per_start(origin, starts)
         out = per_start[row]
         reach = out < INF
         out[reach] = (out + shift[:, None])[reach]
         return out
+
+    def precompute(self, origins=None, progress=None) -> ProfileTable:
+        """Profiles of ``origins`` (facility positions; default every facility
+        with outgoing lanes or waves), kept for :meth:`promise_many`."""
+        origins = np.arange(self.n) if origins is None else np.unique(np.asarray(origins, np.int64))
+        S = len(self.stations)
+        bps = {int(o): self.breakpoints(int(o)) for o in origins}
+        counts = np.zeros(self.n, np.int64)
+        for o, b in bps.items():
+            counts[o] = len(b)
+        bp_ptr = np.concatenate([[0], np.cumsum(counts)])
+        tab_ptr = bp_ptr[:-1] * S
+        bp = np.zeros(bp_ptr[-1], np.int64)
+        table = np.full(bp_ptr[-1] * S, -1, np.int32)
+        for o, b in bps.items():
+            if len(b):
+                bp[bp_ptr[o]:bp_ptr[o + 1]] = b
+                d = self._per_start(o, b)
+                table[tab_ptr[o]:tab_ptr[o] + d.size] = np.where(d < INF, d, -1).ravel()
+            if progress:
+                progress()
+        covered = np.zeros(self.n, bool)
+        covered[origins] = True
+        self.profiles = ProfileTable(covered, bp_ptr, bp, tab_ptr, table)
+        return self.profiles
 
     # -- batches ------------------------------------------------------------
     def promise_many(self, origins: np.ndarray, destinations: np.ndarray,
@@ -129,11 +183,23 @@ class PromiseEngine:
         created = np.asarray(created, np.int64)
         m = len(origins)
         out = np.full(m, INF, np.int64)
+        todo = np.arange(m)
+        if self.profiles is not None and not paths:
+            pt = self.profiles
+            have = pt.covered[origins]
+            if have.any():
+                sel = np.flatnonzero(have)
+                res = np.empty(len(sel), np.int64)
+                K.gather_profiles(origins[sel], self._col[dests[sel]], created[sel],
+                                  self.network.timetable.process, pt.bp_ptr, pt.bp, pt.tab_ptr,
+                                  pt.table, len(self.stations), res)
+                out[sel] = res
+                todo = np.flatnonzero(~have)
         hops = np.zeros(m, np.int64)
         chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        order = np.argsort(origins, kind="stable")
+        order = todo[np.argsort(origins[todo], kind="stable")]
         cuts = np.flatnonzero(np.diff(origins[order])) + 1
-        for idx in np.split(order, cuts) if m else []:
+        for idx in np.split(order, cuts) if len(order) else []:
             o = int(origins[idx[0]])
             starts, row, shift = self._locate(o, created[idx])
             if len(starts) == 0:

@@ -1,0 +1,131 @@
+"""The default network builder on real geography (CN and DE)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from parcelnet.errors import NotFoundError, ParameterError
+from parcelnet.network.build import build_network
+from parcelnet.network.params import load_params, minute_of_day
+from parcelnet.promise import PromiseEngine
+
+
+@pytest.fixture(scope="module")
+def cn():
+    return build_network("CN")
+
+
+def test_every_county_is_served_by_its_own_station(cn):
+    places = cn.places
+    assert len(places) == 2845 and places["place_id"].is_unique
+    assert (places["place_id"].str.fullmatch(r"\d{6}")).all()
+    st = cn.facilities.set_index("facility_id")
+    assert (st.loc[places["station_id"], "kind"] == "station").all()
+    assert places["station_id"].is_unique          # one station per county-level unit
+    assert len(cn.stations) == 2845
+    assert set(places["admin1"]) >= {"Zhejiang", "Beijing", "Xizang", "Xinjiang"}
+    assert len(set(places["admin1"])) == 31
+
+
+def test_tiers_and_hubs(cn):
+    fac = cn.facilities
+    tiers = fac["tier"].value_counts()
+    meta = json.loads(cn.meta["build.json"])
+    assert tiers["centre"] == meta["centres"] >= 333   # prefectures + municipalities + direct units
+    p = load_params("CN")
+    assert p["hubs"]["min_count"] <= meta["hubs"] <= p["hubs"]["max_count"]
+    assert tiers["air_hub"] == meta["air_hubs"] == 12
+    assert meta["parcels_per_day"] == 545_000_000
+    # every hub is in mainland China's bounding box
+    hubs = fac[fac["tier"].isin(["hub", "air_hub"])]
+    assert hubs["lat"].astype(float).between(18, 54).all()
+    assert hubs["lon"].astype(float).between(73, 135).all()
+
+
+def test_capacity_is_sized_for_the_day(cn):
+    lanes = cn.lanes
+    fm = lanes[lanes["tier"] == "first_mile"]
+    total = fm["design_parcels_per_day"].astype(int).sum()
+    assert total == pytest.approx(545e6, rel=1e-3)
+    trips = cn.tables["trips.csv"].merge(lanes[["lane_id", "design_parcels_per_day"]], on="lane_id")
+    per_lane = trips.groupby("lane_id")["capacity"].apply(lambda c: c.astype(int).sum())
+    demand = lanes.set_index("lane_id")["design_parcels_per_day"].astype(int)
+    assert (per_lane >= demand.loc[per_lane.index]).all()  # daily capacity covers design flow
+    assert (cn.facilities["sort_per_minute"].astype(int) > 0).all()
+
+
+def test_vans_arrive_in_time_for_the_morning_wave(cn):
+    p = load_params("CN")
+    wave = minute_of_day(p["timetable"]["waves"][0][0], "")
+    lanes = cn.lanes.set_index("lane_id")
+    lm = lanes[lanes["tier"] == "last_mile"]
+    trips = cn.tables["trips.csv"]
+    first = trips[trips["lane_id"].isin(lm.index)].groupby("lane_id")["departure_minute"].apply(
+        lambda d: sorted(d.astype(int)))
+    for lane_id, deps in first.items():
+        dur = int(lm.at[lane_id, "duration_minutes"])
+        # some departure reaches the station and is sorted by the morning wave (mod one day)
+        assert any((wave - (d + dur + p["processing"]["station_minutes"])) % 1440 <= 120 for d in deps)
+
+
+def test_promises_on_the_built_network(cn):
+    eng = PromiseEngine(cn)
+    hangzhou, shanghai, lhasa = "C3301", "S310101", "S540102"
+    p = eng.query(hangzhou, shanghai, 18 * 60)
+    assert p.promise_minute - 18 * 60 <= 1440       # a neighbouring city, overnight
+    far = eng.query("C3100", lhasa, 18 * 60)
+    assert far.promise_minute - 18 * 60 > 1440       # Tibet is not next-day by this design
+    # every station is reachable from Hangzhou
+    d = eng.delivered_from(cn.facility(hangzhou), np.array([600]))
+    assert (d < 1 << 60).all()
+
+
+def test_build_is_deterministic(cn):
+    again = build_network("CN")
+    for name, df in cn.tables.items():
+        assert df.equals(again.tables[name]), name
+
+
+def test_parameters_override_and_typos():
+    p = load_params("CN")
+    assert p["hubs"]["target_mean_km"] == 90.0 and p["stations"]["method"] == "per_place"
+    with pytest.raises(ParameterError, match="unknown parameter hubs.cout"):
+        from parcelnet.network.params import _merge
+        _merge(p, {"hubs": {"cout": 3}}, "x.toml")
+    with pytest.raises(ParameterError, match="must be float"):
+        _merge(p, {"speeds": {"truck_kmh": "fast"}}, "x.toml")
+
+
+def test_user_params_file(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text('[hubs]\ncount = 6\n[air]\ncount = 2\n[country.DE]\nstations.merge_radius_km = 25.0\n')
+    p = load_params("DE", f)
+    assert p["hubs"]["count"] == 6 and p["stations"]["merge_radius_km"] == 25.0
+    net = build_network("DE", p)
+    meta = json.loads(net.meta["build.json"])
+    assert meta["hubs"] == 6
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[timetable]\nwaves = [[\"25:00\", 60]]\n")
+    with pytest.raises(ParameterError, match="not a time of day"):
+        load_params("DE", bad)
+
+
+def test_another_country_same_method():
+    de = build_network("DE")
+    meta = json.loads(de.meta["build.json"])
+    assert meta["country"] == "DE" and meta["stations"] < len(de.places)
+    assert meta["hubs"] >= 2 and meta["air_hubs"] == 0        # Germany spans < 1,500 km
+    # every place is served, and an order from a hub reaches most of the population in 48 h
+    eng = PromiseEngine(de)
+    d = eng.delivered_from(int(de.hubs[0]), np.array([18 * 60]))[0]
+    col = np.searchsorted(eng.stations, de.place_station)
+    within48 = (d[col] - 18 * 60 <= 2880)
+    assert (de.place_population * within48).sum() / de.place_population.sum() > 0.9
+
+
+def test_unknown_country():
+    with pytest.raises(NotFoundError, match="unknown country"):
+        build_network("XX")

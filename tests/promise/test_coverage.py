@@ -1,0 +1,36 @@
+"""Coverage shares, checked by hand on the tiny network and against single queries."""
+
+import numpy as np
+import pytest
+
+from parcelnet.promise import PromiseEngine, coverage
+from tests.conftest import random_network
+
+
+def test_tiny_from_a_by_hand(tiny):
+    cov = coverage(tiny, ["A"])
+    total = 3.5e6
+    # hour 0: A itself (ready 00:10, wave 08:00-10:30... delivered same day) only; B needs the
+    # 18:00 van -> day 1 10:30 wave end = 2100 > 1440; C is days away.
+    assert cov.by_hour[0] == pytest.approx(1e6 / total)
+    # hour 17 (1020): B delivered 2100, 1080 min later -> within; A within; C not
+    assert cov.by_hour[17] == pytest.approx(3e6 / total)
+    assert cov.by_hour[18] == pytest.approx(1e6 / total)   # 18:00 misses the 18:00 van (ready 18:10)
+    assert dict(zip(cov.admin1, cov.by_admin1[:, 17])) == {"Beijing": 1.0, "Tibet": 0.0, "Zhejiang": 1.0}
+    assert cov.population_share_24h == pytest.approx(cov.by_hour.mean())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_matches_single_queries(seed):
+    net = random_network(seed)
+    eng = PromiseEngine(net)
+    origins = list(net.facility_index[net.hubs])
+    cov = coverage(net, origins)
+    pop = net.place_population
+    for h in (0, 7, 13, 23):
+        shares = []
+        for o in origins:
+            ok = [eng.query(o, net.facility_index[s], 60 * h).promise_minute for s in net.place_station]
+            within = np.array([p is not None and p - 60 * h <= 1440 for p in ok])
+            shares.append((pop * within).sum() / pop.sum())
+        assert cov.by_hour[h] == pytest.approx(np.mean(shares))
