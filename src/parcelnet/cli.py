@@ -34,7 +34,9 @@ def _cmd_build(a) -> int:
 
 
 def _cmd_import(a) -> int:
-    from parcelnet.network.pnf import load_network, write_bundle
+    from parcelnet.network.pnf import BUNDLE_SUFFIX, load_network, write_bundle
+    if Path(a.out).suffix != BUNDLE_SUFFIX:
+        raise _usage(f"import writes a bundle: --out must end in {BUNDLE_SUFFIX}, got '{a.out}'")
     net = load_network(a.source)
     write_bundle(net, a.out)
     print(f"imported {a.source} -> {a.out} ({net.summary()['lanes']} lanes)")
@@ -203,7 +205,15 @@ def _minute(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not an integer minute") from None
     if v < 0:
         raise argparse.ArgumentTypeError(f"{v} is negative; minutes count from midnight of day 0")
+    from parcelnet.promise.engine import MAX_CREATED_MINUTE
+    if v > MAX_CREATED_MINUTE:
+        raise argparse.ArgumentTypeError(f"{v} is too large (at most {MAX_CREATED_MINUTE})")
     return v
+
+
+def _one_line(text: str) -> str:
+    """Escape line breaks and other control characters (e.g. in a quoted CSV value)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,10 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ParcelnetError as e:
-        print(f"parcelnet: error: {e}", file=sys.stderr)
+        print(f"parcelnet: error: {_one_line(str(e))}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"parcelnet: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        msg = f"{e.filename or ''}: {e.strerror or e}"
+        print(f"parcelnet: error: {_one_line(msg)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("parcelnet: interrupted", file=sys.stderr)

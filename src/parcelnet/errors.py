@@ -14,8 +14,9 @@ class ParcelnetError(Exception):
 class ValidationError(ParcelnetError, ValueError):
     """Bad input data; names the file, row, field and reason.
 
-    ``row`` is the 1-based line number in the file (the header is line 1),
-    or ``None`` when the problem concerns the whole file or column.
+    ``row`` is the 1-based line number in the file (the header is line 1, so a
+    missing or duplicate column is reported at line 1), or ``None`` when the
+    problem concerns the whole file (missing, empty, not a bundle).
     """
 
     def __init__(self, reason: str, *, file: str | None = None,

@@ -129,3 +129,13 @@ def test_another_country_same_method():
 def test_unknown_country():
     with pytest.raises(NotFoundError, match="unknown country"):
         build_network("XX")
+
+
+@pytest.mark.parametrize("country", ["LU", "VA"])
+def test_single_centre_countries(country):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # no 0/0 in the gravity model
+        net = build_network(country)
+    flows = net.lanes["design_parcels_per_day"].astype(int)
+    assert (flows >= 0).all() and (net.facilities["sort_per_minute"].astype(int) > 0).all()

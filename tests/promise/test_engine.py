@@ -62,8 +62,10 @@ def test_bad_queries(tiny):
         eng.query("NOPE", "B", 0)
     with pytest.raises(NotFoundError, match="not a station"):
         eng.query("A", "H2", 0)
-    with pytest.raises(ValidationError, match="non-negative"):
+    with pytest.raises(ValidationError, match="integer from 0 to"):
         eng.query("A", "B", -5)
+    with pytest.raises(ValidationError, match="integer from 0 to"):
+        eng.query("A", "B", 10**13)
 
 
 def test_latest_order(tiny):

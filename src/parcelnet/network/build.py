@@ -191,7 +191,8 @@ def _lane_flows(lay: Layout, lanes: pd.DataFrame, volume: float, p: Params) -> n
     dist = pairwise_km(lay.centres["lat"].to_numpy(float), lay.centres["lon"].to_numpy(float))
     g = np.outer(cpop, cpop) / (1 + dist / pv["distance_scale_km"]) ** pv["distance_decay"]
     np.fill_diagonal(g, 0)
-    od = volume * (1 - pv["intra_city_share"]) * g / g.sum()     # centre x centre, between cities
+    # centre x centre, between cities (none when the country has a single centre)
+    od = volume * (1 - pv["intra_city_share"]) * g / g.sum() if g.sum() > 0 else np.zeros_like(g)
     nH = len(lay.hubs)
     ch = lay.centre_hub
     hub_od = np.zeros((nH, nH))

@@ -82,7 +82,8 @@ class Network:
                 raise ValidationError("file is missing", file=file)
             missing = [c for c in cols if c not in tables[file].columns]
             if missing:
-                raise ValidationError(f"missing column '{missing[0]}'", file=file, field=missing[0])
+                raise ValidationError(f"missing column '{missing[0]}'", file=file, row=1,
+                                      field=missing[0])
         fac, lan, tri, wav, pla = (tables[f] for f in COLUMNS)
 
         f = "facilities.csv"

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -29,28 +30,60 @@ _META_SUFFIXES = (".json", ".toml", ".txt", ".md")
 _META_MAX_BYTES = 1 << 20
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def read_csv(path: Path) -> pd.DataFrame:
     name = path.name
     if not path.is_file():
         raise ValidationError("file is missing", file=name)
     try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            header = next(csv.reader(fh), [])
         df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
                          encoding="utf-8", skipinitialspace=False)
     except pd.errors.EmptyDataError:
-        raise ValidationError("file is empty (a header row is required)", file=name) from None
-    except UnicodeDecodeError as e:
-        raise ValidationError(f"not UTF-8 text (byte {e.start})", file=name) from None
+        raise ValidationError("file is empty (a header row is required)", file=name, row=1) from None
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
     except pd.errors.ParserError as e:
+        m = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", str(e))
+        if m:
+            raise ValidationError(f"{m[2]} fields, but the header has {len(header)}",
+                                  file=name, row=int(m[1])) from None
+        m = re.search(r"EOF inside string starting at row (\d+)", str(e))  # 0-based line
+        if m:
+            raise ValidationError("a quoted field is never closed", file=name, row=int(m[1]) + 1) from None
         raise ValidationError(f"not valid CSV: {str(e).strip().splitlines()[-1]}", file=name) from None
+    except csv.Error as e:
+        raise ValidationError(f"not valid CSV: {e}", file=name, row=1) from None
+    if not isinstance(df.index, pd.RangeIndex):
+        # rows with more fields than the header: pandas would silently make the first an index
+        raise ValidationError(f"{len(header) + df.index.nlevels} fields, but the header has "
+                              f"{len(header)}", file=name, row=2)
     cols = [str(c) for c in df.columns]
-    with path.open(encoding="utf-8", newline="") as fh:
-        header = next(csv.reader(fh), [])
     seen = set()
     for c in header:
         if c in seen:
-            raise ValidationError(f"duplicate column '{c}'", file=name, row=1)
+            raise ValidationError(f"duplicate column '{c}'", file=name, row=1, field=c)
         seen.add(c)
     return df.set_axis(cols, axis=1)
+
+
+def _not_utf8(path: Path) -> ValidationError:
+    """Where the first non-UTF-8 byte is: line, and the column it falls in."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+        pos = 0
+    except UnicodeDecodeError as e:
+        pos = e.start
+    line = raw.count(b"\n", 0, pos) + 1
+    field = None
+    if line > 1:
+        header = next(csv.reader([raw[:raw.find(b"\n")].decode("utf-8", "replace")]), [])
+        before = raw[raw.rfind(b"\n", 0, pos) + 1:pos].decode("utf-8", "replace")
+        k = max(len(next(csv.reader([before]), [])), 1) - 1
+        field = header[k].strip() if k < len(header) else None
+    return ValidationError(f"not UTF-8 text (byte 0x{raw[pos]:02x})", file=path.name, row=line,
+                           field=field)
 
 
 def read_tables(folder: str | os.PathLike) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
@@ -58,7 +91,7 @@ def read_tables(folder: str | os.PathLike) -> tuple[dict[str, pd.DataFrame], dic
     folder = Path(folder)
     if not folder.is_dir():
         raise ValidationError(f"'{folder}' is not a PNF folder (no such directory)")
-    tables = {f: _read_csv(folder / f) for f in FILES}
+    tables = {f: read_csv(folder / f) for f in FILES}
     meta = {}
     for p in sorted(folder.iterdir()):
         if p.suffix in _META_SUFFIXES and p.is_file() and p.stat().st_size <= _META_MAX_BYTES:
@@ -80,10 +113,28 @@ def write_pnf(network: Network, folder: str | os.PathLike) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, df in network.tables.items():
-        df.to_csv(folder / name, index=False, lineterminator="\n", encoding="utf-8")
+        write_csv(df, folder / name)
     for name, text in network.meta.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """UTF-8, '\\n' line ends, minimal quoting, as pandas writes it, except that a value
+    holding a carriage return is quoted too (the csv module quotes only the characters of
+    the line terminator, so a bare '\\r' would be read back as a line break)."""
+    if not any("\r" in c for c in map(str, df.columns)) and not any(
+            df[c].astype(str).str.contains("\r", regex=False).any() for c in df.columns):
+        df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        return
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")  # so '\r' forces quoting; then end rows with '\n'
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        for row in [list(map(str, df.columns)), *df.astype(str).itertuples(index=False)]:
+            buf.seek(0)
+            buf.truncate()
+            w.writerow(row)
+            fh.write(buf.getvalue()[:-2] + "\n")
 
 
 def write_bundle(network: Network, path: str | os.PathLike) -> Path:

@@ -15,8 +15,8 @@ import pandas as pd
 from parcelnet.errors import ValidationError
 from parcelnet.network import validate as v
 from parcelnet.network.model import STATION
-from parcelnet.network.pnf import _read_csv
-from parcelnet.promise.engine import INF, PromiseEngine
+from parcelnet.network.pnf import read_csv, write_csv
+from parcelnet.promise.engine import INF, MAX_CREATED_MINUTE, PromiseEngine
 
 QUERY_COLUMNS = ("query_id", "origin", "destination", "created_minute")
 
@@ -26,11 +26,11 @@ def read_queries(engine: PromiseEngine, path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise ValidationError("query file not found", file=str(path))
-    df = _read_csv(path)
+    df = read_csv(path)
     name = path.name
     for c in QUERY_COLUMNS:
         if c not in df.columns:
-            raise ValidationError(f"missing column '{c}'", file=name, field=c)
+            raise ValidationError(f"missing column '{c}'", file=name, row=1, field=c)
     v.ids(df, name, "query_id")
     net = engine.network
     o = v.refs(df, name, "origin", net.facility_index, "facility")
@@ -40,7 +40,7 @@ def read_queries(engine: PromiseEngine, path: str | Path):
         i = int(np.flatnonzero(bad)[0])
         raise ValidationError(f"'{df['destination'].iloc[i]}' is not a station", file=name,
                               row=i + 2, field="destination")
-    t = v.ints(df, name, "created_minute", 0)
+    t = v.ints(df, name, "created_minute", 0, MAX_CREATED_MINUTE)
     return df, o, d, t
 
 
@@ -60,5 +60,5 @@ def run_batch(engine: PromiseEngine, queries: str | Path, out: str | Path):
     df["promise_minute"] = np.where(reach, promise.astype(str), "")
     df["path"] = paths_as_text(engine, ptr, lanes)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out, index=False, lineterminator="\n")
+    write_csv(df, Path(out))  # as to_csv, but a value holding '\r' stays quoted
     return len(df), int((~reach).sum()), secs

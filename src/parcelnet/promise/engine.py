@@ -24,6 +24,8 @@ from parcelnet.promise import _kernels as K
 
 DAY = K.DAY
 INF = int(K.INF)
+#: Largest creation minute accepted (about 1.9 million years); keeps arithmetic far below INF.
+MAX_CREATED_MINUTE = 10**12
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,6 @@ def _runs(mask: np.ndarray) -> list[list[int]]:
 
 
 def _check_minute(t) -> int:
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-        raise ValidationError(f"created minute must be a non-negative integer, got {t!r}")
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= MAX_CREATED_MINUTE:
+        raise ValidationError(f"created minute must be an integer from 0 to {MAX_CREATED_MINUTE}, got {t!r}")
     return int(t)
