@@ -11,12 +11,12 @@ from parcelnet.network.model import Network
 
 #: (label, origin county code, destination county code), both by official 2025 division codes.
 EXAMPLES = [
-    ("Hangzhou -> Beijing", "330106", "110101"),
-    ("Shanghai -> Lhasa", "310101", "540102"),
-    ("Guangzhou -> Urumqi", "440106", "650102"),
-    ("Chengdu -> Shenzhen", "510107", "440304"),
-    ("Shanghai -> Hangzhou", "310101", "330106"),
-    ("Beijing -> Harbin", "110101", "230102"),
+    ("Hangzhou-Beijing", "330106", "110101"),
+    ("Shanghai-Lhasa", "310101", "540102"),
+    ("Guangzhou-Urumqi", "440106", "650102"),
+    ("Chengdu-Shenzhen", "510107", "440304"),
+    ("Shanghai-Hangzhou", "310101", "330106"),
+    ("Beijing-Harbin", "110101", "230102"),
 ]
 ORDER_MINUTES = (10 * 60, 18 * 60)   # orders created at 10:00 and 18:00 of day 0
 
@@ -67,24 +67,28 @@ def run_demo(out: Path, rebuild: bool = False) -> int:
     con = console()
     net = _load_or_build(out / "cn-network", rebuild)
     s = net.summary()
+    tiers = net.facilities["tier"].value_counts() if "tier" in net.facilities else {}
     con.print(f"[bold]China[/]: {s['stations']:,} delivery stations (one per county-level unit), "
-              f"{s['hubs']} sorting centres and regional hubs, {s['lanes']:,} lanes, "
-              f"{s['trips']:,} daily trips, population {s['population']:,}")
+              f"{tiers.get('centre', 0)} sorting centres, "
+              f"{tiers.get('hub', 0) + tiers.get('air_hub', 0)} regional hubs "
+              f"({tiers.get('air_hub', 0)} with air), {s['lanes']:,} lanes, {s['trips']:,} daily trips")
 
     eng = PromiseEngine(net)
-    t = Table(title="Example promises")
-    for c in ("route", "from", "to", "ordered", "delivered", "hours", "24h cut-off", "next-day cut-off"):
-        t.add_column(c, justify="right" if c in ("hours",) else "left")
+    t = Table(title="Example promises (hours from order to delivery)",
+              caption="24h by / next day by: latest order time still delivered within 24 h / by the end of the next day")
+    t.add_column("route", no_wrap=True)
+    t.add_column("from>to", style="dim", no_wrap=True)
+    for at in ORDER_MINUTES:
+        t.add_column(f"at {clock(at)[-5:]}", justify="right")
+    t.add_column("24h by", justify="right")
+    t.add_column("next day by", justify="right")
+    fmt = lambda m: "none" if m is None else clock(m)[-5:]  # noqa: E731
     for label, a, b in EXAMPLES:
         o, d = city_centre(net, a), station_of(net, b)
         cut = eng.latest_order(o, d)
-        fmt = lambda m: "none" if m is None else clock(m)[-5:]  # noqa: E731
-        for i, at in enumerate(ORDER_MINUTES):
-            p = eng.query(o, d, at)
-            t.add_row(label if i == 0 else "", o if i == 0 else "", d if i == 0 else "",
-                      clock(at), clock(p.promise_minute) if p.promise_minute is not None else "unreachable",
-                      f"{p.hours:.1f}" if p.hours is not None else "-",
-                      fmt(cut["cutoff_24h"]) if i == 0 else "", fmt(cut["next_day_cutoff"]) if i == 0 else "")
+        hours = [eng.query(o, d, at).hours for at in ORDER_MINUTES]
+        t.add_row(label, f"{o}>{d}", *[f"{h:.1f}" if h is not None else "unreachable" for h in hours],
+                  fmt(cut["cutoff_24h"]), fmt(cut["next_day_cutoff"]))
     con.print(t)
 
     origin = city_centre(net, "330106")
