@@ -17,7 +17,10 @@ DAY = 1440
 class PeerNetwork:
     def __init__(self, folder: str | Path):
         folder = Path(folder)
-        rows = lambda name: list(csv.DictReader(open(folder / name, encoding="utf-8")))  # noqa: E731
+        def rows(name: str) -> list[dict[str, str]]:
+            with open(folder / name, encoding="utf-8", newline="") as fh:
+                return list(csv.DictReader(fh))
+
         fac = rows("facilities.csv")
         self.proc = {r["facility_id"]: int(r["process_minutes"]) for r in fac}
         deps: dict[str, set[int]] = {}

@@ -41,14 +41,14 @@ def build_network(country: str, params: Params | None = None, progress=None) -> 
     step("sizing capacities for a normal day")
     volume = _volume(country, places, params)
     flow = _lane_flows(lay, lanes, volume, params)
-    tables = _tables(country, places, lay, lanes, trips, flow, volume, params)
+    tables = _tables(places, lay, lanes, trips, flow, params)
     meta = {"params.toml": to_toml(params),
             "build.json": json.dumps(_summary(country, lay, lanes, volume), indent=2) + "\n"}
     return Network.from_tables(tables, meta)
 
 
 # -- ids and facilities ------------------------------------------------------
-def _ids(lay: Layout, places: pd.DataFrame):
+def _ids(lay: Layout):
     st = "S" + lay.stations["place_id"].astype(str)
     g = lay.centres["group"].astype(str) if "group" in lay.centres else pd.Series([""])
     key = g if (g != "").all() and g.is_unique else lay.centres["place_id"].astype(str)
@@ -261,8 +261,8 @@ def _fmt(x: np.ndarray, nd: int) -> list[str]:
     return [f"{v:.{nd}f}" for v in np.asarray(x, float)]
 
 
-def _tables(country, places, lay: Layout, lanes, trips, flow, volume, p) -> dict[str, pd.DataFrame]:
-    sid, cid, hid = _ids(lay, places)
+def _tables(places, lay: Layout, lanes, trips, flow, p) -> dict[str, pd.DataFrame]:
+    sid, cid, hid = _ids(lay)
     fid = {"S": sid, "C": cid, "H": hid}
     rate = _sort_rates(lay, lanes, flow, p)
     pr = p["processing"]

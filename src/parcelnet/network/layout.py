@@ -67,7 +67,9 @@ class Layout:
     hub_air: np.ndarray      # hub -> its air hub (a hub position), or -1 without air
 
 
-def _seed_table(df: pd.DataFrame, seed_of: np.ndarray, seeds: np.ndarray) -> pd.DataFrame:
+def _seed_table(df: pd.DataFrame, seed_of: np.ndarray,
+                seeds: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per seed (its own attributes, summed population) and each row's seed position."""
     pos = pd.Index(seeds).get_indexer(seed_of)
     out = df.iloc[seeds].reset_index(drop=True)
     out["population"] = np.bincount(pos, weights=df["population"].to_numpy(float),

@@ -75,7 +75,7 @@ class Network:
     # -- construction -------------------------------------------------------
     @classmethod
     def from_tables(cls, tables: dict[str, pd.DataFrame],
-                    meta: dict[str, str] | None = None) -> "Network":
+                    meta: dict[str, str] | None = None) -> Network:
         """Validate the five tables (all-string DataFrames) and compile them."""
         for file, cols in COLUMNS.items():
             if file not in tables:

@@ -18,19 +18,24 @@ INF = np.int64(1) << 60
 
 
 @njit(cache=True, inline="always")
+def lower_bound(a, lo, hi, x):
+    """First position in sorted ``a[lo:hi]`` whose value is >= ``x`` (``hi`` if none)."""
+    while lo < hi:
+        m = (lo + hi) >> 1
+        if a[m] < x:
+            lo = m + 1
+        else:
+            hi = m
+    return lo
+
+
+@njit(cache=True, inline="always")
 def next_departure(ready, lane, dep_ptr, dep_minute):
     """First absolute departure of ``lane`` at or after minute ``ready``."""
     lo = dep_ptr[lane]
     hi = dep_ptr[lane + 1]
     day = ready // DAY
-    r = ready - day * DAY
-    a, b = lo, hi
-    while a < b:
-        m = (a + b) >> 1
-        if dep_minute[m] < r:
-            a = m + 1
-        else:
-            b = m
+    a = lower_bound(dep_minute, lo, hi, ready - day * DAY)
     if a == hi:
         return (day + 1) * DAY + dep_minute[lo]
     return day * DAY + dep_minute[a]
@@ -46,14 +51,7 @@ def wave_end(ready, station, wave_ptr, wave_start, wave_duration):
     if lo == hi:
         return INF
     day = ready // DAY
-    r = ready - day * DAY
-    a, b = lo, hi
-    while a < b:
-        m = (a + b) >> 1
-        if wave_start[m] < r:
-            a = m + 1
-        else:
-            b = m
+    a = lower_bound(wave_start, lo, hi, ready - day * DAY)
     if a == hi:
         return (day + 1) * DAY + wave_start[lo] + wave_duration[lo]
     return day * DAY + wave_start[a] + wave_duration[a]
@@ -250,14 +248,7 @@ def gather_profiles(origins, cols, created, process, bp_ptr, bp, tab_ptr, table,
             continue
         ready = created[i] + process[o]
         day = ready // DAY
-        r = ready - day * DAY
-        a, b = lo, hi
-        while a < b:
-            m = (a + b) >> 1
-            if bp[m] < r:
-                a = m + 1
-            else:
-                b = m
+        a = lower_bound(bp, lo, hi, ready - day * DAY)
         if a == hi:
             a = lo
             day += 1

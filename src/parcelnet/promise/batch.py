@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from parcelnet.errors import ValidationError
 from parcelnet.network import validate as v

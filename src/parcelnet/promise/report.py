@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from parcelnet.network.model import Network
+from parcelnet.network.model import HUB, Network
 from parcelnet.promise.coverage import Coverage, coverage
 
 
@@ -33,7 +33,7 @@ def map_layers(net: Network):
     if "tier" in net.lanes:
         lanes["tier"] = net.lanes["tier"].to_numpy()
     else:
-        both_hubs = (tt.kind[tt.lane_from] == 1) & (tt.kind[tt.lane_to] == 1)
+        both_hubs = (tt.kind[tt.lane_from] == HUB) & (tt.kind[tt.lane_to] == HUB)
         lanes["tier"] = np.where(lanes["mode"] == "air", "air", np.where(both_hubs, "linehaul", "other"))
     return fac, lanes
 
@@ -70,7 +70,7 @@ def print_coverage(cov: Coverage, title: str) -> None:
     hours = [f"{int(m) // 60:02d}h" if int(m) % 60 == 0 else f"{int(m) // 60}:{int(m) % 60:02d}"
              for m in cov.created_minutes]
     width = 12
-    for c in range(min(width, len(hours))):
+    for _ in range(min(width, len(hours))):
         t.add_column("", justify="right")
     for a in range(0, len(hours), width):
         t.add_row("order", *hours[a:a + width], style="dim")
