@@ -328,8 +328,8 @@ def test_find(capsys):
     assert code == 0 and "3 facilities match" in out
     code, out, _ = run(capsys, "find", TINY, "h", "--kind", "hub", "--limit", "1")
     assert code == 0 and "2 facilities match" in out and "H1" in out and "H2" not in out
-    code, out, _ = run(capsys, "find", TINY, "zzz")
-    assert code == 1 and "0 facilities match" in out
+    code, out, err = run(capsys, "find", TINY, "zzz")
+    assert code == 1 and out == "" and "no facility id or name contains 'zzz'" in err
 
 
 # -- coverage ------------------------------------------------------------------------------------

@@ -67,8 +67,12 @@ def _cmd_find(a) -> int:
               | fac["name"].str.contains(a.text, case=False, regex=False)]
     if a.kind:
         hit = hit[hit["kind"] == a.kind]
-    facility_table(hit.head(a.limit), f"{len(hit)} facilities match '{a.text}'")
-    return 0 if len(hit) else 1
+    if hit.empty:
+        print(f"no facility id or name contains '{a.text}'", file=sys.stderr)
+        return 1
+    facility_table(hit.head(a.limit), f"{len(hit)} facilities match '{a.text}'"
+                   + (f" (first {a.limit})" if len(hit) > a.limit else ""))
+    return 0
 
 
 def _cmd_promise(a) -> int:

@@ -139,3 +139,10 @@ def test_single_centre_countries(country):
         net = build_network(country)
     flows = net.lanes["design_parcels_per_day"].astype(int)
     assert (flows >= 0).all() and (net.facilities["sort_per_minute"].astype(int) > 0).all()
+
+
+def test_a_section_given_as_a_value(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text("hubs = 3\n")
+    with pytest.raises(ParameterError, match=r"'hubs' is a section; set its keys under \[hubs\]"):
+        load_params("CN", f)

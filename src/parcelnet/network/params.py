@@ -25,8 +25,11 @@ def _defaults() -> dict[str, Any]:
 
 def _merge(base: Params, over: dict[str, Any], where: str) -> None:
     for section, values in over.items():
-        if section not in base or not isinstance(values, dict):
+        if section not in base:
             raise ParameterError(f"{where}: unknown parameter section [{section}]")
+        if not isinstance(values, dict):
+            raise ParameterError(f"{where}: '{section}' is a section; set its keys under [{section}], "
+                                 f"got {section} = {values!r}")
         for key, value in values.items():
             if key not in base[section]:
                 raise ParameterError(f"{where}: unknown parameter {section}.{key}")
