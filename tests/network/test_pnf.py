@@ -343,3 +343,21 @@ def test_carriage_return_in_a_value_survives_export(tmp_path):
     out = write_pnf(net, tmp_path / "out")
     same_files(folder, out, FILES)
     assert load_network(out).facilities["name"].tolist()[2] == "Hub\rTwo"
+
+
+def test_a_failed_write_keeps_the_old_network(tiny, tmp_path, monkeypatch):
+    from parcelnet.network import pnf
+    out = tmp_path / "net"
+    pnf.write_pnf(tiny, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    calls = []
+
+    def boom(df, path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        df.to_csv(path, index=False)
+    monkeypatch.setattr(pnf, "write_csv", boom)
+    with pytest.raises(OSError):
+        pnf.write_pnf(tiny, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before   # no temp files, nothing changed

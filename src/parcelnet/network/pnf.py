@@ -109,13 +109,27 @@ def load_network(path: str | os.PathLike) -> Network:
 
 
 def write_pnf(network: Network, folder: str | os.PathLike) -> Path:
-    """Write the network as a PNF v1 folder (tables exactly as held)."""
+    """Write the network as a PNF v1 folder (tables exactly as held).
+
+    Every file is written under a temporary name first and renamed only when
+    all are written, so a failure never leaves a half-old, half-new network.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, df in network.tables.items():
-        write_csv(df, folder / name)
-    for name, text in network.meta.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, df in network.tables.items():
+            staged.append((folder / f".{name}.tmp", folder / name))
+            write_csv(df, staged[-1][0])
+        for name, text in network.meta.items():
+            staged.append((folder / f".{name}.tmp", folder / name))
+            staged[-1][0].write_text(text, encoding="utf-8")
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, final in staged:
+        os.replace(tmp, final)
     return folder
 
 

@@ -6,6 +6,7 @@ when unreachable) and ``path`` (lane ids joined by ``;``).
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def run_batch(engine: PromiseEngine, queries: str | Path, out: str | Path):
     df = df.copy()
     df["promise_minute"] = np.where(reach, promise.astype(str), "")
     df["path"] = paths_as_text(engine, ptr, lanes)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    write_csv(df, Path(out))  # as to_csv, but a value holding '\r' stays quoted
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    write_csv(df, tmp)                   # an existing answer file is replaced only when complete
+    os.replace(tmp, out)
     return len(df), int((~reach).sum()), secs
