@@ -164,3 +164,21 @@ def test_precompute_all_on_tiny(tiny):
     o, d = ids.get_indexer(["A", "A", "B", "A"]), ids.get_indexer(["B", "C", "A", "A"])
     got = eng.promise_many(o, d, np.array([1000, 1000, 0, 470]))
     assert got.tolist() == [2100, 5160, INF, 660]
+
+
+def test_overlapping_waves_later_arrival_delivers_earlier():
+    """tests/fixtures/overlap: the 00:00 trip arrives at 100 and makes the long wave (ends 600);
+    the 00:50 trip arrives at 150 and makes the short wave that starts later but ends at 160.
+    The promise is the earliest delivery over all paths, so it is 160, by waiting for T2."""
+    from parcelnet.network.pnf import load_network
+    from tests.conftest import FIXTURES
+    net = load_network(FIXTURES / "overlap")
+    eng = PromiseEngine(net)
+    p = eng.query("O", "D", 0)
+    assert (p.promise_minute, p.path) == (160, ("L1",))
+    assert eng.query("O", "D", 51).promise_minute == 1440 + 160   # both trips gone: next day
+    # profiles and batches agree
+    o, d = net.facility("O"), net.facility("D")
+    assert eng.delivered_from(o, np.array([0, 51]))[:, 0].tolist() == [160, 1600]
+    eng.precompute()
+    assert eng.promise_many(np.array([o]), np.array([d]), np.array([0])).tolist() == [160]
