@@ -154,7 +154,8 @@ class Network:
         pairs = np.unique(tlane * MINUTES_PER_DAY + tdep)
         dlane, dmin = pairs // MINUTES_PER_DAY, pairs % MINUTES_PER_DAY
         dep_ptr, _ = _csr(dlane, len(lane_ids))
-        wave_ptr, worder = _csr(wst, n, order_by=wstart)
+        # waves by start, and among waves starting together the one ending first
+        wave_ptr, worder = _csr(wst, n, order_by=wstart * (1 << 32) + wdur)
         tt = Timetable(
             process=proc, sort_per_minute=spm, kind=kind,
             lane_from=lfrom, lane_to=lto, lane_duration=dur, lane_mode=mode,

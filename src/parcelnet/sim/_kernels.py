@@ -29,48 +29,55 @@ from parcelnet.promise._kernels import wave_end
 DAY = 1440
 
 
-@njit(cache=True)
-def run(created, by_created, origin, dest, path_id, path_ptr, path_lanes, sort_per_minute, process,
-        lane_to, lane_duration, mod_ptr, mod_lane, mod_cap, mod_gap, wave_ptr, wave_start,
-        wave_duration, t_end, delivered, sorted_at_dest, backlog_peak, left_behind):
-    """Simulate parcels 0..n-1, indexed in parcel_id order; ``by_created``
-    lists them by (created minute, index). Parcel p follows path ``path_id[p]``:
-    lanes ``path_lanes[path_ptr[q]:path_ptr[q + 1]]`` with q = path_id[p].
+class _StateDoc:
+    """State arrays (see :func:`new_state`), all int64 unless noted:
+    per parcel ``nxt`` (linked list), ``hop`` (lanes taken), ``ready``, ``at``
+    (current facility); ``b_head`` ring of arrival buckets; per facility sorter
+    queue ``s_head``, ``s_tail``, ``s_len`` and the active list; per lane queue
+    ``q_head``, ``q_tail``; scratch ``buf``, ``keys``, ``handled``; ``scal`` =
+    [next minute, parcels in system, next creation, active sorters]."""
 
-    Outputs, filled in place: ``delivered`` (-1 = not delivered), the minute
-    each parcel was sorted at its destination (-1 = never), per-facility peak
-    sorter backlog (parcels waiting after the minute's sorting) and per lane
-    the parcels left behind: parcels that boarded a later departure although
-    they were ready for the lane's previous departure minute (``mod_gap[t]``
-    minutes before trip t). Returns the last minute simulated.
+
+def new_state(n, n_fac, n_lane, ring, first_minute):
+    """Fresh state for n parcels at their origins, before ``first_minute``."""
+    return dict(
+        nxt=np.full(n, -1, np.int64), hop=np.zeros(n, np.int64), ready=np.zeros(n, np.int64),
+        b_head=np.full(ring, -1, np.int64),
+        s_head=np.full(n_fac, -1, np.int64), s_tail=np.full(n_fac, -1, np.int64),
+        s_len=np.zeros(n_fac, np.int64), active=np.empty(n_fac, np.int64),
+        is_active=np.zeros(n_fac, np.bool_),
+        q_head=np.full(n_lane, -1, np.int64), q_tail=np.full(n_lane, -1, np.int64),
+        buf=np.empty(n, np.int64), keys=np.empty(n, np.int64), handled=np.empty(n, np.int64),
+        scal=np.array([first_minute, n, 0, 0], np.int64),
+    )
+
+
+@njit(cache=True)
+def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_minute, process,
+        lane_to, lane_duration, mod_ptr, mod_lane, mod_cap, mod_gap, wave_ptr, wave_start,
+        wave_duration, t_end, m_stop, nxt, hop, ready, b_head, s_head, s_tail, s_len, active, is_active,
+        q_head, q_tail, buf, keys, handled, scal, delivered, sorted_at_dest, backlog_peak,
+        left_behind, hourly, hour0):
+    """Advance the simulation from minute ``scal[0]`` through ``m_stop`` (or until
+    no parcel is left). Parcels 0..n-1 are indexed in parcel_id order and
+    ``by_created`` lists them by (created minute, index); parcel p starts at
+    facility ``at[p]`` (its origin) and follows path ``path_id[p]``: lanes
+    ``path_lanes[path_ptr[q]:path_ptr[q + 1]]``, q = path_id[p].
+
+    Outputs, accumulated in place: ``delivered`` (-1 = not delivered by
+    ``t_end``, the end of the horizon), the
+    minute each parcel was sorted at its destination, per facility the peak
+    sorter backlog (parcels still waiting after a minute's sorting) and the
+    parcels sorted per hour (``hourly[f, hour - hour0]`` when in range), per
+    lane the parcels left behind: parcels that boarded a later departure
+    although they were ready for the lane's previous departure minute
+    (``mod_gap[t]`` minutes before trip t).
     """
     n = created.shape[0]
-    F = process.shape[0]
-    L = lane_to.shape[0]
-    ring = 1
-    for l in range(L):
-        if lane_duration[l] + 1 > ring:
-            ring = lane_duration[l] + 1
-    nxt = np.full(n, -1, np.int64)
-    hop = np.zeros(n, np.int64)
-    ready = np.zeros(n, np.int64)
-    at = origin.copy()
-    b_head = np.full(ring, -1, np.int64)
-    s_head = np.full(F, -1, np.int64)
-    s_tail = np.full(F, -1, np.int64)
-    s_len = np.zeros(F, np.int64)
-    q_head = np.full(L, -1, np.int64)
-    q_tail = np.full(L, -1, np.int64)
-    active = np.empty(F, np.int64)
-    is_active = np.zeros(F, np.bool_)
-    n_active = 0
-    buf = np.empty(n, np.int64)
-    keys = np.empty(n, np.int64)   # facility * n + index fits int64 for any real size
-    handled = np.empty(n, np.int64)
-    in_system = n
-    cp = 0
-    m = created[by_created[0]] if n else 0
-    while m <= t_end and in_system > 0:
+    ring = b_head.shape[0]
+    n_hours = hourly.shape[1]
+    m, in_system, cp, n_active = scal[0], scal[1], scal[2], scal[3]
+    while m <= m_stop and in_system > 0:
         # 1. arrivals, in (facility, parcel_id) order
         k = 0
         while cp < n and created[by_created[cp]] == m:
@@ -103,6 +110,7 @@ def run(created, by_created, origin, dest, path_id, path_ptr, path_lanes, sort_p
                 active[n_active] = f
                 n_active += 1
         # 2. sorting
+        hr = m // 60 - hour0
         still = 0
         for a in range(n_active):
             f = active[a]
@@ -118,6 +126,8 @@ def run(created, by_created, origin, dest, path_id, path_ptr, path_lanes, sort_p
             s_len[f] -= h
             if s_len[f] > backlog_peak[f]:
                 backlog_peak[f] = s_len[f]
+            if 0 <= hr < n_hours:
+                hourly[f, hr] += h
             if h > 1:
                 handled[:h].sort()                   # same ready minute: parcel_id order
             rdy = m + process[f]
@@ -127,7 +137,9 @@ def run(created, by_created, origin, dest, path_id, path_ptr, path_lanes, sort_p
                 q = path_id[p]
                 if hop[p] == path_ptr[q + 1] - path_ptr[q]:
                     sorted_at_dest[p] = m
-                    delivered[p] = wave_end(rdy, dest[p], wave_ptr, wave_start, wave_duration)
+                    end = wave_end(rdy, dest[p], wave_ptr, wave_start, wave_duration)
+                    if end <= t_end:                  # delivered by the end of the horizon
+                        delivered[p] = end
                     in_system -= 1
                     continue
                 lane = path_lanes[path_ptr[q] + hop[p]]
@@ -149,8 +161,7 @@ def run(created, by_created, origin, dest, path_id, path_ptr, path_lanes, sort_p
             lane = mod_lane[t]
             cap = mod_cap[t]
             b = 0
-            arr = m + lane_duration[lane]
-            r = arr % ring
+            r = (m + lane_duration[lane]) % ring
             missed = m - mod_gap[t]
             while b < cap and q_head[lane] >= 0 and ready[q_head[lane]] <= m:
                 p = q_head[lane]
@@ -165,4 +176,4 @@ def run(created, by_created, origin, dest, path_id, path_ptr, path_lanes, sort_p
             if q_head[lane] < 0:
                 q_tail[lane] = -1
         m += 1
-    return m - 1
+    scal[0], scal[1], scal[2], scal[3] = m, in_system, cp, n_active

@@ -51,6 +51,8 @@ class RawResult:
     backlog_peak: np.ndarray     # per facility: most parcels waiting for its sorter after a minute
     left_behind: np.ndarray      # per lane: parcels that had to wait for a later departure
     last_minute: int
+    hourly: np.ndarray           # per facility and hour (from hour0): parcels sorted
+    hour0: int
 
 
 def check_paths(network: Network, parcel_id, origin, dest, path_ptr, path_lanes) -> None:
@@ -84,11 +86,13 @@ def check_paths(network: Network, parcel_id, origin, dest, path_ptr, path_lanes)
 
 def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path_lanes,
               horizon_minutes: int | None = None, check: bool = True,
-              path_id=None) -> RawResult:
+              path_id=None, progress=None, chunk_minutes: int = DAY) -> RawResult:
     """Simulate parcels on given paths (lane positions, CSR); see the module docs.
 
     Without ``path_id`` parcel i follows CSR path i; with it, path ``path_id[i]``
-    (parcels sharing a path share its storage)."""
+    (parcels sharing a path share its storage). The compiled loop runs in
+    windows of ``chunk_minutes``; after each, ``progress(minutes, delivered or
+    finished so far)`` is called."""
     parcel_id = np.asarray(parcel_id, np.int64)
     created = np.asarray(created, np.int64)
     origin = np.asarray(origin, np.int64)
@@ -115,17 +119,33 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
     at_dest = np.full(n, -1, np.int64)
     backlog = np.zeros(tt.n_facilities, np.int64)
     left = np.zeros(len(tt.lane_to), np.int64)
+    first = int(c.min()) if n else 0
     t_end = int(c.max()) + horizon if n else 0
+    hour0 = first // 60
+    hourly = np.zeros((tt.n_facilities, t_end // 60 - hour0 + 1), np.int64)
+    ring = int(tt.lane_duration.max()) + 1 if len(tt.lane_duration) else 1
+    st = K.new_state(n, tt.n_facilities, len(tt.lane_to), ring, first)
+    at = origin[idx].copy()
     sched = trip_schedule(network)
-    last = K.run(c, by_created, origin[idx], dest[idx], path_id[idx], path_ptr, path_lanes,
-                 tt.sort_per_minute,
-                 tt.process, tt.lane_to, tt.lane_duration, *sched, tt.wave_ptr, tt.wave_start,
-                 tt.wave_duration, t_end, delivered, at_dest, backlog, left) if n else 0
+    step = max(60, int(chunk_minutes))
+    m = first
+    while n and m <= t_end and st["scal"][1] > 0:
+        stop = min(t_end, m + step - 1)
+        K.run(c, by_created, at, dest[idx], path_id[idx], path_ptr, path_lanes,
+              tt.sort_per_minute, tt.process, tt.lane_to, tt.lane_duration, *sched,
+              tt.wave_ptr, tt.wave_start, tt.wave_duration, t_end, stop, st["nxt"], st["hop"],
+              st["ready"], st["b_head"], st["s_head"], st["s_tail"], st["s_len"], st["active"],
+              st["is_active"], st["q_head"], st["q_tail"], st["buf"], st["keys"], st["handled"],
+              st["scal"], delivered, at_dest, backlog, left, hourly, hour0)
+        if progress:
+            progress(int(st["scal"][0]) - m, n - int(st["scal"][1]))
+        m = int(st["scal"][0])
+    last = m - 1
     out = np.empty(n, np.int64)
     out[idx] = delivered
     dst = np.empty(n, np.int64)
     dst[idx] = at_dest
-    return RawResult(out, dst, backlog, left, int(last))
+    return RawResult(out, dst, backlog, left, int(last), hourly, hour0)
 
 
 def simulate_paths(network: Network, parcel_id, created_minute, origin_pos, dest_pos,
