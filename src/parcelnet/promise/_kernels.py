@@ -191,11 +191,12 @@ def deliver(ready, src, stations, in_ptr, in_lane, lane_from, lane_duration, dep
                 dep_minute, process, wave_ptr, wave_start, wave_duration)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def deliver_queries(ready, src, rows, dests, shifts, in_ptr, in_lane, lane_from, lane_duration,
                     dep_ptr, dep_minute, process, wave_ptr, wave_start, wave_duration, out, last):
-    """Query i: delivery at ``dests[i]`` from ready row ``rows[i]``, shifted by whole days."""
-    for i in prange(rows.shape[0]):
+    """Query i: delivery at ``dests[i]`` from ready row ``rows[i]``, shifted by whole days.
+    Serial: it is called once per origin with few queries, where threads cost more than they save."""
+    for i in range(rows.shape[0]):
         d, lane = best_delivery(ready[rows[i]], src, dests[i], in_ptr, in_lane, lane_from,
                                 lane_duration, dep_ptr, dep_minute, process, wave_ptr,
                                 wave_start, wave_duration)
