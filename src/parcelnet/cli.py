@@ -128,6 +128,32 @@ def _cmd_coverage(a) -> int:
     return 0
 
 
+def _cmd_demand(a) -> int:
+    import time
+
+    from parcelnet._ui import console, progress_bar
+    from parcelnet.demand import default_parcels, generate_to_file
+    from parcelnet.errors import ParameterError
+    from parcelnet.network.pnf import load_network
+
+    def integer(text, what):
+        try:
+            return int(text)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{what} must be an integer, got '{text}'") from None
+
+    n = default_parcels(a.day) if a.parcels is None else integer(a.parcels, "--parcels")
+    seed = integer(a.seed, "--seed")
+    net = load_network(a.network)
+    t0 = time.perf_counter()
+    quiet = n < 2_000_000 or not sys.stderr.isatty()
+    with progress_bar(f"{a.day} day", n, quiet=quiet) as advance:
+        generate_to_file(net, a.out, n, a.day, seed, a.origin_shares, progress=advance)
+    console().print(f"{n:,} parcels ({a.day} day, seed {seed}) -> {a.out} "
+                    f"in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
 def _cmd_demo(a) -> int:
     from parcelnet.demo import run_demo
     return run_demo(Path(a.out), rebuild=a.rebuild)
@@ -194,6 +220,15 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true")
     g.add_argument("--map", help="map path prefix (writes PREFIX.png and PREFIX.html)")
     g.set_defaults(func=_cmd_coverage)
+
+    m = sub.add_parser("demand", help="a day of parcels (origins, destinations, creation minutes)")
+    m.add_argument("network")
+    m.add_argument("--parcels", help="number of parcels (default 1,000,000; peak: x 777/545)")
+    m.add_argument("--day", default="normal", help="normal or peak (Singles Day; default normal)")
+    m.add_argument("--seed", default="0", help="random seed (default 0); same seed, same parcels")
+    m.add_argument("--origin-shares", help="TOML of provincial origin shares (see docs/demand.md)")
+    m.add_argument("--out", required=True, help="parcels file: Parquet, or CSV when it ends in .csv")
+    m.set_defaults(func=_cmd_demand)
 
     d = sub.add_parser("demo", help="build China's network, show coverage, promises and a map")
     d.add_argument("--out", default="parcelnet-demo", help="working folder (default ./parcelnet-demo)")
