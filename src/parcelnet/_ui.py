@@ -52,6 +52,24 @@ def progress_bar(title: str, total: int, quiet: bool = False):
         yield lambda n=1: prog.advance(task, n)
 
 
+@contextlib.contextmanager
+def staged_progress(quiet: bool = False):
+    """Yield ``progress(stage, done, total)`` driving one rich bar per stage on stderr."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda stage, done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console()) as prog:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = prog.add_task(stage, total=total)
+            prog.update(tasks[stage], completed=done, total=total)
+        yield update
+
+
 def clock(minute: int) -> str:
     """Absolute minute -> 'day D HH:MM'."""
     d, m = divmod(int(minute), 1440)

@@ -154,6 +154,41 @@ def _cmd_demand(a) -> int:
     return 0
 
 
+def _cmd_simulate(a) -> int:
+    from parcelnet.demand import read_parcels
+    from parcelnet.network.pnf import load_network
+    from parcelnet.promise.report import network_country
+    from parcelnet.sim.kpis import kpis
+    from parcelnet.sim.report import print_kpis, write_report
+    from parcelnet.sim.results import write_results
+    from parcelnet.sim.run import simulate
+    from parcelnet._ui import console, staged_progress
+
+    if a.horizon_days < 1:
+        raise _usage(f"--horizon-days must be at least 1, got {a.horizon_days}")
+    net = load_network(a.network)
+    if a.capacity_scale != 1.0:
+        from parcelnet.network.scale import scale_capacity
+        net = scale_capacity(net, a.capacity_scale)
+    parcels = read_parcels(a.parcels, net)
+    with staged_progress(quiet=a.json) as progress:
+        res = simulate(net, parcels["parcel_id"].to_numpy(), parcels["created_minute"].to_numpy(),
+                       parcels["origin_pos"].to_numpy(), parcels["dest_pos"].to_numpy(),
+                       horizon_minutes=a.horizon_days * 1440, progress=progress)
+    k = kpis(res)
+    if a.out:
+        write_results(res, a.out)
+    report = Path(a.report) if a.report else (Path(a.out).with_suffix(".html") if a.out
+                                               else Path("simulation.html"))
+    write_report(res, k, report, network_country(net))
+    if a.json:
+        print(json.dumps({**k, "results": a.out, "report": str(report)}))
+    else:
+        print_kpis(k)
+        console().print(f"report: {report}" + (f"  results: {a.out}" if a.out else ""))
+    return 0
+
+
 def _cmd_demo(a) -> int:
     from parcelnet.demo import run_demo
     return run_demo(Path(a.out), rebuild=a.rebuild)
@@ -229,6 +264,17 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--origin-shares", help="TOML of provincial origin shares (see docs/demand.md)")
     m.add_argument("--out", required=True, help="parcels file: Parquet, or CSV when it ends in .csv")
     m.set_defaults(func=_cmd_demand)
+
+    s = sub.add_parser("simulate", help="run a day of parcels through sorters and trips with capacities")
+    s.add_argument("network")
+    s.add_argument("--parcels", required=True, help="parcels file (Parquet, or CSV by extension)")
+    s.add_argument("--out", help="per-parcel results (Parquet, or CSV when it ends in .csv)")
+    s.add_argument("--json", action="store_true", help="print the KPIs as JSON")
+    s.add_argument("--report", help="HTML report path (default RESULTS.html or simulation.html)")
+    s.add_argument("--horizon-days", type=int, default=7, help="days after the last creation (default 7)")
+    s.add_argument("--capacity-scale", type=float, default=1.0,
+                   help="multiply trip capacities and sorter rates (e.g. 0.002 to run a 1/500 sample of a day)")
+    s.set_defaults(func=_cmd_simulate)
 
     d = sub.add_parser("demo", help="build China's network, show coverage, promises and a map")
     d.add_argument("--out", default="parcelnet-demo", help="working folder (default ./parcelnet-demo)")

@@ -44,7 +44,48 @@ def build_network(country: str, params: Params | None = None, progress=None) -> 
     tables = _tables(places, lay, lanes, trips, flow, params)
     meta = {"params.toml": to_toml(params),
             "build.json": json.dumps(_summary(country, lay, lanes, volume), indent=2) + "\n"}
-    return Network.from_tables(tables, meta)
+    net = Network.from_tables(tables, meta)
+    if params["capacity"]["method"] == "simulated":
+        step("sizing capacities by simulating a design day")
+        net = _size_by_simulation(net, lanes, volume, params)
+    return net
+
+
+def _size_by_simulation(net: Network, lanes: pd.DataFrame, volume: float, p: Params) -> Network:
+    """Capacities from a design day: a sample of the demand model (``parcelnet.demand``)
+    runs through the timetable with unlimited capacity (``parcelnet.sim``); each trip
+    gets vehicles for its daily boardings, each sorter the rate of its busiest hour of
+    day, scaled from the sample to ``volume`` and times headroom (sorters also times
+    ``sorter_peak_factor``: trucks unload in bursts, so a sorter must clear its
+    busiest hour faster than in an hour for connections to hold)."""
+    from parcelnet.demand import generate_parcels
+    from parcelnet.sim.run import simulate
+    pc = p["capacity"]
+    t = {k: v.copy() for k, v in net.tables.items()}
+    free = {**t, "trips.csv": t["trips.csv"].assign(capacity=str(10**9)),
+            "facilities.csv": t["facilities.csv"].assign(sort_per_minute="0")}
+    free_net = Network.from_tables(free, net.meta)
+    n = int(pc["sizing_parcels"])
+    df = generate_parcels(free_net, n, "normal", seed=0)
+    idx = free_net.facility_index
+    res = simulate(free_net, df["parcel_id"].to_numpy(), df["created_minute"].to_numpy(),
+                   idx.get_indexer(df["origin_facility"]), idx.get_indexer(df["dest_station"]))
+    scale = volume / n
+    tt = net.timetable
+    load = res.raw.trip_boarded * scale              # steady state: all days' boardings = one day's
+    cap, cost = _capacity(lanes, tt.trip_lane, load, p)
+    t["trips.csv"]["capacity"] = cap.astype(str)
+    t["lanes.csv"]["cost_per_trip"] = _fmt(cost, 0)
+    t["lanes.csv"]["design_parcels_per_day"] = np.round(
+        np.bincount(tt.trip_lane, weights=load, minlength=len(lanes))).astype(np.int64).astype(str)
+    hourly = res.raw.hourly
+    by_hour = np.zeros((hourly.shape[0], 24))
+    for h in range(hourly.shape[1]):              # fold absolute hours onto hours of day
+        by_hour[:, (h + res.raw.hour0) % 24] += hourly[:, h]
+    peak = by_hour.max(axis=1) * scale * pc["headroom"] * pc["sorter_peak_factor"]
+    rate = np.maximum(1, np.ceil(peak / 60)).astype(np.int64)
+    t["facilities.csv"]["sort_per_minute"] = rate.astype(str)
+    return Network.from_tables(t, net.meta)
 
 
 # -- ids and facilities ------------------------------------------------------
@@ -229,16 +270,20 @@ def _lane_flows(lay: Layout, lanes: pd.DataFrame, volume: float, p: Params) -> n
     return flow
 
 
-def _capacity(lanes: pd.DataFrame, trips: pd.DataFrame, flow: np.ndarray, p: Params):
-    """Vehicles per departure -> parcels per trip and cost per trip."""
+def _capacity(lanes: pd.DataFrame, trip_lane: np.ndarray, trip_load: np.ndarray, p: Params):
+    """Vehicles per departure for each trip's daily load x headroom -> parcels per
+    trip, and per lane the mean cost of its trips."""
     pc, co = p["capacity"], p["costs"]
-    n_trips = trips.groupby("lane").size().reindex(lanes.index).to_numpy()
-    unit = lanes["mode"].map({"van": pc["van_parcels"], "truck": pc["truck_parcels"],
-                              "air": pc["air_parcels"]}).to_numpy(float)
-    vehicles = np.maximum(1, np.ceil(flow * pc["headroom"] / n_trips / unit)).astype(np.int64)
+    modes = lanes["mode"].to_numpy()[trip_lane]
+    unit = pd.Series(modes).map({"van": pc["van_parcels"], "truck": pc["truck_parcels"],
+                                 "air": pc["air_parcels"]}).to_numpy(float)
+    vehicles = np.maximum(1, np.ceil(trip_load * pc["headroom"] / unit)).astype(np.int64)
     fixed = lanes["mode"].map({m: co[f"{m}_fixed"] for m in ("van", "truck", "air")}).to_numpy()
     per_km = lanes["mode"].map({m: co[f"{m}_per_km"] for m in ("van", "truck", "air")}).to_numpy()
-    return vehicles * unit.astype(np.int64), vehicles * (fixed + per_km * lanes["km"].to_numpy())
+    one = (fixed + per_km * lanes["km"].to_numpy())[trip_lane]
+    n_trips = np.bincount(trip_lane, minlength=len(lanes))
+    lane_cost = np.bincount(trip_lane, weights=vehicles * one, minlength=len(lanes)) / np.maximum(n_trips, 1)
+    return vehicles * unit.astype(np.int64), lane_cost
 
 
 def _sort_rates(lay: Layout, lanes: pd.DataFrame, flow: np.ndarray, p: Params):
@@ -288,7 +333,9 @@ def _tables(places, lay: Layout, lanes, trips, flow, p) -> dict[str, pd.DataFram
     frm = [fid[k][i] for k, i in zip(lanes["from_kind"], lanes["from_pos"])]
     to = [fid[k][i] for k, i in zip(lanes["to_kind"], lanes["to_pos"])]
     lane_id = [f"{a}>{b}" + ("/air" if m == "air" else "") for a, b, m in zip(frm, to, lanes["mode"])]
-    cap, cost = _capacity(lanes, trips, flow, p)
+    trip_lane = trips["lane"].to_numpy()
+    n_trips = np.bincount(trip_lane, minlength=len(lanes))
+    cap, cost = _capacity(lanes, trip_lane, flow[trip_lane] / n_trips[trip_lane], p)
     lan = pd.DataFrame({"lane_id": lane_id, "from_facility": frm, "to_facility": to,
                         "mode": lanes["mode"], "duration_minutes": lanes["duration"],
                         "distance_km": _fmt(lanes["km"], 1), "cost_per_trip": _fmt(cost, 0),
@@ -297,7 +344,7 @@ def _tables(places, lay: Layout, lanes, trips, flow, p) -> dict[str, pd.DataFram
     tri = pd.DataFrame({"trip_id": [f"{l}@{m // 60:02d}{m % 60:02d}" for l, m in
                                     zip(lane_of, trips["departure"])],
                         "lane_id": lane_of, "departure_minute": trips["departure"],
-                        "capacity": cap[trips["lane"].to_numpy()]})
+                        "capacity": cap})
     waves = [(minute_of_day(w[0], ""), w[1]) for w in p["timetable"]["waves"]]
     wav = pd.DataFrame([(s, a, d) for s in sid for a, d in waves], columns=COLUMNS["waves.csv"])
     pla = places.drop(columns=[c for c in ("group",) if c in places]).copy()

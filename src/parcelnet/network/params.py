@@ -81,8 +81,9 @@ def _check(p: Params) -> None:
     for s, k in positive:
         if p[s][k] <= 0:
             raise ParameterError(f"{s}.{k} must be > 0, got {p[s][k]}")
-    for s, k in [("stations", "method"), ("centres", "method")]:
-        allowed = {"stations": ("cluster", "per_place"), "centres": ("cluster", "admin")}[s]
+    for s, k in [("stations", "method"), ("centres", "method"), ("capacity", "method")]:
+        allowed = {"stations": ("cluster", "per_place"), "centres": ("cluster", "admin"),
+                   "capacity": ("simulated", "gravity")}[s]
         if p[s][k] not in allowed:
             raise ParameterError(f"{s}.{k} must be one of {', '.join(allowed)}, got {p[s][k]!r}")
     for t in p["timetable"]["first_mile_departures"]:

@@ -57,7 +57,7 @@ def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_m
         lane_to, lane_duration, mod_ptr, mod_lane, mod_cap, mod_gap, wave_ptr, wave_start,
         wave_duration, t_end, m_stop, nxt, hop, ready, b_head, s_head, s_tail, s_len, active, is_active,
         q_head, q_tail, buf, keys, handled, scal, delivered, sorted_at_dest, backlog_peak,
-        left_behind, hourly, hour0):
+        left_behind, hourly, hour0, boarded):
     """Advance the simulation from minute ``scal[0]`` through ``m_stop`` (or until
     no parcel is left). Parcels 0..n-1 are indexed in parcel_id order and
     ``by_created`` lists them by (created minute, index); parcel p starts at
@@ -71,7 +71,8 @@ def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_m
     parcels sorted per hour (``hourly[f, hour - hour0]`` when in range), per
     lane the parcels left behind: parcels that boarded a later departure
     although they were ready for the lane's previous departure minute
-    (``mod_gap[t]`` minutes before trip t).
+    (``mod_gap[t]`` minutes before trip t), and per scheduled trip t (CSR
+    order of ``mod_ptr``) the parcels it boarded over all days (``boarded``).
     """
     n = created.shape[0]
     ring = b_head.shape[0]
@@ -173,6 +174,7 @@ def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_m
                 nxt[p] = b_head[r]
                 b_head[r] = p
                 b += 1
+            boarded[t] += b
             if q_head[lane] < 0:
                 q_tail[lane] = -1
         m += 1

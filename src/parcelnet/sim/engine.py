@@ -22,7 +22,7 @@ DEFAULT_HORIZON = 7 * DAY
 def trip_schedule(network: Network):
     """Trips grouped by minute of day (CSR), each minute's trips by lane and, within
     a lane, by trip_id as strings; with the gap (minutes) back to the lane's
-    previous distinct departure minute."""
+    previous distinct departure minute, and the trips.csv row of each."""
     tt = network.timetable
     trip_ids = network.tables["trips.csv"]["trip_id"].to_numpy(dtype=object)
     rank = np.empty(len(trip_ids), np.int64)
@@ -39,7 +39,7 @@ def trip_schedule(network: Network):
     first = pos == tt.dep_ptr[lane]
     prev = np.where(first, tt.dep_ptr[lane + 1] - 1, pos - 1)
     gap = minute - tt.dep_minute[prev] + np.where(first, DAY, 0)
-    return ptr, lane, tt.trip_capacity[order], gap
+    return ptr, lane, tt.trip_capacity[order], gap, order
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class RawResult:
     last_minute: int
     hourly: np.ndarray           # per facility and hour (from hour0): parcels sorted
     hour0: int
+    trip_boarded: np.ndarray     # per trip (trips.csv order): parcels boarded over all days
 
 
 def check_paths(network: Network, parcel_id, origin, dest, path_ptr, path_lanes) -> None:
@@ -127,16 +128,17 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
     st = K.new_state(n, tt.n_facilities, len(tt.lane_to), ring, first)
     at = origin[idx].copy()
     sched = trip_schedule(network)
+    boarded = np.zeros(len(sched[1]), np.int64)
     step = max(60, int(chunk_minutes))
     m = first
     while n and m <= t_end and st["scal"][1] > 0:
         stop = min(t_end, m + step - 1)
         K.run(c, by_created, at, dest[idx], path_id[idx], path_ptr, path_lanes,
-              tt.sort_per_minute, tt.process, tt.lane_to, tt.lane_duration, *sched,
+              tt.sort_per_minute, tt.process, tt.lane_to, tt.lane_duration, *sched[:4],
               tt.wave_ptr, tt.wave_start, tt.wave_duration, t_end, stop, st["nxt"], st["hop"],
               st["ready"], st["b_head"], st["s_head"], st["s_tail"], st["s_len"], st["active"],
               st["is_active"], st["q_head"], st["q_tail"], st["buf"], st["keys"], st["handled"],
-              st["scal"], delivered, at_dest, backlog, left, hourly, hour0)
+              st["scal"], delivered, at_dest, backlog, left, hourly, hour0, boarded)
         if progress:
             progress(int(st["scal"][0]) - m, n - int(st["scal"][1]))
         m = int(st["scal"][0])
@@ -145,7 +147,9 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
     out[idx] = delivered
     dst = np.empty(n, np.int64)
     dst[idx] = at_dest
-    return RawResult(out, dst, backlog, left, int(last), hourly, hour0)
+    trip_boarded = np.zeros(len(tt.trip_lane), np.int64)
+    trip_boarded[sched[4]] = boarded
+    return RawResult(out, dst, backlog, left, int(last), hourly, hour0, trip_boarded)
 
 
 def simulate_paths(network: Network, parcel_id, created_minute, origin_pos, dest_pos,

@@ -1,0 +1,27 @@
+"""Variants of a network with scaled capacities, for simulating a sample of a day.
+
+Simulating 1/k of a day's parcels on trips and sorters with 1/k of their
+capacity keeps every utilisation, and so where the network saturates, while
+the run is k times smaller.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from parcelnet.errors import ParameterError
+from parcelnet.network.model import Network
+
+
+def scale_capacity(network: Network, factor: float) -> Network:
+    """Trip capacities and sorter rates times ``factor``, rounded up (at least 1);
+    unlimited sorters (0) stay unlimited."""
+    if not (factor > 0 and np.isfinite(factor)):
+        raise ParameterError(f"capacity scale must be a positive number, got {factor}")
+    t = {k: v.copy() for k, v in network.tables.items()}
+    cap = network.timetable.trip_capacity
+    t["trips.csv"]["capacity"] = np.maximum(1, np.ceil(cap * factor)).astype(np.int64).astype(str)
+    spm = network.timetable.sort_per_minute
+    scaled = np.where(spm > 0, np.maximum(1, np.ceil(spm * factor)), 0).astype(np.int64)
+    t["facilities.csv"]["sort_per_minute"] = scaled.astype(str)
+    return Network.from_tables(t, network.meta)
