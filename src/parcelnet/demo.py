@@ -96,5 +96,38 @@ def run_demo(out: Path, rebuild: bool = False) -> int:
     coverage_report(net, origin, out / "coverage-hangzhou")
     con.print("\n[bold]Coverage averaged over every hub as origin[/]")
     coverage_report(net, None, out / "coverage-all-hubs")
+    simulated_days(net, out)
     con.print(f"\ndemo finished in {time.perf_counter() - t0:.1f} s; outputs in {out}/")
     return 0
+
+
+SAMPLE = 2_000_000   # parcels of the normal-day sample; the peak-day sample is 777/545 as many
+
+
+def simulated_days(net: Network, out: Path) -> None:
+    """A normal and a peak day, each as a sample of SAMPLE (x 777/545) parcels on
+    capacities scaled by SAMPLE / the network's normal-day volume."""
+    import json
+
+    from parcelnet._ui import console, staged_progress
+    from parcelnet.demand import PEAK_DAY_MULTIPLE, generate_parcels
+    from parcelnet.network.scale import scale_capacity
+    from parcelnet.sim.kpis import kpis
+    from parcelnet.sim.report import print_kpis, write_report
+    from parcelnet.sim.run import simulate
+
+    volume = json.loads(net.meta.get("build.json", "{}")).get("parcels_per_day", 545_000_000)
+    scaled = scale_capacity(net, SAMPLE / volume)
+    idx = scaled.facility_index
+    for day, n in (("normal", SAMPLE), ("peak", round(SAMPLE * PEAK_DAY_MULTIPLE))):
+        console().print(f"\n[bold]A simulated {day} day[/]: {n:,} parcels, a 1/{volume / SAMPLE:.0f} "
+                        f"sample of {volume * n / SAMPLE / 1e6:,.0f} M, on capacities scaled to match")
+        df = generate_parcels(scaled, n, day, seed=1)
+        with staged_progress() as progress:
+            res = simulate(scaled, df["parcel_id"].to_numpy(), df["created_minute"].to_numpy(),
+                           idx.get_indexer(df["origin_facility"]), idx.get_indexer(df["dest_station"]),
+                           progress=progress)
+        k = kpis(res)
+        print_kpis(k)
+        report = write_report(res, k, out / f"simulation-{day}.html", "CN")
+        console().print(f"report: {report}")

@@ -51,7 +51,8 @@ def throughput_chart(res: SimulationResult, k: int = 6) -> str:
     fig = Figure(figsize=(8, 3.6))
     ax = fig.add_subplot()
     hours = np.arange(raw.hourly.shape[1]) + raw.hour0
-    last = int(np.flatnonzero(raw.hourly.sum(axis=0))[-1]) + 1 if totals.any() else 1
+    per_hour = raw.hourly.sum(axis=0)        # crop the straggler tail: up to 99.9% of all sorting
+    last = int(np.searchsorted(np.cumsum(per_hour), 0.999 * per_hour.sum())) + 2 if totals.any() else 1
     for i in busiest:
         if totals[i]:
             ax.plot(hours[:last], raw.hourly[i, :last], lw=1.4, label=str(fac["name"].iloc[i]))
