@@ -102,8 +102,10 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
     path_lanes = np.asarray(path_lanes, np.int64)
     n = len(parcel_id)
     tt = network.timetable
-    if n and len(np.unique(parcel_id)) != n:
-        raise ValidationError("parcel ids must be unique")
+    idx = np.argsort(parcel_id, kind="stable")   # parcels indexed in parcel_id order
+    dup = np.flatnonzero(parcel_id[idx][1:] == parcel_id[idx][:-1])
+    if len(dup):
+        raise ValidationError(f"parcel ids must be unique: {parcel_id[idx][dup[0]]} repeats")
     path_id = np.arange(n, dtype=np.int64) if path_id is None else np.asarray(path_id, np.int64)
     if check:
         pp = np.concatenate([[0], np.cumsum(np.diff(path_ptr)[path_id])])
@@ -112,9 +114,7 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
                       if pp[-1] else np.zeros(0, np.int64))
         check_paths(network, parcel_id, origin, dest, pp, per_parcel)
     horizon = DEFAULT_HORIZON if horizon_minutes is None else int(horizon_minutes)
-    # index parcels in parcel_id order: every tie-break is then by index
-    idx = np.argsort(parcel_id, kind="stable")
-    c = created[idx]
+    c = created[idx]                              # every tie-break is then by index
     by_created = np.lexsort((np.arange(n), c)).astype(np.int64)
     delivered = np.full(n, -1, np.int64)
     at_dest = np.full(n, -1, np.int64)

@@ -1,0 +1,124 @@
+"""Capacity simulation speed, side by side with the SimPy peer (benchmarks/simpy_peer.py).
+
+    python benchmarks/bench_sim.py --network DIR peer [--parcels 100000]
+    python benchmarks/bench_sim.py --network DIR day --parcels 30000000 [--day normal]
+
+``peer``: the same parcels (the demand model) with the same paths on the same network, with
+capacities scaled to the sample (so that sorters and trips bind as on the full day). It checks
+that every delivered minute is identical and prints parcels per second for each simulator.
+Path choice (the promise engine) is timed apart: both simulators take the paths as input.
+
+``day``: generate and simulate a whole day sample. It prints the time of each stage and the
+process's peak memory (resident set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from parcelnet.demand import generate_parcels  # noqa: E402
+from parcelnet.network.pnf import load_network, write_pnf  # noqa: E402
+from parcelnet.network.scale import scale_capacity  # noqa: E402
+from parcelnet.promise import PromiseEngine  # noqa: E402
+from parcelnet.sim.engine import run_paths  # noqa: E402
+from parcelnet.sim.kpis import kpis  # noqa: E402
+from parcelnet.sim.paths import assign_paths  # noqa: E402
+from parcelnet.sim.run import simulate  # noqa: E402
+
+
+def _volume(net) -> float:
+    return json.loads(net.meta.get("build.json", "{}")).get("parcels_per_day", 545_000_000)
+
+
+def peer(a) -> dict:
+    import simpy_peer
+    base = load_network(a.network)
+    net = scale_capacity(base, a.parcels / _volume(base))
+    folder = Path(tempfile.mkdtemp(prefix="pn-simbench-"))
+    write_pnf(net, folder)
+    df = generate_parcels(net, a.parcels, a.day, seed=a.seed)
+    idx = net.facility_index
+    o, d = idx.get_indexer(df["origin_facility"]), idx.get_indexer(df["dest_station"])
+    ids, t = df["parcel_id"].to_numpy(), df["created_minute"].to_numpy()
+    s = time.perf_counter()
+    paths = assign_paths(PromiseEngine(net), o, d, t)
+    secs_paths = time.perf_counter() - s
+    ok = paths.path_id >= 0
+    run = lambda: run_paths(net, ids[ok], t[ok], o[ok], d[ok], paths.path_ptr, paths.path_lanes,  # noqa: E731
+                            check=False, path_id=paths.path_id[ok])
+    run_paths(net, ids[:10][ok[:10]], t[:10][ok[:10]], o[:10][ok[:10]], d[:10][ok[:10]],
+              paths.path_ptr, paths.path_lanes, check=False, path_id=paths.path_id[:10][ok[:10]])
+    times = []
+    for _ in range(a.repeat):
+        s = time.perf_counter()
+        res = run()
+        times.append(time.perf_counter() - s)
+    ours = min(times)
+    lane_ids = net.lane_id_array
+    fac = net.facility_index
+    rows = []
+    for i in np.flatnonzero(ok):
+        q = paths.path_id[i]
+        rows.append((int(ids[i]), int(t[i]), fac[o[i]], fac[d[i]],
+                     list(lane_ids[paths.path_lanes[paths.path_ptr[q]:paths.path_ptr[q + 1]]])))
+    s = time.perf_counter()
+    theirs = simpy_peer.simulate_simpy(folder, rows)
+    secs_peer = time.perf_counter() - s
+    got = {int(p): (int(v) if v >= 0 else None) for p, v in zip(ids[ok], res.delivered)}
+    same = sum(got[p] == theirs[p] for p in got)
+    late = int(sum(1 for i, p in enumerate(ids[ok]) if res.delivered[i] < 0
+                   or res.delivered[i] > paths.promise[ok][i]))
+    return {"parcels": int(ok.sum()), "late_or_undelivered": late, "paths_seconds": secs_paths,
+            "parcelnet_seconds": ours, "parcelnet_per_second": ok.sum() / ours,
+            "simpy_seconds": secs_peer, "simpy_per_second": ok.sum() / secs_peer,
+            "ratio": secs_peer / ours, "identical": f"{same}/{len(got)}"}
+
+
+def day(a) -> dict:
+    base = load_network(a.network)
+    net = scale_capacity(base, a.parcels / _volume(base)) if a.scale else base
+    s = time.perf_counter()
+    df = generate_parcels(net, a.parcels, a.day, seed=a.seed)
+    idx = net.facility_index
+    o, d = idx.get_indexer(df["origin_facility"]), idx.get_indexer(df["dest_station"])
+    ids, t = df["parcel_id"].to_numpy(), df["created_minute"].to_numpy()
+    del df
+    secs_demand = time.perf_counter() - s
+    s = time.perf_counter()
+    res = simulate(net, ids, t, o, d)
+    secs = time.perf_counter() - s
+    k = kpis(res)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"parcels": a.parcels, "day": a.day, "demand_seconds": secs_demand,
+            "paths_seconds": res.seconds["paths"], "simulation_seconds": res.seconds["simulation"],
+            "paths_plus_simulation_seconds": secs, "per_second": a.parcels / secs,
+            "peak_memory_gb": peak_kb / 1024 ** 2, "on_time_share": k["on_time_share"],
+            "delivered_share": k["delivered_share"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--network", required=True)
+    ap.add_argument("mode", choices=["peer", "day"])
+    ap.add_argument("--parcels", type=int, default=100_000)
+    ap.add_argument("--day", default="normal")
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-scale", dest="scale", action="store_false",
+                    help="day mode: keep full-day capacities")
+    a = ap.parse_args()
+    print(json.dumps(peer(a) if a.mode == "peer" else day(a), indent=2))
+
+
+if __name__ == "__main__":
+    main()
