@@ -15,13 +15,14 @@ from parcelnet.network.model import Network
 
 def scale_capacity(network: Network, factor: float) -> Network:
     """Trip capacities and sorter rates times ``factor``, rounded up (at least 1);
-    unlimited sorters (0) stay unlimited."""
+    unlimited sorters (0) stay unlimited. (Rounded to 9 decimals first, so that 100 x 0.07 =
+    7.000000000000001 in floating point gives 7, not 8.)"""
     if not (factor > 0 and np.isfinite(factor)):
         raise ParameterError(f"capacity scale must be a positive number, got {factor}")
     t = {k: v.copy() for k, v in network.tables.items()}
     cap = network.timetable.trip_capacity
-    t["trips.csv"]["capacity"] = np.maximum(1, np.ceil(cap * factor)).astype(np.int64).astype(str)
+    t["trips.csv"]["capacity"] = np.maximum(1, np.ceil(np.round(cap * factor, 9))).astype(np.int64).astype(str)
     spm = network.timetable.sort_per_minute
-    scaled = np.where(spm > 0, np.maximum(1, np.ceil(spm * factor)), 0).astype(np.int64)
+    scaled = np.where(spm > 0, np.maximum(1, np.ceil(np.round(spm * factor, 9))), 0).astype(np.int64)
     t["facilities.csv"]["sort_per_minute"] = scaled.astype(str)
     return Network.from_tables(t, network.meta)

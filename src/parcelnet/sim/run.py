@@ -87,8 +87,10 @@ def simulate(network: Network, parcel_id, created, origin, dest,
     def sim_step(_minutes, finished):
         if progress:
             progress("simulation", finished, int(ok.sum()))
+    # H counts from the last creation of ALL parcels (unroutable ones too), as kpis report it
+    sim_horizon = t_end - int(created[ok].max()) if ok.any() else horizon
     raw = run_paths(network, parcel_id[ok], created[ok], origin[ok], dest[ok], paths.path_ptr,
-                    paths.path_lanes, horizon_minutes=horizon, check=False,
+                    paths.path_lanes, horizon_minutes=sim_horizon, check=False,
                     path_id=paths.path_id[ok], progress=sim_step)
     t2 = time.perf_counter()
     return SimulationResult(network, parcel_id, created, origin, dest, paths, raw, ok, t_end,
