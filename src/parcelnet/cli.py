@@ -167,6 +167,8 @@ def _cmd_simulate(a) -> int:
     if a.horizon_days < 1:
         raise _usage(f"--horizon-days must be at least 1, got {a.horizon_days}")
     net = load_network(a.network)
+    if not a.capacity_scale > 0:
+        raise _usage(f"--capacity-scale must be a positive number, got {a.capacity_scale}")
     if a.capacity_scale != 1.0:
         from parcelnet.network.scale import scale_capacity
         net = scale_capacity(net, a.capacity_scale)

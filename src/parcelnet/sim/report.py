@@ -59,7 +59,8 @@ def throughput_chart(res: SimulationResult, k: int = 6) -> str:
     ax.set_xlabel("hour (absolute; 24 = midnight after day 0)")
     ax.set_ylabel("parcels sorted per hour")
     ax.set_title(f"Hourly throughput of the {k} busiest sorters")
-    ax.legend(fontsize=7, ncol=2)
+    if totals.any():
+        ax.legend(fontsize=7, ncol=2)
     return _png(fig)
 
 
