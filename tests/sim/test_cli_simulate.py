@@ -291,9 +291,9 @@ def test_bad_arguments(capsys, tmp_path, case):
     elif case == "horizon_0":
         extra, parts = ["--horizon-days", 0], ["--horizon-days", "at least 1", "0"]
     elif case == "scale_0":
-        extra, parts = ["--capacity-scale", 0], ["capacity scale", "positive"]
+        extra, parts = ["--capacity-scale", 0], ["--capacity-scale", "positive"]
     else:
-        extra, parts = ["--capacity-scale", -2], ["capacity scale", "positive", "-2"]
+        extra, parts = ["--capacity-scale", -2], ["--capacity-scale", "positive", "-2"]
     out = tmp_path / "out" / "R.csv"
     code, stdout, err = run(capsys, "simulate", net, "--parcels", p, "--out", out,
                             "--report", tmp_path / "out" / "X.html", "--json", *extra)

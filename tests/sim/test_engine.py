@@ -14,13 +14,16 @@ from tests.conftest import random_network
 
 
 def _reshape(net: Network, unlimited: bool, cap: int = 1, spm: int = 1) -> Network:
-    """The same network with waves that never overtake (a later wave never ends earlier)
+    """The same network with waves that never overtake (a later wave, also the next day's,
+    never ends earlier)
     and either unlimited capacity or the given tight capacities."""
     t = {k: v.copy() for k, v in net.tables.items()}
     w = t["waves.csv"].astype({"start_minute": int, "duration_minutes": int})
     w = w.sort_values(["station_id", "start_minute"])
-    ends = w["start_minute"] + w["duration_minutes"]
-    w["duration_minutes"] = ends.groupby(w["station_id"]).cummax() - w["start_minute"]
+    ends = (w["start_minute"] + w["duration_minutes"]).groupby(w["station_id"]).cummax()
+    # ... also across midnight: no wave may end after the next day's first wave does
+    first_end = ends.groupby(w["station_id"]).transform("first")
+    w["duration_minutes"] = np.minimum(ends, first_end + 1440) - w["start_minute"]
     t["waves.csv"] = w
     t["trips.csv"]["capacity"] = 10**9 if unlimited else cap
     t["facilities.csv"]["sort_per_minute"] = 0 if unlimited else spm
