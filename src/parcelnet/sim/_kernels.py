@@ -129,8 +129,16 @@ def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_m
                 backlog_peak[f] = s_len[f]
             if 0 <= hr < n_hours:
                 hourly[f, hr] += h
-            if h > 1:
+            if h > 16:
                 handled[:h].sort()                   # same ready minute: parcel_id order
+            else:
+                for x in range(1, h):                # small batches: insertion sort, no call
+                    v = handled[x]
+                    y = x - 1
+                    while y >= 0 and handled[y] > v:
+                        handled[y + 1] = handled[y]
+                        y -= 1
+                    handled[y + 1] = v
             rdy = m + process[f]
             for j in range(h):
                 p = handled[j]
