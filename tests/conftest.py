@@ -14,6 +14,23 @@ from parcelnet.network.pnf import load_network
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """Run ``parcelnet ARGS`` in-process: (exit code, stdout, stderr)."""
+    from parcelnet.cli import main
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err: str, *parts: str) -> None:
+    """The CLI's error contract: one line, no traceback, naming each of ``parts``."""
+    assert err.startswith("parcelnet: error: "), err
+    assert err.endswith("\n") and err.count("\n") == 1, repr(err)
+    assert "Traceback" not in err
+    for p in parts:
+        assert p in err, (p, err)
+
+
 @pytest.fixture(scope="session")
 def tiny() -> Network:
     """Five facilities, six lanes; answers hand-checked in tests/promise/test_engine.py."""

@@ -14,7 +14,7 @@ import pytest
 
 from parcelnet.cli import main
 from parcelnet.promise import PromiseEngine
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, assert_one_line_error, run_cli
 
 TINY = FIXTURES / "tiny"
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -22,18 +22,7 @@ POP = {"A": 1_000_000, "B": 2_000_000, "C": 500_000}  # tiny's places, one per s
 TOTAL = sum(POP.values())
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(err: str, *parts: str) -> None:
-    assert err.startswith("parcelnet: error: "), err
-    assert err.endswith("\n") and err.count("\n") == 1, repr(err)
-    assert "Traceback" not in err
-    for p in parts:
-        assert p in err, (p, err)
+run = run_cli
 
 
 def read_csv_rows(path: Path) -> list[dict[str, str]]:

@@ -21,25 +21,14 @@ from parcelnet.cli import main
 from parcelnet.demand import write_parcels
 from parcelnet.network.pnf import load_network, write_pnf
 from parcelnet.sim.kpis import kpis
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, assert_one_line_error, run_cli
 from tests.sim.test_kpis import DELIVERED, EXPECTED_CSV, PARCELS, PATHS, PROMISED, run as run_api, variant
 
 TINY = FIXTURES / "tiny"
 HEADER = "parcel_id,created_minute,origin_facility,dest_station\n"
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(err: str, *parts: str) -> None:
-    assert err.startswith("parcelnet: error: "), err
-    assert err.endswith("\n") and err.count("\n") == 1, repr(err)
-    assert "Traceback" not in err
-    for p in parts:
-        assert p in err, (p, err)
+run = run_cli
 
 
 def parcels_csv(path: Path, rows) -> Path:

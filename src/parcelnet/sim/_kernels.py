@@ -52,6 +52,17 @@ def new_state(n, n_fac, n_lane, ring, first_minute):
     )
 
 
+@njit(cache=True, inline="always")
+def _append(head, tail, nxt, key, p):
+    """Append parcel p to the FIFO linked list ``key`` (queues by head/tail arrays)."""
+    nxt[p] = -1
+    if tail[key] < 0:
+        head[key] = p
+    else:
+        nxt[tail[key]] = p
+    tail[key] = p
+
+
 @njit(cache=True)
 def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_minute, process,
         lane_to, lane_duration, mod_ptr, mod_lane, mod_cap, mod_gap, wave_ptr, wave_start,
@@ -99,12 +110,7 @@ def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_m
         for j in range(k):
             f = keys[j] // n
             p = keys[j] - f * n
-            nxt[p] = -1
-            if s_tail[f] < 0:
-                s_head[f] = p
-            else:
-                nxt[s_tail[f]] = p
-            s_tail[f] = p
+            _append(s_head, s_tail, nxt, f, p)
             s_len[f] += 1
             if not is_active[f]:
                 is_active[f] = True
@@ -151,13 +157,7 @@ def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_m
                         delivered[p] = end
                     in_system -= 1
                     continue
-                lane = path_lanes[path_ptr[q] + hop[p]]
-                nxt[p] = -1
-                if q_tail[lane] < 0:
-                    q_head[lane] = p
-                else:
-                    nxt[q_tail[lane]] = p
-                q_tail[lane] = p
+                _append(q_head, q_tail, nxt, path_lanes[path_ptr[q] + hop[p]], p)
             if s_head[f] >= 0:
                 active[still] = f
                 still += 1
