@@ -17,7 +17,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from parcelnet.cli import main
 from parcelnet.demand import write_parcels
 from parcelnet.network.pnf import load_network, write_pnf
 from parcelnet.sim.kpis import kpis
