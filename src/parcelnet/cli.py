@@ -166,6 +166,12 @@ def _cmd_simulate(a) -> int:
 
     if a.horizon_days < 1:
         raise _usage(f"--horizon-days must be at least 1, got {a.horizon_days}")
+    for flag, target in (("--out", a.out), ("--report", a.report)):
+        if target:   # fail before an hour of simulation, not after
+            try:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise _usage(f"{flag} {target}: cannot create its folder ({e.strerror})") from None
     net = load_network(a.network)
     if not a.capacity_scale > 0:
         raise _usage(f"--capacity-scale must be a positive number, got {a.capacity_scale}")

@@ -288,3 +288,12 @@ def test_bad_arguments(capsys, tmp_path, case):
     assert code == 2 and stdout == ""
     assert_one_line_error(err, *parts)
     assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_fails_before_simulating(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    p = parcels_csv(tmp_path / "P.csv", GOOD)
+    code, _, err = run(capsys, "simulate", TINY, "--parcels", p, "--out", blocker / "R.csv")
+    assert code == 2
+    assert_one_line_error(err, "--out", "cannot create its folder")
