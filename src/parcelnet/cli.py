@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -167,11 +168,8 @@ def _cmd_simulate(a) -> int:
     if a.horizon_days < 1:
         raise _usage(f"--horizon-days must be at least 1, got {a.horizon_days}")
     for flag, target in (("--out", a.out), ("--report", a.report)):
-        if target:   # fail before an hour of simulation, not after
-            try:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise _usage(f"{flag} {target}: cannot create its folder ({e.strerror})") from None
+        if target:   # fail before an hour of simulation, not after; create nothing yet
+            _check_writable(flag, Path(target))
     net = load_network(a.network)
     if not a.capacity_scale > 0:
         raise _usage(f"--capacity-scale must be a positive number, got {a.capacity_scale}")
@@ -200,6 +198,15 @@ def _cmd_simulate(a) -> int:
 def _cmd_demo(a) -> int:
     from parcelnet.demo import run_demo
     return run_demo(Path(a.out), rebuild=a.rebuild)
+
+
+def _check_writable(flag: str, path: Path) -> None:
+    """The nearest existing folder above ``path`` must be a writable directory."""
+    base = path.absolute().parent
+    while not base.exists():
+        base = base.parent
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        raise _usage(f"{flag} {path}: cannot create its folder ({base} is not a writable folder)")
 
 
 class _UsageError(ParcelnetError):
