@@ -128,6 +128,14 @@ class _Model:
         lanes[h].enqueue(ready, pid)
 
 
+def _kick(actor) -> None:
+    """Start a sorter's or lane's process on its first parcel, or wake it if it sleeps."""
+    if actor.proc is None:
+        actor.proc = actor.model.env.process(actor.run())
+    elif actor.wake is not None and not actor.wake.triggered:
+        actor.wake.succeed()
+
+
 class _Sorter:
     def __init__(self, model: _Model, fid: str, capacity: int, process: int):
         self.model, self.id, self.capacity, self.process = model, fid, capacity, process
@@ -138,10 +146,7 @@ class _Sorter:
     def arrive(self, minute: int, pids: list[int]) -> None:
         for pid in pids:
             heapq.heappush(self.queue, (minute, pid))
-        if self.proc is None:
-            self.proc = self.model.env.process(self.run())
-        elif self.wake is not None and not self.wake.triggered:
-            self.wake.succeed()
+        _kick(self)
 
     def run(self):
         env, model, q = self.model.env, self.model, self.queue
@@ -188,10 +193,7 @@ class _Lane:
         assert ready >= self.last_ready  # see the module docstring: ready minutes never decrease
         self.last_ready = ready
         heapq.heappush(self.queue, (ready, pid))
-        if self.proc is None:
-            self.proc = self.model.env.process(self.run())
-        elif self.wake is not None and not self.wake.triggered:
-            self.wake.succeed()
+        _kick(self)
 
     def run(self):
         env, model, q = self.model.env, self.model, self.queue

@@ -128,6 +128,26 @@ class PromiseEngine:
         K.search_many(origin, starts, *self._graph, ready, pred)
         return ready, pred
 
+    def origin_searches(self, origin: int, created: np.ndarray):
+        """The searches that answer every order from ``origin`` created at ``created``
+        minutes: (ready, pred) rows per needed breakpoint, and per order its row and
+        whole-day shift. None when the origin has no departures or waves."""
+        starts, row, shift = self._locate(origin, created)
+        if len(starts) == 0:
+            return None
+        ready, pred = self._search(origin, starts)
+        return ready, pred, row, shift
+
+    def deliver_rows(self, ready: np.ndarray, origin: int, rows: np.ndarray, dests: np.ndarray,
+                     shifts: np.ndarray | None = None):
+        """Delivered minute (INF = unreachable) and last lane of a path for each
+        (search row, destination station), shifted by whole days."""
+        res, last = np.empty(len(rows), np.int64), np.empty(len(rows), np.int64)
+        K.deliver_queries(ready, origin, rows, dests,
+                          np.zeros(len(rows), np.int64) if shifts is None else shifts,
+                          *self._deliv, res, last)
+        return res, last
+
     def _per_start(self, origin: int, starts: np.ndarray) -> np.ndarray:
         """Delivered minute at every station for a parcel ready at each start minute."""
         ready, _ = self._search(origin, starts)
@@ -203,12 +223,11 @@ class PromiseEngine:
         cuts = np.flatnonzero(np.diff(origins[order])) + 1
         for idx in np.split(order, cuts) if len(order) else []:
             o = int(origins[idx[0]])
-            starts, row, shift = self._locate(o, created[idx])
-            if len(starts) == 0:
+            found = self.origin_searches(o, created[idx])
+            if found is None:
                 continue
-            ready, pred = self._search(o, starts)
-            res, last = np.empty(len(idx), np.int64), np.empty(len(idx), np.int64)
-            K.deliver_queries(ready, o, row, dests[idx], shift, *self._deliv, res, last)
+            ready, pred, row, shift = found
+            res, last = self.deliver_rows(ready, o, row, dests[idx], shift)
             out[idx] = res
             if paths:
                 p, lanes = K.trace_paths(pred, row, last, self.network.timetable.lane_from)

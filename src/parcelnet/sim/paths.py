@@ -49,16 +49,13 @@ def assign_paths(engine: PromiseEngine, origin: np.ndarray, dest: np.ndarray,
     cuts = np.flatnonzero(np.diff(origin[order])) + 1
     for idx in (np.split(order, cuts) if m else []):
         o = int(origin[idx[0]])
-        starts, row, shift = engine._locate(o, created[idx])
-        if len(starts):
-            ready, pred = engine._search(o, starts)
+        found = engine.origin_searches(o, created[idx])
+        if found is not None:
+            ready, pred, row, shift = found
             key = row * n_fac + dest[idx]
             ukey, inv = np.unique(key, return_inverse=True)
             urow, udest = ukey // n_fac, ukey % n_fac
-            res = np.empty(len(ukey), np.int64)
-            last = np.empty(len(ukey), np.int64)
-            PK.deliver_queries(ready, o, urow, udest, np.zeros(len(ukey), np.int64),
-                               *engine._deliv, res, last)
+            res, last = engine.deliver_rows(ready, o, urow, udest)
             ok = res[inv] < INF
             promise[idx] = np.where(ok, res[inv] + shift, INF)
             path_id[idx] = np.where(ok, rows + inv, -1)
