@@ -1,22 +1,29 @@
 """Compiled core of the capacity simulation (numba), minute by minute.
 
-Parcels are indexed in ``parcel_id`` order, so "order of (x, parcel_id)" is
-"order of (x, index)". Each parcel is in at most one linked list at a time
-(``nxt``): an arrival bucket, a sorter queue or a lane queue.
+Parcels are indexed in ``parcel_id`` order (index ``i``), so "order of (x,
+parcel_id)" is "order of (x, i)". A parcel in flight is one 64-bit entry
+``i << 32 | pos``: ``pos`` points into ``route`` (every path's lanes followed
+by -1) at the next lane to take, so entries sort by parcel_id and carry their
+path with them; no per-parcel state is read while a parcel moves.
+
+Queues are FIFOs of entries in blocks of a shared pool (sequential memory, no
+per-parcel links). Sorter queues keep *runs* of the same arrival minute and
+lane queues runs of the same ready minute; a run is a set, kept unsorted until
+a full sorter or trip has to split it, and is then sorted once by parcel_id.
+That is all the ordering the semantics need: order only decides *who* goes
+first when capacity binds.
 
 Within one minute m, exactly as the semantics say:
 1. arrivals: parcels created at m (at their origin) and lane arrivals at m
-   join their facility's sorter queue in order of parcel_id;
+   join their facility's sorter queue as the run of minute m;
 2. sorting: each sorter handles up to ``sort_per_minute`` parcels from the
-   head of its queue (all of them when 0); a handled parcel is ready at
-   m + process_minutes and joins the queue of its next lane (parcels handled
-   in the same minute join in parcel_id order, so lane queues are ordered by
-   (ready, parcel_id)), or, at its destination, is delivered at the end of
-   the first wave starting at or after its ready minute;
+   head of its queue (all of them when 0): whole runs, then the lowest
+   parcel_ids of the next run; a handled parcel is ready at m + process and
+   joins its next lane's run of that ready minute, or, at its destination,
+   is delivered at the end of the first wave starting at or after it;
 3. departures: every trip departing at m (by lane, in trip_id order) boards
-   up to its capacity from the head of its lane's queue, parcels whose ready
-   minute is <= m; they arrive at m + duration.
-The run stops after minute ``t_end`` or when no parcel is left in the system.
+   up to its capacity from the head of its lane's queue (runs with ready
+   minute <= m, a split run by parcel_id); its load arrives at m + duration.
 """
 
 from __future__ import annotations
@@ -24,94 +31,351 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from parcelnet.promise._kernels import wave_end
+from parcelnet.promise._kernels import INF
 
 DAY = 1440
+B = 64                 # entries per pool block
+HB = 16                # run headers per header-pool block
+LOW = (1 << 32) - 1    # pos bits of an entry
+CHUNK = 1024           # entries handled per batch (scratch ``buf``, ``lbuf``)
+_MIN_SHIFT = 40        # run header: minute << 40 | sorted << 39 | count
+_SORTED = 1 << 39
+_COUNT = _SORTED - 1
 
 
-class _StateDoc:
-    """State arrays (see :func:`new_state`), all int64 unless noted:
-    per parcel ``nxt`` (linked list), ``hop`` (lanes taken), ``ready``, ``at``
-    (current facility); ``b_head`` ring of arrival buckets; per facility sorter
-    queue ``s_head``, ``s_tail``, ``s_len`` and the active list; per lane queue
-    ``q_head``, ``q_tail``; scratch ``buf``, ``keys``, ``handled``; ``scal`` =
-    [next minute, parcels in system, next creation, active sorters]."""
+# -- pooled FIFOs ---------------------------------------------------------------------------
+# A queue q is qs[q] = (head block, head offset, tail block, tail offset); head block -1 = empty.
+# free = [first free block, free blocks]; blocks are chained by ``nxt``.
+
+def new_pool(blocks, size, queues):
+    nxt = np.empty(blocks, np.int64)
+    nxt[:-1] = np.arange(1, blocks)
+    nxt[-1] = -1
+    return dict(data=np.empty(blocks * size, np.int64), nxt=nxt,
+                free=np.array([0, blocks], np.int64), qs=np.full((queues, 4), -1, np.int64))
 
 
-def new_state(n, n_fac, n_lane, ring, first_minute):
-    """Fresh state for n parcels at their origins, before ``first_minute``."""
-    return dict(
-        nxt=np.full(n, -1, np.int64), hop=np.zeros(n, np.int64), ready=np.zeros(n, np.int64),
-        b_head=np.full(ring, -1, np.int64),
-        s_head=np.full(n_fac, -1, np.int64), s_tail=np.full(n_fac, -1, np.int64),
-        s_len=np.zeros(n_fac, np.int64), active=np.empty(n_fac, np.int64),
-        is_active=np.zeros(n_fac, np.bool_),
-        q_head=np.full(n_lane, -1, np.int64), q_tail=np.full(n_lane, -1, np.int64),
-        buf=np.empty(n, np.int64), keys=np.empty(n, np.int64), handled=np.empty(n, np.int64),
-        scal=np.array([first_minute, n, 0, 0], np.int64),
-    )
-
-
-@njit(cache=True, inline="always")
-def _append(head, tail, nxt, key, p):
-    """Append parcel p to the FIFO linked list ``key`` (queues by head/tail arrays)."""
-    nxt[p] = -1
-    if tail[key] < 0:
-        head[key] = p
-    else:
-        nxt[tail[key]] = p
-    tail[key] = p
+def grow_pool(pool, blocks, size):
+    """Pool with ``blocks`` blocks in all (more than now), queues kept as they are."""
+    old = len(pool["nxt"])
+    if blocks <= old:
+        return pool
+    data = np.empty(blocks * size, np.int64)
+    data[:old * size] = pool["data"]
+    nxt = np.empty(blocks, np.int64)
+    nxt[:old] = pool["nxt"]
+    nxt[old:-1] = np.arange(old + 1, blocks)
+    nxt[-1] = pool["free"][0]                      # new blocks first, then the old free list
+    free = np.array([old, pool["free"][1] + blocks - old], np.int64)
+    return dict(data=data, nxt=nxt, free=free, qs=pool["qs"])
 
 
 @njit(cache=True)
-def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_minute, process,
-        lane_to, lane_duration, mod_ptr, mod_lane, mod_cap, mod_gap, wave_ptr, wave_start,
-        wave_duration, t_end, m_stop, nxt, hop, ready, b_head, s_head, s_tail, s_len, active, is_active,
-        q_head, q_tail, buf, keys, handled, scal, delivered, sorted_at_dest, backlog_peak,
-        left_behind, hourly, hour0, boarded):
-    """Advance the simulation from minute ``scal[0]`` through ``m_stop`` (or until
-    no parcel is left). Parcels 0..n-1 are indexed in parcel_id order and
-    ``by_created`` lists them by (created minute, index); parcel p starts at
-    facility ``at[p]`` (its origin) and follows path ``path_id[p]``: lanes
-    ``path_lanes[path_ptr[q]:path_ptr[q + 1]]``, q = path_id[p].
+def _sort_entries(a):
+    """Sort entries by parcel index (their high 32 bits; indices are unique): insertion sort
+    for short runs, else an LSD radix sort on 11-bit digits over the bits in use."""
+    k = a.shape[0]
+    if k <= 48:
+        for x in range(1, k):
+            v = a[x]
+            y = x - 1
+            while y >= 0 and a[y] > v:
+                a[y + 1] = a[y]
+                y -= 1
+            a[y + 1] = v
+        return
+    lo = a[0] >> 32
+    hi = lo
+    for j in range(k):
+        v = a[j] >> 32
+        lo = min(lo, v)
+        hi = max(hi, v)
+    span = hi - lo
+    tmp = np.empty(k, np.int64)
+    count = np.empty(2049, np.int64)
+    src, dst = a, tmp
+    shift = 0
+    while shift == 0 or (span >> shift) > 0:
+        count[:] = 0
+        for j in range(k):
+            count[(((src[j] >> 32) - lo) >> shift & 2047) + 1] += 1
+        for d in range(2048):
+            count[d + 1] += count[d]
+        for j in range(k):
+            d = ((src[j] >> 32) - lo) >> shift & 2047
+            dst[count[d]] = src[j]
+            count[d] += 1
+        src, dst = dst, src
+        shift += 11
+    if src is not a:
+        a[:] = src
 
-    Outputs, accumulated in place: ``delivered`` (-1 = not delivered by
-    ``t_end``, the end of the horizon), the
-    minute each parcel was sorted at its destination, per facility the peak
-    sorter backlog (parcels still waiting after a minute's sorting) and the
-    parcels sorted per hour (``hourly[f, hour - hour0]`` when in range), per
-    lane the parcels left behind: parcels that boarded a later departure
-    although they were ready for the lane's previous departure minute
-    (``mod_gap[t]`` minutes before trip t), and per scheduled trip t (CSR
-    order of ``mod_ptr``) the parcels it boarded over all days (``boarded``).
+
+@njit(cache=True)
+def _sort_head(data, nxt, qs, q, k, size):
+    """Sort the first k entries of queue q in place (by parcel_id)."""
+    tmp = np.empty(k, np.int64)
+    b, o = qs[q, 0], qs[q, 1]
+    for j in range(k):
+        if o == size:
+            b, o = nxt[b], 0
+        tmp[j] = data[b * size + o]
+        o += 1
+    _sort_entries(tmp)
+    b, o = qs[q, 0], qs[q, 1]
+    for j in range(k):
+        if o == size:
+            b, o = nxt[b], 0
+        data[b * size + o] = tmp[j]
+        o += 1
+
+
+@njit(cache=True)
+def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_duration,
+        mod_ptr, mod_lane, mod_cap, mod_gap, wave_ptr, wave_start, wave_duration, n_fac, ring,
+        t_end, m_stop, data, nxt, free, qs, hd, hn, hf, hq, cnt, touched, buf, lbuf, s_len, active,
+        is_active, scal, delivered, sorted_at_dest, backlog_peak, left_behind, hourly, hour0,
+        boarded):
+    """Advance the simulation from minute ``scal[0]`` through ``m_stop``, or until no parcel
+    is in the system and none is left to create.
+
+    Creations: entries ``c_entry`` at facilities ``c_fac`` in minutes ``c_min``, sorted by
+    (minute, parcel_id), consumed from ``scal[2]``. Queues of the entry pool (``data``, ``nxt``,
+    ``free``, ``qs``): sorters 0..n_fac-1, lanes n_fac.., then ``ring`` arrival slots (minute
+    mod ring; a load is a header ``-1 - facility`` followed by its entries). The header pool
+    (``hd``, ``hn``, ``hf``, ``hq``) holds the runs of sorter and lane queues.
+
+    Outputs, accumulated in place: ``delivered[i]`` (left as is when not delivered by ``t_end``),
+    ``sorted_at_dest[i]`` when that array is not empty, per facility the peak sorter backlog
+    (parcels still waiting after a minute's sorting) and parcels sorted per hour
+    (``hourly[f, hour - hour0]`` when in range), per lane the parcels left behind (boarded a
+    later departure although ready for the lane's previous departure minute, ``mod_gap[t]``
+    minutes before trip t), per scheduled trip the parcels boarded over all days.
+    ``scal`` = [next minute, parcels in system, next creation, active sorters].
     """
-    n = created.shape[0]
-    ring = b_head.shape[0]
+    n_c = c_entry.shape[0]
+    n_lane = lane_to.shape[0]
     n_hours = hourly.shape[1]
+    keep_dest = sorted_at_dest.shape[0] > 0
+
+    # FIFO operations as closures over the pools: numba inlines them without the reference
+    # counting that passing arrays to a helper costs on every call (measured: 20x slower)
+    def push(q, v):
+        tb = qs[q, 2]
+        o = qs[q, 3]
+        if tb < 0 or o == B:
+            nb = free[0]
+            free[0] = nxt[nb]
+            free[1] -= 1
+            nxt[nb] = -1
+            if tb < 0:
+                qs[q, 0] = nb
+                qs[q, 1] = 0
+            else:
+                nxt[tb] = nb
+            qs[q, 2] = nb
+            tb = nb
+            o = 0
+        data[tb * B + o] = v
+        qs[q, 3] = o + 1
+
+    def pop(q):
+        hb = qs[q, 0]
+        o = qs[q, 1]
+        v = data[hb * B + o]
+        o += 1
+        if hb == qs[q, 2] and o == qs[q, 3]:      # now empty: release its block
+            nxt[hb] = free[0]
+            free[0] = hb
+            free[1] += 1
+            qs[q, 0] = -1
+            qs[q, 2] = -1
+            qs[q, 3] = -1
+        elif o == B:
+            nb = nxt[hb]
+            nxt[hb] = free[0]
+            free[0] = hb
+            free[1] += 1
+            qs[q, 0] = nb
+            qs[q, 1] = 0
+        else:
+            qs[q, 1] = o
+        return v
+
+    def tail_room(q):
+        """Free slots in queue q's tail block, adding a block when it is full; returns the
+        write position."""
+        tb = qs[q, 2]
+        o = qs[q, 3]
+        if tb < 0 or o == B:
+            nb = free[0]
+            free[0] = nxt[nb]
+            free[1] -= 1
+            nxt[nb] = -1
+            if tb < 0:
+                qs[q, 0] = nb
+                qs[q, 1] = 0
+            else:
+                nxt[tb] = nb
+            qs[q, 2] = nb
+            qs[q, 3] = 0
+            return nb * B
+        return tb * B + o
+
+    def head_take(q, k):
+        """Consume k entries (all in the head block) of queue q."""
+        hb = qs[q, 0]
+        o = qs[q, 1] + k
+        if hb == qs[q, 2] and o == qs[q, 3]:
+            nxt[hb] = free[0]
+            free[0] = hb
+            free[1] += 1
+            qs[q, 0] = -1
+            qs[q, 2] = -1
+            qs[q, 3] = -1
+        elif o == B:
+            nb = nxt[hb]
+            nxt[hb] = free[0]
+            free[0] = hb
+            free[1] += 1
+            qs[q, 0] = nb
+            qs[q, 1] = 0
+        else:
+            qs[q, 1] = o
+
+    def move(src, dst, k):
+        """Move the first k entries of queue src to the end of queue dst, block span by span."""
+        while k > 0:
+            w = tail_room(dst)
+            hb = qs[src, 0]
+            ho = qs[src, 1]
+            avail = (qs[src, 3] if hb == qs[src, 2] else B) - ho
+            g = min(k, avail, B - (w - qs[dst, 2] * B))
+            r = hb * B + ho
+            data[w:w + g] = data[r:r + g]
+            qs[dst, 3] = w - qs[dst, 2] * B + g
+            head_take(src, g)
+            k -= g
+
+    def pop_into(q, out, k):
+        """Pop the first k entries of queue q into out[:k]."""
+        j = 0
+        while j < k:
+            hb = qs[q, 0]
+            ho = qs[q, 1]
+            avail = (qs[q, 3] if hb == qs[q, 2] else B) - ho
+            g = min(k - j, avail)
+            r = hb * B + ho
+            out[j:j + g] = data[r:r + g]
+            head_take(q, g)
+            j += g
+
+    def load_size(q, cap, m):
+        """Parcels the next departure of lane queue q at minute m boards (capacity cap)."""
+        b = 0
+        hb = hq[q, 0]
+        ho = hq[q, 1]
+        while b < cap and hb >= 0:
+            hv = hd[hb * HB + ho]
+            if hv >> _MIN_SHIFT > m:
+                break
+            b += min(hv & _COUNT, cap - b)
+            ho += 1
+            if hb == hq[q, 2] and ho == hq[q, 3]:
+                break
+            if ho == HB:
+                hb = hn[hb]
+                ho = 0
+        return b
+
+    def wend(ready, station):
+        """promise._kernels.wave_end, as a closure (no call overhead per sorter-minute)."""
+        lo = wave_ptr[station]
+        hi = wave_ptr[station + 1]
+        if lo == hi:
+            return INF
+        day = ready // DAY
+        x = ready - day * DAY
+        a0, h0 = lo, hi
+        while a0 < h0:
+            mid = (a0 + h0) >> 1
+            if wave_start[mid] < x:
+                a0 = mid + 1
+            else:
+                h0 = mid
+        if a0 == hi:
+            return (day + 1) * DAY + wave_start[lo] + wave_duration[lo]
+        return day * DAY + wave_start[a0] + wave_duration[a0]
+
+    def open_run(q, minute, count):
+        """Append the run header (minute, count) to queue q."""
+        tb = hq[q, 2]
+        o = hq[q, 3]
+        if tb < 0 or o == HB:
+            nb = hf[0]
+            hf[0] = hn[nb]
+            hf[1] -= 1
+            hn[nb] = -1
+            if tb < 0:
+                hq[q, 0] = nb
+                hq[q, 1] = 0
+            else:
+                hn[tb] = nb
+            hq[q, 2] = nb
+            tb = nb
+            o = 0
+        hd[tb * HB + o] = (minute << _MIN_SHIFT) | count
+        hq[q, 3] = o + 1
+
+    def drop_run(q):
+        """Remove the head run header of queue q."""
+        hb = hq[q, 0]
+        o = hq[q, 1] + 1
+        if hb == hq[q, 2] and o == hq[q, 3]:
+            hn[hb] = hf[0]
+            hf[0] = hb
+            hf[1] += 1
+            hq[q, 0] = -1
+            hq[q, 2] = -1
+            hq[q, 3] = -1
+        elif o == HB:
+            nb = hn[hb]
+            hn[hb] = hf[0]
+            hf[0] = hb
+            hf[1] += 1
+            hq[q, 0] = nb
+            hq[q, 1] = 0
+        else:
+            hq[q, 1] = o
+
     m, in_system, cp, n_active = scal[0], scal[1], scal[2], scal[3]
-    while m <= m_stop and in_system > 0:
-        # 1. arrivals, in (facility, parcel_id) order
-        k = 0
-        while cp < n and created[by_created[cp]] == m:
-            buf[k] = by_created[cp]
-            k += 1
+    while m <= m_stop and (in_system > 0 or cp < n_c):
+        # 1. arrivals: the run of minute m at each facility
+        nt = 0
+        while cp < n_c and c_min[cp] == m:
+            f = c_fac[cp]
+            push(f, c_entry[cp])
+            if cnt[f] == 0:
+                touched[nt] = f
+                nt += 1
+            cnt[f] += 1
+            in_system += 1
             cp += 1
-        r = m % ring
-        p = b_head[r]
-        b_head[r] = -1
-        while p >= 0:
-            buf[k] = p
-            k += 1
-            p = nxt[p]
-        for j in range(k):
-            keys[j] = at[buf[j]] * n + buf[j]
-        if k > 1:
-            keys[:k].sort()                      # in place: by facility, then parcel_id
-        for j in range(k):
-            f = keys[j] // n
-            p = keys[j] - f * n
-            _append(s_head, s_tail, nxt, f, p)
-            s_len[f] += 1
+        slot = n_fac + n_lane + m % ring
+        while qs[slot, 0] >= 0:                      # loads: header -1 - (count << 32 | f)
+            e = -1 - pop(slot)
+            f = e & LOW
+            k = e >> 32
+            if cnt[f] == 0:
+                touched[nt] = f
+                nt += 1
+            cnt[f] += k
+            move(slot, f, k)
+        for j in range(nt):
+            f = touched[j]
+            open_run(f, m, cnt[f])
+            s_len[f] += cnt[f]
+            cnt[f] = 0
             if not is_active[f]:
                 is_active[f] = True
                 active[n_active] = f
@@ -122,43 +386,58 @@ def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_m
         for a in range(n_active):
             f = active[a]
             c = sort_per_minute[f]
+            take = s_len[f] if c == 0 or c > s_len[f] else c
+            rdy = m + process[f]
+            end = -2                                 # wave end at f for rdy, computed once
+            nt = 0
             h = 0
-            while s_head[f] >= 0 and (c == 0 or h < c):
-                p = s_head[f]
-                s_head[f] = nxt[p]
-                handled[h] = p
-                h += 1
-            if s_head[f] < 0:
-                s_tail[f] = -1
-            s_len[f] -= h
+            while h < take:
+                hv = hd[hq[f, 0] * HB + hq[f, 1]]
+                k = hv & _COUNT
+                if k > take - h:                     # split this run: lowest parcel_ids first
+                    if hv & _SORTED == 0:
+                        _sort_head(data, nxt, qs, f, k, B)
+                        hd[hq[f, 0] * HB + hq[f, 1]] |= _SORTED
+                    hd[hq[f, 0] * HB + hq[f, 1]] -= take - h
+                    k = take - h
+                else:
+                    drop_run(f)
+                h += k
+                while k > 0:                         # in chunks: all path look-ups first
+                    g = min(k, CHUNK)
+                    pop_into(f, buf, g)
+                    for j in range(g):
+                        lbuf[j] = route[buf[j] & LOW]
+                    for j in range(g):
+                        lane = lbuf[j]
+                        e = buf[j]
+                        if lane < 0:                 # at its destination
+                            i = e >> 32
+                            if keep_dest:
+                                sorted_at_dest[i] = m
+                            if end == -2:
+                                end = wend(rdy, f)
+                            if end <= t_end:
+                                delivered[i] = end
+                            in_system -= 1
+                        else:
+                            q = n_fac + lane
+                            push(q, e + 1)
+                            if cnt[q] == 0:
+                                touched[nt] = q
+                                nt += 1
+                            cnt[q] += 1
+                    k -= g
+            for j in range(nt):                      # the run of ready minute rdy per lane
+                q = touched[j]
+                open_run(q, rdy, cnt[q])
+                cnt[q] = 0
+            s_len[f] -= take
             if s_len[f] > backlog_peak[f]:
                 backlog_peak[f] = s_len[f]
             if 0 <= hr < n_hours:
-                hourly[f, hr] += h
-            if h > 16:
-                handled[:h].sort()                   # same ready minute: parcel_id order
-            else:
-                for x in range(1, h):                # small batches: insertion sort, no call
-                    v = handled[x]
-                    y = x - 1
-                    while y >= 0 and handled[y] > v:
-                        handled[y + 1] = handled[y]
-                        y -= 1
-                    handled[y + 1] = v
-            rdy = m + process[f]
-            for j in range(h):
-                p = handled[j]
-                ready[p] = rdy
-                q = path_id[p]
-                if hop[p] == path_ptr[q + 1] - path_ptr[q]:
-                    sorted_at_dest[p] = m
-                    end = wave_end(rdy, dest[p], wave_ptr, wave_start, wave_duration)
-                    if end <= t_end:                  # delivered by the end of the horizon
-                        delivered[p] = end
-                    in_system -= 1
-                    continue
-                _append(q_head, q_tail, nxt, path_lanes[path_ptr[q] + hop[p]], p)
-            if s_head[f] >= 0:
+                hourly[f, hr] += take
+            if s_len[f] > 0:
                 active[still] = f
                 still += 1
             else:
@@ -168,22 +447,32 @@ def run(created, by_created, at, dest, path_id, path_ptr, path_lanes, sort_per_m
         mod = m % DAY
         for t in range(mod_ptr[mod], mod_ptr[mod + 1]):
             lane = mod_lane[t]
+            q = n_fac + lane
+            if hq[q, 0] < 0:
+                continue
             cap = mod_cap[t]
-            b = 0
-            r = (m + lane_duration[lane]) % ring
+            slot = n_fac + n_lane + (m + lane_duration[lane]) % ring
             missed = m - mod_gap[t]
-            while b < cap and q_head[lane] >= 0 and ready[q_head[lane]] <= m:
-                p = q_head[lane]
-                q_head[lane] = nxt[p]
-                if ready[p] <= missed:
-                    left_behind[lane] += 1
-                hop[p] += 1
-                at[p] = lane_to[lane]
-                nxt[p] = b_head[r]
-                b_head[r] = p
-                b += 1
+            b = load_size(q, cap, m)                 # the load: header, then its entries
+            if b == 0:
+                continue
+            push(slot, -1 - ((b << 32) | lane_to[lane]))
+            left = b
+            while left > 0:
+                hv = hd[hq[q, 0] * HB + hq[q, 1]]
+                k = hv & _COUNT
+                if k > left:                         # split: lowest parcel_ids board
+                    if hv & _SORTED == 0:
+                        _sort_head(data, nxt, qs, q, k, B)
+                        hd[hq[q, 0] * HB + hq[q, 1]] |= _SORTED
+                    hd[hq[q, 0] * HB + hq[q, 1]] -= left
+                    k = left
+                else:
+                    drop_run(q)
+                move(q, slot, k)
+                if hv >> _MIN_SHIFT <= missed:
+                    left_behind[lane] += k
+                left -= k
             boarded[t] += b
-            if q_head[lane] < 0:
-                q_tail[lane] = -1
         m += 1
     scal[0], scal[1], scal[2], scal[3] = m, in_system, cp, n_active

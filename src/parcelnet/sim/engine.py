@@ -85,15 +85,128 @@ def check_paths(network: Network, parcel_id, origin, dest, path_ptr, path_lanes)
                               f"to its destination")
 
 
+class Prepared:
+    """What the simulator needs of a network, computed once (trip schedule by minute of day,
+    arrival ring); reuse it for many runs on the same network."""
+
+    def __init__(self, network: Network):
+        tt = network.timetable
+        self.network = network
+        self.schedule = trip_schedule(network)
+        self.ring = int(tt.lane_duration.max()) + 1 if len(tt.lane_duration) else 1
+        self.n_fac = tt.n_facilities
+        self.n_lane = len(tt.lane_to)
+        # loads in flight at once: at most every departure of ring / DAY + 1 days
+        self.max_loads = len(self.schedule[1]) * (self.ring // DAY + 2)
+
+
+def terminated_routes(path_ptr: np.ndarray, path_lanes: np.ndarray):
+    """CSR paths as one route array (each path's lanes, then -1) and each path's start in it."""
+    n_paths = len(path_ptr) - 1
+    route = np.full(len(path_lanes) + n_paths, -1, np.int32)
+    row = np.repeat(np.arange(n_paths), np.diff(path_ptr))
+    route[np.arange(len(path_lanes)) + row] = path_lanes
+    return route, path_ptr[:-1] + np.arange(n_paths)
+
+
+class Run:
+    """The state of one simulation, advanced window by window: :meth:`feed` parcels (in
+    creation order), :meth:`advance` to a minute. Per-parcel outputs are indexed by the
+    parcel's index ``i`` (parcel_id order), fixed when the run is made for ``n`` parcels."""
+
+    def __init__(self, prep: Prepared, n: int, route: np.ndarray, first_minute: int, t_end: int,
+                 keep_sorted_at_dest: bool = True, out_dtype=np.int64):
+        tt = prep.network.timetable
+        self.prep, self.n, self.route, self.t_end = prep, n, route, int(t_end)
+        q = prep.n_fac + prep.n_lane
+        self.pool = K.new_pool(1, K.B, q + prep.ring)
+        self.hpool = K.new_pool(1, K.HB, q)
+        self.cnt = np.zeros(q, np.int64)
+        self.touched = np.empty(q, np.int64)
+        self.buf = np.empty(K.CHUNK, np.int64)
+        self.lbuf = np.empty(K.CHUNK, np.int32)
+        self.s_len = np.zeros(prep.n_fac, np.int64)
+        self.active = np.empty(prep.n_fac, np.int64)
+        self.is_active = np.zeros(prep.n_fac, np.bool_)
+        self.scal = np.array([first_minute, 0, 0, 0], np.int64)
+        self.delivered = np.full(n, -1, out_dtype)
+        self.sorted_at_dest = np.full(n if keep_sorted_at_dest else 0, -1, out_dtype)
+        self.backlog = np.zeros(prep.n_fac, np.int64)
+        self.left = np.zeros(prep.n_lane, np.int64)
+        self.hour0 = first_minute // 60
+        self.hourly = np.zeros((prep.n_fac, self.t_end // 60 - self.hour0 + 1), np.int64)
+        self.boarded = np.zeros(len(prep.schedule[1]), np.int64)
+        self._c = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    @property
+    def minute(self) -> int:
+        return int(self.scal[0])
+
+    @property
+    def in_system(self) -> int:
+        return int(self.scal[1])
+
+    def pending(self) -> int:
+        return len(self._c[0]) - int(self.scal[2])
+
+    def feed(self, index: np.ndarray, start: np.ndarray, origin: np.ndarray, created: np.ndarray):
+        """Parcels ``index`` (their i) starting at route position ``start`` from facility
+        ``origin`` at minute ``created``: all created at or after the current minute and,
+        together, sorted by (created, index). Parcels fed before and not yet created stay."""
+        c_entry, c_fac, c_min = self._c
+        cp = int(self.scal[2])
+        if len(created) and int(created[0]) < self.minute:
+            raise ValueError("parcels fed for a minute already simulated")
+        entry = (np.asarray(index, np.int64) << 32) | np.asarray(start, np.int64)
+        self._c = (np.concatenate([c_entry[cp:], entry]),
+                   np.concatenate([c_fac[cp:], np.asarray(origin, np.int64)]),
+                   np.concatenate([c_min[cp:], np.asarray(created, np.int64)]))
+        self.scal[2] = 0
+
+    def _reserve(self):
+        """Enough pool blocks for everything in the system and still to create: a queue holds
+        at most len / block + 2 blocks, and every run has at least one entry."""
+        prep = self.prep
+        live = self.in_system + self.pending()
+        q = prep.n_fac + prep.n_lane
+        self.pool = K.grow_pool(self.pool, (live + prep.max_loads) // K.B + 2 * (q + prep.ring) + 2,
+                                K.B)
+        self.hpool = K.grow_pool(self.hpool, live // K.HB + 2 * q + 2, K.HB)
+
+    def advance(self, m_stop: int) -> None:
+        """Simulate through minute ``m_stop`` (at most the end of the horizon), or until no
+        parcel is in the system and none is left to create."""
+        self._reserve()
+        prep, tt = self.prep, self.prep.network.timetable
+        p, h = self.pool, self.hpool
+        K.run(*self._c, self.route, tt.sort_per_minute, tt.process, tt.lane_to, tt.lane_duration,
+              *prep.schedule[:4], tt.wave_ptr, tt.wave_start, tt.wave_duration, prep.n_fac,
+              prep.ring, self.t_end, min(int(m_stop), self.t_end), p["data"], p["nxt"], p["free"],
+              p["qs"], h["data"], h["nxt"], h["free"], h["qs"], self.cnt, self.touched,
+              self.buf, self.lbuf,
+              self.s_len, self.active, self.is_active, self.scal, self.delivered,
+              self.sorted_at_dest, self.backlog, self.left, self.hourly, self.hour0, self.boarded)
+
+    @property
+    def done(self) -> bool:
+        return self.minute > self.t_end or (self.in_system == 0 and self.pending() == 0)
+
+    def trip_boarded(self) -> np.ndarray:
+        out = np.zeros(len(self.prep.network.timetable.trip_lane), np.int64)
+        out[self.prep.schedule[4]] = self.boarded
+        return out
+
+
 def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path_lanes,
               horizon_minutes: int | None = None, check: bool = True,
-              path_id=None, progress=None, chunk_minutes: int = DAY) -> RawResult:
+              path_id=None, progress=None, chunk_minutes: int = DAY,
+              prepared: Prepared | None = None) -> RawResult:
     """Simulate parcels on given paths (lane positions, CSR); see the module docs.
 
     Without ``path_id`` parcel i follows CSR path i; with it, path ``path_id[i]``
     (parcels sharing a path share its storage). The compiled loop runs in
     windows of ``chunk_minutes``; after each, ``progress(minutes, delivered or
-    finished so far)`` is called."""
+    finished so far)`` is called. ``prepared`` (of this network) saves the set-up."""
     parcel_id = np.asarray(parcel_id, np.int64)
     created = np.asarray(created, np.int64)
     origin = np.asarray(origin, np.int64)
@@ -101,7 +214,6 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
     path_ptr = np.asarray(path_ptr, np.int64)
     path_lanes = np.asarray(path_lanes, np.int64)
     n = len(parcel_id)
-    tt = network.timetable
     idx = np.argsort(parcel_id, kind="stable")   # parcels indexed in parcel_id order
     dup = np.flatnonzero(parcel_id[idx][1:] == parcel_id[idx][:-1])
     if len(dup):
@@ -113,43 +225,27 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
                                  + np.arange(pp[-1]) - np.repeat(pp[:-1], np.diff(pp))]
                       if pp[-1] else np.zeros(0, np.int64))
         check_paths(network, parcel_id, origin, dest, pp, per_parcel)
+    prep = prepared if prepared is not None else Prepared(network)
     horizon = DEFAULT_HORIZON if horizon_minutes is None else int(horizon_minutes)
+    route, start = terminated_routes(path_ptr, path_lanes)
     c = created[idx]                              # every tie-break is then by index
-    by_created = np.lexsort((np.arange(n), c)).astype(np.int64)
-    delivered = np.full(n, -1, np.int64)
-    at_dest = np.full(n, -1, np.int64)
-    backlog = np.zeros(tt.n_facilities, np.int64)
-    left = np.zeros(len(tt.lane_to), np.int64)
     first = int(c.min()) if n else 0
     t_end = int(c.max()) + horizon if n else 0
-    hour0 = first // 60
-    hourly = np.zeros((tt.n_facilities, t_end // 60 - hour0 + 1), np.int64)
-    ring = int(tt.lane_duration.max()) + 1 if len(tt.lane_duration) else 1
-    st = K.new_state(n, tt.n_facilities, len(tt.lane_to), ring, first)
-    at = origin[idx].copy()
-    sched = trip_schedule(network)
-    boarded = np.zeros(len(sched[1]), np.int64)
+    run = Run(prep, n, route, first, t_end)
+    order = np.argsort(c, kind="stable")          # by (created, index)
+    run.feed(order, start[path_id[idx][order]], origin[idx][order], c[order])
     step = max(60, int(chunk_minutes))
-    m = first
-    while n and m <= t_end and st["scal"][1] > 0:
-        stop = min(t_end, m + step - 1)
-        K.run(c, by_created, at, dest[idx], path_id[idx], path_ptr, path_lanes,
-              tt.sort_per_minute, tt.process, tt.lane_to, tt.lane_duration, *sched[:4],
-              tt.wave_ptr, tt.wave_start, tt.wave_duration, t_end, stop, st["nxt"], st["hop"],
-              st["ready"], st["b_head"], st["s_head"], st["s_tail"], st["s_len"], st["active"],
-              st["is_active"], st["q_head"], st["q_tail"], st["buf"], st["keys"], st["handled"],
-              st["scal"], delivered, at_dest, backlog, left, hourly, hour0, boarded)
+    while n and not run.done:
+        m = run.minute
+        run.advance(m + step - 1)
         if progress:
-            progress(int(st["scal"][0]) - m, n - int(st["scal"][1]))
-        m = int(st["scal"][0])
-    last = m - 1
+            progress(run.minute - m, n - run.in_system - run.pending())
     out = np.empty(n, np.int64)
-    out[idx] = delivered
+    out[idx] = run.delivered
     dst = np.empty(n, np.int64)
-    dst[idx] = at_dest
-    trip_boarded = np.zeros(len(tt.trip_lane), np.int64)
-    trip_boarded[sched[4]] = boarded
-    return RawResult(out, dst, backlog, left, int(last), hourly, hour0, trip_boarded)
+    dst[idx] = run.sorted_at_dest
+    return RawResult(out, dst, run.backlog, run.left, run.minute - 1, run.hourly, run.hour0,
+                     run.trip_boarded())
 
 
 def simulate_paths(network: Network, parcel_id, created_minute, origin_pos, dest_pos,
