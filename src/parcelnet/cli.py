@@ -134,17 +134,10 @@ def _cmd_demand(a) -> int:
 
     from parcelnet._ui import console, progress_bar
     from parcelnet.demand import default_parcels, generate_to_file
-    from parcelnet.errors import ParameterError
     from parcelnet.network.pnf import load_network
 
-    def integer(text, what):
-        try:
-            return int(text)
-        except (TypeError, ValueError):
-            raise ParameterError(f"{what} must be an integer, got '{text}'") from None
-
-    n = default_parcels(a.day) if a.parcels is None else integer(a.parcels, "--parcels")
-    seed = integer(a.seed, "--seed")
+    n = default_parcels(a.day) if a.parcels is None else _integer(a.parcels, "--parcels")
+    seed = _integer(a.seed, "--seed")
     net = load_network(a.network)
     t0 = time.perf_counter()
     quiet = n < 2_000_000 or not sys.stderr.isatty()
@@ -153,6 +146,14 @@ def _cmd_demand(a) -> int:
     console().print(f"{n:,} parcels ({a.day} day, seed {seed}) -> {a.out} "
                     f"in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _integer(text, what: str) -> int:
+    from parcelnet.errors import ParameterError
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{what} must be an integer, got '{text}'") from None
 
 
 def _cmd_simulate(a) -> int:
@@ -167,6 +168,13 @@ def _cmd_simulate(a) -> int:
 
     if a.horizon_days < 1:
         raise _usage(f"--horizon-days must be at least 1, got {a.horizon_days}")
+    if (a.parcels is None) == (a.generate is None):
+        raise _usage("give either --parcels FILE or --generate N (a day of the demand model)")
+    if a.generate is not None and a.out:
+        raise _usage("--out: a streamed day (--generate) keeps no per-parcel paths; write the "
+                     "parcels with 'parcelnet demand' and simulate that file for per-parcel results")
+    if a.parcels is not None and (a.day or a.seed is not None):
+        raise _usage("--day and --seed go with --generate, not with --parcels")
     for flag, target in (("--out", a.out), ("--report", a.report)):
         if target:   # fail before an hour of simulation, not after; create nothing yet
             _check_writable(flag, Path(target))
@@ -176,11 +184,20 @@ def _cmd_simulate(a) -> int:
     if a.capacity_scale != 1.0:
         from parcelnet.network.scale import scale_capacity
         net = scale_capacity(net, a.capacity_scale)
-    parcels = read_parcels(a.parcels, net)
-    with staged_progress(quiet=a.json) as progress:
-        res = simulate(net, parcels["parcel_id"].to_numpy(), parcels["created_minute"].to_numpy(),
-                       parcels["origin_pos"].to_numpy(), parcels["dest_pos"].to_numpy(),
-                       horizon_minutes=a.horizon_days * 1440, progress=progress)
+    if a.generate is not None:
+        from parcelnet.sim.stream import simulate_day
+        n = _integer(a.generate, "--generate")
+        seed = _integer(a.seed if a.seed is not None else "0", "--seed")
+        with staged_progress(quiet=a.json) as progress:
+            res = simulate_day(net, n, a.day or "normal", seed,
+                               horizon_minutes=a.horizon_days * 1440, progress=progress)
+    else:
+        parcels = read_parcels(a.parcels, net)
+        with staged_progress(quiet=a.json) as progress:
+            res = simulate(net, parcels["parcel_id"].to_numpy(),
+                           parcels["created_minute"].to_numpy(), parcels["origin_pos"].to_numpy(),
+                           parcels["dest_pos"].to_numpy(), horizon_minutes=a.horizon_days * 1440,
+                           progress=progress)
     k = kpis(res)
     if a.out:
         write_results(res, a.out)
@@ -282,7 +299,12 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="run a day of parcels through sorters and trips with capacities")
     s.add_argument("network")
-    s.add_argument("--parcels", required=True, help="parcels file (Parquet, or CSV by extension)")
+    s.add_argument("--parcels", help="parcels file (Parquet, or CSV by extension)")
+    s.add_argument("--generate", metavar="N",
+                   help="instead of a file: simulate N parcels of the demand model as they are "
+                        "sampled (streamed; memory for 777M parcels fits in 24 GB)")
+    s.add_argument("--day", help="with --generate: normal or peak (default normal)")
+    s.add_argument("--seed", help="with --generate: random seed (default 0), as parcelnet demand")
     s.add_argument("--out", help="per-parcel results (Parquet, or CSV when it ends in .csv)")
     s.add_argument("--json", action="store_true", help="print the KPIs as JSON")
     s.add_argument("--report", help="HTML report path (default RESULTS.html or simulation.html)")

@@ -297,3 +297,42 @@ def test_unwritable_output_fails_before_simulating(capsys, tmp_path):
     code, _, err = run(capsys, "simulate", TINY, "--parcels", p, "--out", blocker / "R.csv")
     assert code == 2
     assert_one_line_error(err, "--out", "cannot create its folder")
+
+
+# -- a streamed day: --generate -------------------------------------------------------------------
+def test_generate_streams_the_same_day_as_demand_then_simulate(capsys, tmp_path):
+    p = tmp_path / "P.parquet"
+    assert run(capsys, "demand", TINY, "--parcels", 3000, "--day", "peak", "--seed", 4,
+               "--out", p)[0] == 0
+    code, stdout, err = run(capsys, "simulate", TINY, "--parcels", p, "--json",
+                            "--capacity-scale", 0.01, "--report", tmp_path / "A.html")
+    assert code == 0, err
+    from_file = json.loads(stdout)
+    code, stdout, err = run(capsys, "simulate", TINY, "--generate", 3000, "--day", "peak",
+                            "--seed", 4, "--json", "--capacity-scale", 0.01,
+                            "--report", tmp_path / "B.html")
+    assert code == 0, err
+    streamed = json.loads(stdout)
+    assert streamed["saturated_lanes"]                  # capacities bind on this day
+    for k in (from_file, streamed):
+        k.pop("seconds"), k.pop("report"), k.pop("results")
+    assert streamed == from_file
+    page = (tmp_path / "B.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") >= 2
+
+
+@pytest.mark.parametrize("extra, parts", [
+    ([], ["either --parcels FILE or --generate N"]),
+    (["--generate", 10, "--parcels", "x.csv"], ["either --parcels FILE or --generate N"]),
+    (["--generate", "ten"], ["--generate", "must be an integer", "ten"]),
+    (["--generate", 0], ["number of parcels must be positive"]),
+    (["--generate", 10, "--day", "holiday"], ["unknown day 'holiday'"]),
+    (["--generate", 10, "--seed", "x"], ["--seed", "must be an integer"]),
+    (["--generate", 10, "--out", "R.csv"], ["--out", "keeps no per-parcel paths"]),
+    (["--parcels", "x.csv", "--day", "peak"], ["--day and --seed go with --generate"]),
+])
+def test_generate_bad_arguments(capsys, tmp_path, extra, parts):
+    code, stdout, err = run(capsys, "simulate", TINY, *extra, "--report", tmp_path / "X.html")
+    assert code == 2 and stdout == ""
+    assert_one_line_error(err, *parts)
+    assert not (tmp_path / "X.html").exists()

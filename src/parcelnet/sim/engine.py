@@ -163,11 +163,17 @@ class Run:
                    np.concatenate([c_min[cp:], np.asarray(created, np.int64)]))
         self.scal[2] = 0
 
-    def _reserve(self):
+    def reserve(self, parcels: int) -> None:
+        """Room for ``parcels`` in the system at once, allocated now (untouched memory costs
+        nothing until used, and a freed block is the next one used): a streamed day reserves
+        its whole size once instead of growing, and copying, the pools block after block."""
+        self._reserve(int(parcels))
+
+    def _reserve(self, live: int = 0):
         """Enough pool blocks for everything in the system and still to create: a queue holds
         at most len / block + 2 blocks, and every run has at least one entry."""
         prep = self.prep
-        live = self.in_system + self.pending()
+        live = max(live, self.in_system + self.pending())
         q = prep.n_fac + prep.n_lane
         self.pool = K.grow_pool(self.pool, (live + prep.max_loads) // K.B + 2 * (q + prep.ring) + 2,
                                 K.B)

@@ -14,8 +14,6 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from parcelnet.sim.kpis import station_admin1
-from parcelnet.sim.run import SimulationResult
 
 
 def _png(fig: Figure) -> str:
@@ -25,16 +23,28 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def delivery_chart(res: SimulationResult) -> str:
+def _bins(hist: np.ndarray, width: int, top: int) -> np.ndarray:
+    """Minute histogram -> counts per ``width`` minutes up to ``top`` (the last bin takes the
+    rest, as clipping the values at the top would)."""
+    h = hist[:top].copy()
+    if len(hist) > top:
+        h = np.concatenate([h, [hist[top:].sum()]])
+    h = np.concatenate([h, np.zeros(-len(h) % width, np.int64)])
+    return h.reshape(-1, width).sum(axis=1)
+
+
+def delivery_chart(t: dict) -> str:
+    """Promised and delivered hours from creation, 2-hour bins (from a tally's histograms)."""
+    from parcelnet.sim.kpis import hist_percentile
     fig = Figure(figsize=(8, 3.6))
     ax = fig.add_subplot()
-    done = res.delivered >= 0
-    hours = (res.delivered[done] - res.created[done]) / 60
-    prom = (res.promise[res.routable] - res.created[res.routable]) / 60
-    top = max(72.0, float(np.percentile(hours, 99.5)) if len(hours) else 72.0)
-    bins = np.arange(0, top + 2, 2)
-    ax.hist(np.clip(prom, 0, top), bins=bins, alpha=0.45, label="promised", color="#7fa7d9")
-    ax.hist(np.clip(hours, 0, top), bins=bins, histtype="step", lw=2, label="delivered", color="#c0392b")
+    p995 = hist_percentile(t["age"], 99.5) if t["age"].any() else None
+    top_h = max(72.0, p995 or 72.0)
+    top = int(np.ceil(top_h / 2)) * 120
+    prom, done = _bins(t["promised"], 120, top), _bins(t["age"], 120, top)
+    edges = np.arange(len(prom) + 1) * 2.0
+    ax.stairs(prom, edges, fill=True, alpha=0.45, label="promised", color="#7fa7d9")
+    ax.stairs(done, edges, lw=2, label="delivered", color="#c0392b")
     for x in (24, 48):
         ax.axvline(x, color="grey", ls=":", lw=1)
     ax.set_xlabel("hours from creation")
@@ -44,8 +54,8 @@ def delivery_chart(res: SimulationResult) -> str:
     return _png(fig)
 
 
-def throughput_chart(res: SimulationResult, k: int = 6) -> str:
-    raw, fac = res.raw, res.network.facilities
+def throughput_chart(raw, network, k: int = 6) -> str:
+    fac = network.facilities
     totals = raw.hourly.sum(axis=1)
     busiest = np.argsort(-totals, kind="stable")[:k]
     fig = Figure(figsize=(8, 3.6))
@@ -64,7 +74,7 @@ def throughput_chart(res: SimulationResult, k: int = 6) -> str:
     return _png(fig)
 
 
-def province_chart(res: SimulationResult, shares: pd.Series, country: str | None) -> str | None:
+def province_chart(shares: pd.Series, country: str | None) -> str | None:
     from parcelnet.geo import load_outlines
     outlines = load_outlines(country) if country else []
     if not outlines:
@@ -105,13 +115,18 @@ def _fmt(v) -> str:
     return "" if v is None else str(v)
 
 
-def write_report(res: SimulationResult, k: dict, path: str | Path, country: str | None) -> Path:
-    """Write the HTML report; returns its path."""
+def write_report(res, k: dict, path: str | Path, country: str | None,
+                 tallied: tuple[dict, np.ndarray] | None = None) -> Path:
+    """Write the HTML report of a simulation result (in memory or streamed) and its KPIs
+    ``k``; ``tallied`` = its tally, if made. Returns the path."""
+    from parcelnet.sim.kpis import tally_of
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    a1 = station_admin1(res.network)[res.dest]
-    on_time = (res.delivered >= 0) & (res.delivered <= res.promise)
-    shares = pd.Series(on_time).groupby(a1).mean()
+    t, names = tallied if tallied is not None else (
+        res.tally() if hasattr(res, "tally") else tally_of(res))
+    g = t["groups"]
+    has = g[:, 0] > 0
+    shares = pd.Series(g[has, 2] / g[has, 0], index=names[has].astype(str))
     summary = [{"measure": m, "value": k[key]} for m, key in [
         ("parcels", "parcels"), ("unroutable", "unroutable"), ("delivered", "delivered"),
         ("not delivered within the horizon", "not_delivered"), ("delivered share", "delivered_share"),
@@ -119,7 +134,7 @@ def write_report(res: SimulationResult, k: dict, path: str | Path, country: str 
         ("delivered within 24 h of creation", "within_24h_share"),
         ("delivered within 48 h of creation", "within_48h_share")]]
     summary += [{"measure": f"delivery hours {q}", "value": v} for q, v in k["delivery_hours"].items()]
-    imgs = [delivery_chart(res), throughput_chart(res), province_chart(res, shares, country)]
+    imgs = [delivery_chart(t), throughput_chart(res.raw, res.network), province_chart(shares, country)]
     charts = "".join(f'<img alt="chart" src="data:image/png;base64,{b}">' for b in imgs if b)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>parcelnet simulation</title>
 <style>body{{font-family:system-ui,sans-serif;margin:24px;max-width:1100px}}
