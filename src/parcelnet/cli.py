@@ -156,6 +156,16 @@ def _integer(text, what: str) -> int:
         raise ParameterError(f"{what} must be an integer, got '{text}'") from None
 
 
+def _number(text, flag: str, what: str) -> float | None:
+    """An optional float option, or a one-line usage error."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise _usage(f"{flag} must be {what}, got '{text}'") from None
+
+
 def _cmd_simulate(a) -> int:
     from parcelnet.demand import read_parcels
     from parcelnet.network.pnf import load_network
@@ -209,6 +219,55 @@ def _cmd_simulate(a) -> int:
     else:
         print_kpis(k)
         console().print(f"report: {report}" + (f"  results: {a.out}" if a.out else ""))
+    return 0
+
+
+def _cmd_plan_hubs(a) -> int:
+    from parcelnet.plan import local_search, read_ap, read_cab, solve_multiple, solve_single
+    from parcelnet._ui import console
+
+    if (a.ap is None) == (a.cab is None):
+        raise _usage("give one data file: --ap FILE (OR-Library AP format) or --cab FILE")
+    p = None if a.p is None else _integer(a.p, "--p")
+    alpha = _number(a.alpha, "--alpha", "a number")
+    time_limit = _number(a.time_limit, "--time-limit", "a number of seconds")
+    capacitated = a.fixed is not None or a.capacity is not None
+    if capacitated and (a.fixed is None or a.capacity is None or a.ap is None):
+        raise _usage("the capacitated problem needs --ap with both --fixed FILE and --capacity FILE")
+    if capacitated and a.allocation != "single":
+        raise _usage("the capacitated problem is single allocation")
+    if a.cab is not None:
+        if alpha is None:
+            raise _usage("--cab needs --alpha (the transfer discount, e.g. 0.2 to 1.0)")
+        if p is None:
+            raise _usage("--cab needs --p (the CAB file has no number of hubs)")
+        inst = read_cab(a.cab, alpha, p)
+    else:
+        inst = read_ap(a.ap, a.fixed, a.capacity)
+        if alpha is not None:
+            from dataclasses import replace
+            inst = replace(inst, alpha=alpha).check()
+    if p is not None:
+        inst = inst.with_p(p).check()
+    if a.heuristic:
+        if a.allocation != "single" or capacitated:
+            raise _usage("--heuristic is the single-allocation p-hub median's local search")
+        sol = local_search(inst)
+    elif a.allocation == "multiple":
+        sol = solve_multiple(inst, time_limit=time_limit)
+    else:
+        sol = solve_single(inst, capacitated=capacitated, time_limit=time_limit)
+    if a.json:
+        print(json.dumps(sol.to_json()))
+        return 0
+    con = console()
+    con.print(f"[bold]{inst.name}[/]: {sol.extra.get('problem', a.allocation + ' allocation')}, "
+              f"{inst.n} nodes, p = {len(sol.hubs)}")
+    con.print(f"objective {sol.objective:,.2f} ({sol.status}; lower bound {sol.lower_bound:,.2f}, "
+              f"gap {sol.gap:.4%}) in {sol.seconds:.2f} s by {sol.method}")
+    con.print(f"hubs: {', '.join(map(str, sol.hubs))}")
+    if a.allocation == "single":
+        con.print("allocation: " + ", ".join(map(str, sol.allocation)))
     return 0
 
 
@@ -312,6 +371,22 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--capacity-scale", type=float, default=1.0,
                    help="multiply trip capacities and sorter rates (e.g. 0.002 to run a 1/500 sample of a day)")
     s.set_defaults(func=_cmd_simulate)
+
+    pl = sub.add_parser("plan", help="design the network: hub location (more to come)")
+    psub = pl.add_subparsers(dest="plan", required=True, metavar="WHAT")
+    h = psub.add_parser("hubs", help="hub location solved exactly (HiGHS), on AP or CAB data")
+    h.add_argument("--ap", help="OR-Library AP data file (n, coordinates, flows, p, costs)")
+    h.add_argument("--cab", help="CAB data file (lines 'i j flow cost'; flows normalised)")
+    h.add_argument("--p", help="number of hubs (overrides the AP file's)")
+    h.add_argument("--alpha", help="transfer cost factor (required with --cab; overrides AP's)")
+    h.add_argument("--allocation", choices=["single", "multiple"], default="single")
+    h.add_argument("--fixed", help="AP fixed cost file (FcostX.NN): capacitated problem")
+    h.add_argument("--capacity", help="AP capacity file (CapY.NN): capacitated problem")
+    h.add_argument("--time-limit", help="seconds for branch and bound; then best + lower bound")
+    h.add_argument("--heuristic", action="store_true", help="local search only (large n)")
+    h.add_argument("--json", action="store_true",
+                   help='print {"objective", "hubs", "allocation", ...}; nodes from 1')
+    h.set_defaults(func=_cmd_plan_hubs)
 
     d = sub.add_parser("demo", help="build China's network, show coverage, promises and a map")
     d.add_argument("--out", default="parcelnet-demo", help="working folder (default ./parcelnet-demo)")
