@@ -271,6 +271,36 @@ def _cmd_plan_hubs(a) -> int:
     return 0
 
 
+def _cmd_explain(a) -> int:
+    from parcelnet.network.pnf import load_network
+    from parcelnet.plan.explain import clock, explain
+    from parcelnet._ui import console
+
+    net = load_network(a.network)
+    at = _integer(a.at, "--at")
+    res = explain(net, a.origin, a.destination, at)
+    if a.json:
+        print(json.dumps(res))
+        return 0
+    con = console()
+    if res["promise_minute"] is None:
+        con.print(f"{a.origin} -> {a.destination} at {clock(at)}: no promise")
+    else:
+        verdict = "within 24 h" if res["within_24h"] else "[bold red]beyond 24 h[/]"
+        con.print(f"{a.origin} -> {a.destination}, ordered {clock(at)}: delivered "
+                  f"{clock(res['promise_minute'])} ({res['hours']} h, {verdict})")
+    for s in res["steps"]:
+        if s["step"] == "departure":
+            con.print(f"  {s['at']}: ready {clock(s['ready'])}, waits {s['wait']} min, {s['lane']} "
+                      f"({s['mode']}) {clock(s['departs'])} -> {s['to']} {clock(s['arrives'])}")
+        elif s["step"] == "wave":
+            con.print(f"  {s['at']}: ready {clock(s['ready'])}, waits {s['wait']} min for the wave "
+                      f"{clock(s['wave_start'])}, delivered {clock(s['delivered'])}")
+    for r in res["reasons"]:
+        con.print(f"[bold]{r['reason']}[/]: {r['text']}")
+    return 0
+
+
 def _cmd_demo(a) -> int:
     from parcelnet.demo import run_demo
     return run_demo(Path(a.out), rebuild=a.rebuild)
@@ -387,6 +417,14 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--json", action="store_true",
                    help='print {"objective", "hubs", "allocation", ...}; nodes from 1')
     h.set_defaults(func=_cmd_plan_hubs)
+
+    x = sub.add_parser("explain", help="why an order is (not) delivered within 24 hours")
+    x.add_argument("network")
+    x.add_argument("--from", dest="origin", required=True, help="origin facility id")
+    x.add_argument("--to", dest="destination", required=True, help="destination station id")
+    x.add_argument("--at", required=True, help="created minute (absolute; 1080 = 18:00 on day 0)")
+    x.add_argument("--json", action="store_true")
+    x.set_defaults(func=_cmd_explain)
 
     d = sub.add_parser("demo", help="build China's network, show coverage, promises and a map")
     d.add_argument("--out", default="parcelnet-demo", help="working folder (default ./parcelnet-demo)")

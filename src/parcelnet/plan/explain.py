@@ -1,0 +1,210 @@
+"""Why an order is (not) delivered within 24 hours: ``parcelnet explain``.
+
+For an origin, a destination station and a creation minute, :func:`explain` replays the
+promised path step by step (ready minute, departure taken, wait, arrival; the wave at the
+destination) and, when the promise is beyond 24 hours, gives the reasons in this order:
+
+1. ``unreachable``: no chain of lanes leads from the origin to the station.
+2. ``physically impossible``: even a direct link over the great circle at the fastest speed
+   of any lane of the network (at least a freighter's block speed, ``AIR_BLOCK_KMH``), with
+   the processing at both ends and the station's shortest wave, takes more than 24 hours.
+3. ``no air link``: it is physically possible, but even without waiting for any departure or
+   wave the fastest chain of the network's lanes (durations, processing at every facility,
+   the shortest wave) takes more than 24 hours: no air lane serves the pair, or its air links
+   do not shorten the chain enough.
+4. ``timetable``: the chain could make it, but the departures and waves do not line up: the
+   waits along the promised path, then the 24-hour cut-off of the order time missed by how
+   many minutes (``cut-off missed``), an order placed before the first order time that makes
+   24 hours (``before the window``), or no order time of day that reaches the station within
+   24 hours (``no 24 h order time``).
+
+Capacity is not part of a promise. A parcel that is late because a trip or sorter was full
+shows in ``parcelnet simulate`` (saturated lanes, sorter backlogs), not here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from parcelnet.network.model import Network
+from parcelnet.network.schema import LANE_MODES
+from parcelnet.promise import PromiseEngine
+from parcelnet.promise._kernels import DAY
+
+AIR = LANE_MODES.index("air")
+
+
+def clock(minute: int) -> str:
+    d, m = divmod(int(minute), DAY)
+    return f"day {d} {m // 60:02d}:{m % 60:02d}"
+
+
+def free_flow(network: Network, origin: int, ground_only: bool = False) -> np.ndarray:
+    """Minutes from creation at ``origin`` to delivery at every facility when no departure or
+    wave is waited for: processing, lane durations and the shortest wave (inf: unreachable;
+    for a facility without waves, up to being ready there)."""
+    tt = network.timetable
+    n = tt.n_facilities
+    keep = np.ones(len(tt.lane_from), bool) if not ground_only else tt.lane_mode != AIR
+    w = (tt.lane_duration + tt.process[tt.lane_to])[keep].astype(np.float64)
+    # parallel lanes: the fastest counts (csr_matrix would add duplicates up)
+    order = np.lexsort((w, tt.lane_to[keep], tt.lane_from[keep]))
+    f, t, w = tt.lane_from[keep][order], tt.lane_to[keep][order], w[order]
+    first = np.ones(len(f), bool)
+    first[1:] = (f[1:] != f[:-1]) | (t[1:] != t[:-1])
+    g = csr_matrix((w[first] + 1e-9, (f[first], t[first])), shape=(n, n))   # +eps: keep zeros
+    dist = dijkstra(g, indices=origin) + tt.process[origin]
+    wave_min = np.full(n, 0.0)
+    has = np.diff(tt.wave_ptr) > 0
+    mins = np.minimum.reduceat(tt.wave_duration, tt.wave_ptr[:-1][has]) if has.any() else []
+    wave_min[has] = mins
+    return np.round(dist + wave_min)
+
+
+#: Block speed of a direct flight (km/h, gate to gate over the great circle) when the network's
+#: own lanes are slower: a narrow-body freighter cruises at about 800 km/h; taxi, climb and
+#: descent bring a 1,000-2,000 km sector to about 600 km/h.
+AIR_BLOCK_KMH = 600.0
+
+
+def physical_minimum(network: Network, origin: int, station: int) -> tuple[float, float, float]:
+    """(minutes, km, km/h): the least time from creation to delivery by a direct link over the
+    great circle at the fastest speed of any lane of the network (at least AIR_BLOCK_KMH), with
+    the processing at both ends and the station's shortest wave."""
+    from parcelnet.geo.coords import haversine_km
+    tt = network.timetable
+    ll = network.lat_lon
+    km = float(haversine_km(ll[origin, 0], ll[origin, 1], ll[station, 0], ll[station, 1]))
+    dist = network.lanes["distance_km"].astype(float).to_numpy()
+    speeds = dist / tt.lane_duration * 60.0 if len(dist) else np.zeros(0)
+    kmh = max(AIR_BLOCK_KMH, float(speeds.max()) if len(speeds) else 0.0)
+    lo, hi = tt.wave_ptr[station], tt.wave_ptr[station + 1]
+    wave = float(tt.wave_duration[lo:hi].min()) if hi > lo else 0.0
+    fly = km / kmh * 60.0 if origin != station else 0.0
+    return tt.process[origin] + fly + (tt.process[station] if origin != station else 0) + wave, km, kmh
+
+
+def _next_departure(tt, lane: int, ready: int) -> int:
+    mins = tt.dep_minute[tt.dep_ptr[lane]:tt.dep_ptr[lane + 1]]
+    day, x = divmod(int(ready), DAY)
+    k = int(np.searchsorted(mins, x))
+    return day * DAY + int(mins[k]) if k < len(mins) else (day + 1) * DAY + int(mins[0])
+
+
+def _wave(tt, station: int, ready: int) -> tuple[int, int]:
+    """(start, end) of the wave a parcel ready at ``ready`` is delivered on (docs/format.md)."""
+    lo, hi = tt.wave_ptr[station], tt.wave_ptr[station + 1]
+    s, dur = tt.wave_start[lo:hi], tt.wave_duration[lo:hi]
+    day, x = divmod(int(ready), DAY)
+    k = int(np.searchsorted(s, x))
+    if k == len(s):
+        day, k = day + 1, 0
+    # among waves starting in the same minute the one ending first counts
+    same = np.flatnonzero(s == s[k])
+    j = int(same[np.argmin(dur[same])])
+    return day * DAY + int(s[j]), day * DAY + int(s[j] + dur[j])
+
+
+def replay(network: Network, origin: int, station: int, created: int, lanes: list[int],
+           promise: int) -> list[dict]:
+    """The steps of a promised path; on its last lane the departure that achieves the promise."""
+    tt = network.timetable
+    fac = network.facility_index
+    lid = network.lane_id_array
+    ready = created + int(tt.process[origin])
+    steps = [{"at": fac[origin], "step": "created", "minute": created, "ready": ready}]
+    for q, lane in enumerate(lanes):
+        dep = _next_departure(tt, lane, ready)
+        if q == len(lanes) - 1:                  # the promise may wait for a later departure
+            for _ in range(4 * len(tt.dep_minute[tt.dep_ptr[lane]:tt.dep_ptr[lane + 1]]) + 1):
+                arr = dep + int(tt.lane_duration[lane])
+                if _wave(tt, station, arr + int(tt.process[station]))[1] == promise:
+                    break
+                dep = _next_departure(tt, lane, dep + 1)
+        arr = dep + int(tt.lane_duration[lane])
+        to = int(tt.lane_to[lane])
+        steps.append({"at": fac[int(tt.lane_from[lane])], "step": "departure", "lane": str(lid[lane]),
+                      "mode": LANE_MODES[int(tt.lane_mode[lane])], "ready": ready, "departs": dep,
+                      "wait": dep - ready, "arrives": arr, "to": fac[to]})
+        ready = arr + int(tt.process[to])
+    start, end = _wave(tt, station, ready)
+    steps.append({"at": fac[station], "step": "wave", "ready": ready, "wave_start": start,
+                  "wait": start - ready, "delivered": end})
+    return steps
+
+
+def explain(network: Network, origin: str, destination: str, created: int,
+            engine: PromiseEngine | None = None) -> dict:
+    """The promise of one order, its steps and, beyond 24 hours, why (see the module docs)."""
+    eng = engine or PromiseEngine(network)
+    p = eng.query(origin, destination, created)
+    o, d = network.facility(origin), network.station(destination)
+    out = {"origin": origin, "destination": destination, "created_minute": int(created),
+           "promise_minute": p.promise_minute, "hours": p.hours, "path": list(p.path),
+           "within_24h": p.promise_minute is not None and p.promise_minute - created <= DAY,
+           "steps": [], "reasons": []}
+    ff = free_flow(network, o)[d]
+    ground = free_flow(network, o, ground_only=True)[d]
+    out["fastest_possible_minutes"] = None if not np.isfinite(ff) else int(ff)
+    out["fastest_by_ground_minutes"] = None if not np.isfinite(ground) else int(ground)
+    if p.promise_minute is None:
+        out["reasons"].append({"reason": "unreachable",
+                               "text": f"no chain of lanes leads from {origin} to {destination}"})
+        return out
+    lanes = [network.lane_index.get_loc(x) for x in p.path]
+    out["steps"] = replay(network, o, d, int(created), lanes, p.promise_minute)
+    if out["within_24h"]:
+        return out
+    reasons = out["reasons"]
+    phys, km, kmh = physical_minimum(network, o, d)
+    out["physical_minimum_minutes"] = int(phys)
+    if phys > DAY:
+        reasons.append({"reason": "physically impossible", "minutes": int(phys),
+                        "text": f"{km:,.0f} km apart: even a direct link at {kmh:,.0f} km/h, with "
+                                f"the processing at both ends and the shortest wave, takes "
+                                f"{phys / 60:.1f} h"})
+    elif ff > DAY:
+        how = ("no air lane serves this pair" if ff == ground
+               else f"its air links do not shorten it enough (by ground {ground / 60:.1f} h)")
+        reasons.append({"reason": "no air link", "minutes": int(ff),
+                        "text": f"the fastest chain of lanes takes {ff / 60:.1f} h even with no "
+                                f"wait for any departure or wave, and {how}; a direct link at "
+                                f"{kmh:,.0f} km/h would take {phys / 60:.1f} h"})
+    else:
+        waits = [s for s in out["steps"] if s.get("wait", 0) > 0]
+        waits.sort(key=lambda s: -s["wait"])
+        detail = ", ".join(
+            f"{s['wait']} min for {s['lane']} at {s['at']} (departs {clock(s['departs'])})"
+            if s["step"] == "departure" else
+            f"{s['wait']} min for the wave at {s['at']} ({clock(s['wave_start'])})" for s in waits[:4])
+        reasons.append({"reason": "timetable", "minutes_waiting": int(sum(s["wait"] for s in waits)),
+                        "text": f"the fastest chain takes {ff / 60:.1f} h, but the departures and "
+                                f"waves do not line up: waits of {detail}"})
+        cut = eng.latest_order(origin, destination)
+        tod = int(created) % DAY
+        if not cut["windows_24h"]:
+            best = np.nanmin(cut["promise_hours_by_minute"])
+            reasons.append({"reason": "no 24 h order time",
+                            "text": f"no order time of day reaches {destination} within 24 h; "
+                                    f"the best promise is {best:.1f} h"})
+        else:
+            starts = np.array([a for a, _ in cut["windows_24h"]])
+            ends = np.array([b for _, b in cut["windows_24h"]])
+            late, early = (tod - ends) % DAY, (starts - tod) % DAY
+            hhmm = lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}"  # noqa: E731
+            windows = ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in cut["windows_24h"])
+            if late.min() <= early.min():
+                k = int(np.argmin(late))
+                reasons.append({"reason": "cut-off missed", "minutes": int(late[k]),
+                                "text": f"ordered at {hhmm(tod)}, {int(late[k])} min after the "
+                                        f"24 h cut-off {hhmm(ends[k])} (24 h order times: {windows})"})
+            else:
+                k = int(np.argmin(early))
+                reasons.append({"reason": "before the window", "minutes": int(early[k]),
+                                "text": f"ordered at {hhmm(tod)}, {int(early[k])} min before the "
+                                        f"first order time that makes 24 h ({hhmm(starts[k])}): "
+                                        f"it waits for the same departures as an order then, so "
+                                        f"its 24 h run out first (24 h order times: {windows})"})
+    return out
