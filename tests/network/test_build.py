@@ -168,3 +168,36 @@ def test_capacities_carry_their_design_day():
     k = kpis(res)
     assert k["unroutable"] == 0 and k["delivered_share"] > 0.99
     assert k["on_time_share"] > 0.85
+
+
+def test_p_hub_method_improves_the_hub_objective():
+    from parcelnet.geo import load_places
+    from parcelnet.network.layout import _p_hub, plan_layout
+    from parcelnet.plan.hubdata import HubInstance
+    from parcelnet.plan.hubs import single_cost
+    p = load_params("CN")
+    places = load_places("CN")
+    base = plan_layout(places, p)
+    p["hubs"]["method"] = "p-hub"
+    lay = plan_layout(places, p)
+    assert len(lay.hubs) == len(base.hubs)                   # the same p, other hubs or allocation
+    # both allocations under the p-hub objective the builder optimises
+    from parcelnet.geo.coords import pairwise_km
+    c = lay.centres
+    dist = pairwise_km(c["lat"].to_numpy(float), c["lon"].to_numpy(float))
+    hubs, alloc = _p_hub(c, dist, base.hubs["centre"].to_numpy(), p)
+    assert (hubs == lay.hubs["centre"].to_numpy()).all()
+    pop = c["population"].to_numpy(float)
+    pv = p["volume"]
+    flow = np.outer(pop, pop) / (1 + dist / pv["distance_scale_km"]) ** pv["distance_decay"]
+    np.fill_diagonal(flow, 0)
+    inst = HubInstance("cn", dist * p["speeds"]["circuity"], flow / flow.sum(), len(hubs), 1.0,
+                       p["hubs"]["transfer_discount"], 1.0)
+    before = single_cost(inst, base.hubs["centre"].to_numpy()[base.centre_hub])
+    after = single_cost(inst, lay.hubs["centre"].to_numpy()[lay.centre_hub])
+    assert after < before
+    assert (lay.hubs["centre"].to_numpy()[lay.centre_hub] == hubs[alloc]).all()
+    with pytest.raises(ParameterError, match="hubs.method must be one of p-median, p-hub"):
+        from parcelnet.network.params import _check
+        p["hubs"]["method"] = "best"
+        _check(p)

@@ -158,6 +158,10 @@ def test_bad_parameters():
             solve_single(inst, p)
     with pytest.raises(ParameterError, match="needs a fixed cost and a capacity"):
         solve_single(inst, capacitated=True)
+    big = HubInstance("big", np.ones((60, 60)) - np.eye(60), np.ones((60, 60)), 5)
+    with pytest.raises(ParameterError, match="n = 60 needs 6,375,600 columns.*--heuristic"):
+        solve_single(big)
+    assert len(local_search(big).hubs) == 5                    # the heuristic still answers
     neg = HubInstance("neg", inst.cost, -inst.flow)
     with pytest.raises(ValidationError, match="flow from node 1 to node 1 is .*>= 0"):
         neg.check()

@@ -109,6 +109,8 @@ def plan_layout(places: pd.DataFrame, params: dict) -> Layout:
     else:
         med = auto_p_median(dist, w, ph["target_mean_km"], ph["min_count"], ph["max_count"])
     centre_hub = np.argmin(dist[:, med], axis=1)
+    if ph["method"] == "p-hub" and len(med) < len(centres):
+        med, centre_hub = _p_hub(centres, dist, med, params)
     hubs = centres.iloc[med].reset_index(drop=True)
     hubs["population"] = np.bincount(centre_hub, weights=w, minlength=len(med)).astype(np.int64)
     hubs["centre"] = med
@@ -122,6 +124,24 @@ def plan_layout(places: pd.DataFrame, params: dict) -> Layout:
         hub_air = air[np.argmin(hd[:, air], axis=1)]
     hubs["air"] = np.isin(np.arange(len(hubs)), hub_air)
     return Layout(stations, place_station, centres, station_centre, hubs, centre_hub, hub_air)
+
+
+def _p_hub(centres: pd.DataFrame, dist: np.ndarray, med: np.ndarray, params: dict):
+    """Hubs (sorted) and each centre's hub by the p-hub median local search from the p-median
+    hubs: gravity flows between centres (the volume model's), road distances."""
+    from parcelnet.plan.hubdata import HubInstance
+    from parcelnet.plan.hubs import local_search
+    pv = params["volume"]
+    pop = centres["population"].to_numpy(float)
+    flow = np.outer(pop, pop) / (1 + dist / pv["distance_scale_km"]) ** pv["distance_decay"]
+    np.fill_diagonal(flow, 0)
+    flow /= flow.sum() if flow.sum() > 0 else 1.0
+    road = dist * params["speeds"]["circuity"]
+    inst = HubInstance("centres", road, flow, len(med), 1.0, params["hubs"]["transfer_discount"], 1.0)
+    sol = local_search(inst, start_hubs=med)
+    hubs = np.asarray(sol.hubs, np.int64) - 1
+    alloc = np.asarray(sol.allocation, np.int64) - 1
+    return hubs, np.searchsorted(hubs, alloc)
 
 
 def road_km(lat1, lon1, lat2, lon2, circuity: float) -> np.ndarray:

@@ -81,11 +81,14 @@ def _check(p: Params) -> None:
     for s, k in positive:
         if p[s][k] <= 0:
             raise ParameterError(f"{s}.{k} must be > 0, got {p[s][k]}")
-    for s, k in [("stations", "method"), ("centres", "method"), ("capacity", "method")]:
+    for s, k in [("stations", "method"), ("centres", "method"), ("capacity", "method"),
+                 ("hubs", "method")]:
         allowed = {"stations": ("cluster", "per_place"), "centres": ("cluster", "admin"),
-                   "capacity": ("simulated", "gravity")}[s]
+                   "capacity": ("simulated", "gravity"), "hubs": ("p-median", "p-hub")}[s]
         if p[s][k] not in allowed:
             raise ParameterError(f"{s}.{k} must be one of {', '.join(allowed)}, got {p[s][k]!r}")
+    if not 0 <= p["hubs"]["transfer_discount"] <= 1:
+        raise ParameterError(f"hubs.transfer_discount must be in 0..1, got {p['hubs']['transfer_discount']}")
     for t in p["timetable"]["first_mile_departures"]:
         minute_of_day(t, "timetable.first_mile_departures")
     for w in p["timetable"]["waves"]:

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.plan._highs import Rows, solve_mip
 from parcelnet.plan.hubdata import HubInstance
@@ -96,6 +97,28 @@ def _check_p(inst: HubInstance, p) -> int:
 
 
 # -- heuristic ----------------------------------------------------------------------------------
+@njit(cache=True)
+def _cost_nb(cost, flow, out_f, in_f, a, chi, alpha, delta):  # pragma: no cover - compiled
+    """single_cost without the fixed costs, compiled (the search evaluates it thousands of times)."""
+    n = a.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += chi * out_f[i] * cost[i, a[i]] + delta * in_f[i] * cost[a[i], i]
+        ai = a[i]
+        row = 0.0
+        for j in range(n):
+            row += flow[i, j] * cost[ai, a[j]]
+        total += alpha * row
+    return total
+
+
+def _nearest_cost(inst: HubInstance, hubs: np.ndarray, out_f, in_f) -> float:
+    """single_cost of the nearest-hub allocation to ``hubs``."""
+    v = float(_cost_nb(inst.cost, inst.flow, out_f, in_f, _nearest(inst, hubs), inst.chi,
+                       inst.alpha, inst.delta))
+    return v + (float(inst.fixed[hubs].sum()) if inst.fixed is not None else 0.0)
+
+
 def _nearest(inst: HubInstance, hubs: np.ndarray) -> np.ndarray:
     a = hubs[inst.cost[:, hubs].argmin(axis=1)]
     a[hubs] = hubs
@@ -127,43 +150,51 @@ def _reallocate(inst: HubInstance, a: np.ndarray, hubs: np.ndarray) -> tuple[np.
     return a, single_cost(inst, a)
 
 
-def local_search(inst: HubInstance, p: int | None = None, max_rounds: int = 50) -> HubSolution:
+def local_search(inst: HubInstance, p: int | None = None, max_rounds: int = 50,
+                 start_hubs=None) -> HubSolution:
     """Single-allocation heuristic: greedy hubs (each added where it lowers the objective of
-    the nearest-hub allocation most), reallocation, then hub swaps while they improve."""
+    the nearest-hub allocation most; or ``start_hubs``, 0-based), reallocation, then the best
+    hub swap while it improves (at most ``max_rounds`` swaps)."""
     t0 = time.perf_counter()
     inst.check()
     p = _check_p(inst, p)
     n = inst.n
-    hubs = np.zeros(0, np.int64)
-    for _ in range(p):
-        best, pick = np.inf, -1
-        for m in range(n):
-            if m in hubs:
-                continue
-            h = np.append(hubs, m)
-            v = single_cost(inst, _nearest(inst, h))
-            if v < best:
-                best, pick = v, m
-        hubs = np.append(hubs, pick)
+    out_f, in_f = inst.flow.sum(axis=1), inst.flow.sum(axis=0)
+    if start_hubs is not None:
+        hubs = np.unique(np.asarray(start_hubs, np.int64))
+        if len(hubs) != p or hubs.min() < 0 or hubs.max() >= n:
+            raise ParameterError(f"{inst.name}: start hubs must be {p} distinct nodes")
+    else:
+        hubs = np.zeros(0, np.int64)
+        for _ in range(p):
+            costs = [np.inf if m in hubs else _nearest_cost(inst, np.append(hubs, m), out_f, in_f)
+                     for m in range(n)]
+            hubs = np.append(hubs, int(np.argmin(costs)))
     a, cur = _reallocate(inst, _nearest(inst, hubs), hubs)
     for _ in range(max_rounds):
-        move = None
+        # swaps ranked by their nearest-hub cost against the current hubs' nearest-hub cost;
+        # the few best are reallocated and the first that beats the current solution is taken
+        base = _nearest_cost(inst, hubs, out_f, in_f)
+        cand = []
         for q in range(p):
             for m in range(n):
                 if m in hubs:
                     continue
                 h = hubs.copy()
                 h[q] = m
-                v = single_cost(inst, _nearest(inst, h))
-                if v < cur - 1e-9 * abs(cur) and (move is None or v < move[0]):
-                    move = (v, h)
-        if move is None:
+                v = _nearest_cost(inst, h, out_f, in_f)
+                if v < base - 1e-9 * abs(base):
+                    cand.append((v, q, m))
+        moved = False
+        for v, q, m in sorted(cand)[:5]:
+            h = hubs.copy()
+            h[q] = m
+            a2, v2 = _reallocate(inst, _nearest(inst, h), h)
+            if v2 < cur - 1e-9 * abs(cur):
+                hubs, a, cur, moved = h, a2, v2, True
+                break
+        if not moved:
             break
-        hubs = move[1]
-        a, v = _reallocate(inst, _nearest(inst, hubs), hubs)
-        if v >= cur - 1e-9 * abs(cur):
-            break
-        cur = v
     return _single_solution(inst, a, cur, -np.inf, "heuristic", time.perf_counter() - t0,
                             "local search")
 
@@ -231,6 +262,10 @@ def _single_start(inst: HubInstance, a: np.ndarray, pairs) -> np.ndarray:
     return np.concatenate([z.ravel(), x.ravel()])
 
 
+#: Largest exact single-allocation model built (columns): n = 50 has 3.06 M and solves in about
+#: two minutes (docs/benchmarks.md); n = 60 would have 6.4 M.
+MAX_COLUMNS = 4_500_000
+
 #: HiGHS options for this model: its presolve costs more than it saves here (n = 25: 5.2 s of
 #: 7.8 s), and dual simplex beats the interior point on its LP (n = 40: 25 s against 143 s).
 _OPTIONS = {"presolve": "off", "solver": "simplex"}
@@ -253,8 +288,13 @@ def solve_single(inst: HubInstance, p: int | None = None, capacitated: bool = Fa
         p = None if p is None else _check_p(inst, p)
     else:
         p = _check_p(inst, p)
-    t0 = time.perf_counter()
     n = inst.n
+    columns = n * n + n * n * n * (n - 1) // 2
+    if columns > MAX_COLUMNS:
+        raise ParameterError(f"{inst.name}: n = {n} needs {columns:,} columns in the exact model, "
+                             f"more than the {MAX_COLUMNS:,} solved here in minutes (n <= 55); "
+                             "use the local search (--heuristic)")
+    t0 = time.perf_counter()
     cost, a, lo, hi, clo, chi, pairs = _single_model(inst, p, capacitated)
     integer = np.zeros(len(cost), bool)
     integer[:n * n] = True
