@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from parcelnet.network.model import Network
-from parcelnet.plan.explain import explain, free_flow, physical_minimum
+from parcelnet.plan.explain import explain
+from parcelnet.promise.bounds import free_flow, physical_minimum
 from tests.conftest import FIXTURES, assert_one_line_error, run_cli
 
 
@@ -56,8 +58,14 @@ def test_no_air_link(tiny):
     assert [x["reason"] for x in r["reasons"]] == ["no air link"]
     assert r["fastest_possible_minutes"] == 10 + 90 + 3010 + 240
     assert "no air lane serves this pair" in r["reasons"][0]["text"]
-    minutes, km, kmh = physical_minimum(tiny, tiny.facility("A"), tiny.facility("C"))
-    assert kmh == pytest.approx(800) and 2700 < km < 2900 and minutes < 1440
+    minutes, km, kmh = physical_minimum(tiny, tiny.facility("A"))
+    c = tiny.facility("C")
+    assert kmh == pytest.approx(800) and 2700 < km[c] < 2900 and minutes[c] < 1440
+    # from A: 10 (A) + 0 + the shortest wave at A (180); to C: 10 + km / 800 * 60 + 10 + 240
+    assert minutes[tiny.facility("A")] == 190
+    assert minutes[c] == pytest.approx(260 + km[c] / 800 * 60)
+    both = free_flow(tiny, np.array([tiny.facility("A"), tiny.facility("B")]))
+    np.testing.assert_array_equal(both[0], free_flow(tiny, tiny.facility("A")))
 
 
 def test_physically_impossible(tiny):

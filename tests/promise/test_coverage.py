@@ -18,6 +18,16 @@ def test_tiny_from_a_by_hand(tiny):
     assert cov.by_hour[18] == pytest.approx(1e6 / total)   # 18:00 misses the 18:00 van (ready 18:10)
     assert dict(zip(cov.admin1, cov.by_admin1[:, 17])) == {"Beijing": 1.0, "Tibet": 0.0, "Zhejiang": 1.0}
     assert cov.population_share_24h == pytest.approx(cov.by_hour.mean())
+    # outside 24 h: C (0.5 M) always, by "no air link" (only the 3000-minute truck L5, though
+    # a direct link at 800 km/h would take hours); by the timetable, B (2 M) at the 17 order
+    # hours outside 11:00-17:50, and A itself (1 M) at 08, 09 and 10, which just miss its
+    # 08:00 wave (ready 08:10 or later: the next day's wave ends 27 h or more after the order)
+    assert cov.why_not == pytest.approx({"unreachable": 0.0, "physically impossible": 0.0,
+                                         "no air link": 0.5e6 / total,
+                                         "timetable": (2e6 * 17 + 1e6 * 3) / 24 / total})
+    assert (cov.by_hour[8:11] == 0).all()
+    assert sum(cov.why_not.values()) == pytest.approx(1 - cov.population_share_24h)
+    assert cov.to_json()["outside_24h_by_reason"]["no air link"] == round(0.5e6 / total, 6)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -6,7 +6,8 @@ destination) and, when the promise is beyond 24 hours, gives the reasons in this
 
 1. ``unreachable``: no chain of lanes leads from the origin to the station.
 2. ``physically impossible``: even a direct link over the great circle at the fastest speed
-   of any lane of the network (at least a freighter's block speed, ``AIR_BLOCK_KMH``), with
+   of any lane of the network (at least a freighter's block speed,
+   :data:`parcelnet.promise.bounds.AIR_BLOCK_KMH`), with
    the processing at both ends and the station's shortest wave, takes more than 24 hours.
 3. ``no air link``: it is physically possible, but even without waiting for any departure or
    wave the fastest chain of the network's lanes (durations, processing at every facility,
@@ -25,65 +26,17 @@ shows in ``parcelnet simulate`` (saturated lanes, sorter backlogs), not here.
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from parcelnet.network.model import Network
 from parcelnet.network.schema import LANE_MODES
 from parcelnet.promise import PromiseEngine
 from parcelnet.promise._kernels import DAY
-
-AIR = LANE_MODES.index("air")
+from parcelnet.promise.bounds import free_flow, physical_minimum
 
 
 def clock(minute: int) -> str:
     d, m = divmod(int(minute), DAY)
     return f"day {d} {m // 60:02d}:{m % 60:02d}"
-
-
-def free_flow(network: Network, origin: int, ground_only: bool = False) -> np.ndarray:
-    """Minutes from creation at ``origin`` to delivery at every facility when no departure or
-    wave is waited for: processing, lane durations and the shortest wave (inf: unreachable;
-    for a facility without waves, up to being ready there)."""
-    tt = network.timetable
-    n = tt.n_facilities
-    keep = np.ones(len(tt.lane_from), bool) if not ground_only else tt.lane_mode != AIR
-    w = (tt.lane_duration + tt.process[tt.lane_to])[keep].astype(np.float64)
-    # parallel lanes: the fastest counts (csr_matrix would add duplicates up)
-    order = np.lexsort((w, tt.lane_to[keep], tt.lane_from[keep]))
-    f, t, w = tt.lane_from[keep][order], tt.lane_to[keep][order], w[order]
-    first = np.ones(len(f), bool)
-    first[1:] = (f[1:] != f[:-1]) | (t[1:] != t[:-1])
-    g = csr_matrix((w[first] + 1e-9, (f[first], t[first])), shape=(n, n))   # +eps: keep zeros
-    dist = dijkstra(g, indices=origin) + tt.process[origin]
-    wave_min = np.full(n, 0.0)
-    has = np.diff(tt.wave_ptr) > 0
-    mins = np.minimum.reduceat(tt.wave_duration, tt.wave_ptr[:-1][has]) if has.any() else []
-    wave_min[has] = mins
-    return np.round(dist + wave_min)
-
-
-#: Block speed of a direct flight (km/h, gate to gate over the great circle) when the network's
-#: own lanes are slower: a narrow-body freighter cruises at about 800 km/h; taxi, climb and
-#: descent bring a 1,000-2,000 km sector to about 600 km/h.
-AIR_BLOCK_KMH = 600.0
-
-
-def physical_minimum(network: Network, origin: int, station: int) -> tuple[float, float, float]:
-    """(minutes, km, km/h): the least time from creation to delivery by a direct link over the
-    great circle at the fastest speed of any lane of the network (at least AIR_BLOCK_KMH), with
-    the processing at both ends and the station's shortest wave."""
-    from parcelnet.geo.coords import haversine_km
-    tt = network.timetable
-    ll = network.lat_lon
-    km = float(haversine_km(ll[origin, 0], ll[origin, 1], ll[station, 0], ll[station, 1]))
-    dist = network.lanes["distance_km"].astype(float).to_numpy()
-    speeds = dist / tt.lane_duration * 60.0 if len(dist) else np.zeros(0)
-    kmh = max(AIR_BLOCK_KMH, float(speeds.max()) if len(speeds) else 0.0)
-    lo, hi = tt.wave_ptr[station], tt.wave_ptr[station + 1]
-    wave = float(tt.wave_duration[lo:hi].min()) if hi > lo else 0.0
-    fly = km / kmh * 60.0 if origin != station else 0.0
-    return tt.process[origin] + fly + (tt.process[station] if origin != station else 0) + wave, km, kmh
 
 
 def _next_departure(tt, lane: int, ready: int) -> int:
@@ -158,7 +111,8 @@ def explain(network: Network, origin: str, destination: str, created: int,
     if out["within_24h"]:
         return out
     reasons = out["reasons"]
-    phys, km, kmh = physical_minimum(network, o, d)
+    phys_all, km_all, kmh = physical_minimum(network, o)
+    phys, km = phys_all[d], km_all[d]
     out["physical_minimum_minutes"] = int(phys)
     if phys > DAY:
         reasons.append({"reason": "physically impossible", "minutes": int(phys),

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parcelnet.network.model import Network
+from parcelnet.promise.bounds import free_flow, physical_minimum
 from parcelnet.promise.engine import DAY, INF, PromiseEngine
+
+#: Why a station is outside 24 hours, in the order parcelnet explain tests them.
+REASONS = ("unreachable", "physically impossible", "no air link", "timetable")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,9 @@ class Coverage:
     by_admin1: np.ndarray                  # (n_admin1, n_times)
     place_hours: np.ndarray                # mean promised hours per place over order times (NaN = unreachable)
     station_hours: np.ndarray = field(repr=False)  # same per station (order of network.stations)
+    #: population share outside 24 h by reason (parcelnet explain's), averaged like by_hour; the
+    #: shares add up to 1 - population_share_24h
+    why_not: dict = field(default_factory=dict)
 
     @property
     def population_share_24h(self) -> float:
@@ -37,6 +44,7 @@ class Coverage:
             "population_share_24h": round(self.population_share_24h, 6),
             "by_hour": [round(float(x), 6) for x in self.by_hour],
             "by_admin1": {a: round(float(v), 6) for a, v in zip(self.admin1, self.by_admin1.mean(axis=1))},
+            "outside_24h_by_reason": {k: round(float(v), 6) for k, v in self.why_not.items()},
         }
 
 
@@ -65,10 +73,19 @@ def coverage(network: Network, origins: list[str] | None = None,
     by_adm = np.zeros((len(names), len(created)))
     hours_sum = np.zeros(len(eng.stations))
     reach_cnt = np.zeros(len(eng.stations))
-    for o in pos:
+    why = dict.fromkeys(REASONS, 0.0)
+    fast = free_flow(network, np.asarray(pos, np.int64))[:, eng.stations] if pos else None
+    for q, o in enumerate(pos):
         d = eng.delivered_from(o, created)
         ok = d < INF
         within = ok & (d - created[:, None] <= DAY)
+        # why the others are not: the first reason that holds, in parcelnet explain's order
+        phys = physical_minimum(network, o)[0][eng.stations]
+        out = ~within
+        for reason, hit in (("unreachable", ~ok), ("physically impossible", phys > DAY),
+                            ("no air link", fast[q] > DAY), ("timetable", np.ones_like(ok))):
+            why[reason] += (out & hit) @ pop_s / total / len(created)
+            out = out & ~hit
         by_hour += within @ pop_s / total
         by_adm += (within.astype(float) @ m / m_tot).T
         h = np.where(ok, (d - created[:, None]) / 60.0, 0.0)
@@ -80,4 +97,5 @@ def coverage(network: Network, origins: list[str] | None = None,
     station_hours = np.where(reach_cnt == n, hours_sum / n, np.nan)
     return Coverage(origins=list(origins), created_minutes=created, by_hour=by_hour / n,
                     admin1=[str(x) for x in names], by_admin1=by_adm / n,
-                    place_hours=station_hours[col], station_hours=station_hours)
+                    place_hours=station_hours[col], station_hours=station_hours,
+                    why_not={k: float(v.sum() if np.ndim(v) else v) / n for k, v in why.items()})

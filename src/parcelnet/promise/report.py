@@ -86,6 +86,9 @@ def print_coverage(cov: Coverage, title: str) -> None:
         row += [cov.admin1[b], f"{cov.by_admin1[b].mean():.0%}"] if b is not None else ["", ""]
         p.add_row(*row)
     con.print(p)
+    if cov.why_not:
+        con.print("Outside 24 h, by reason (parcelnet explain): " + ", ".join(
+            f"{k} {v:.1%}" for k, v in cov.why_not.items()))
     con.print(f"[bold]Population within 24h: {cov.population_share_24h:.1%}[/] (mean over "
               f"{len(cov.by_hour)} order hours, {len(cov.origins) if isinstance(cov.origins, list) else cov.origins} origin(s))")
 
