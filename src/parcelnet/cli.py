@@ -271,6 +271,60 @@ def _cmd_plan_hubs(a) -> int:
     return 0
 
 
+def _cmd_plan_capacity(a) -> int:
+    from parcelnet.demand import read_parcels
+    from parcelnet.network.pnf import load_network, write_pnf
+    from parcelnet.plan.capacity import SORTER_COST_PER_PPM_DAY, plan_capacity
+    from parcelnet._ui import console, err_console
+
+    target = _number(a.target, "--target", "a share between 0 and 1")
+    scale = _number(a.capacity_scale, "--capacity-scale", "a positive number")
+    cost = _number(a.sorter_cost, "--sorter-cost", "a number")
+    rounds = _integer(a.rounds, "--rounds")
+    if a.out:
+        _check_writable("--out", Path(a.out))
+    net = load_network(a.network)
+    parcels = read_parcels(a.parcels, net)
+    say = (lambda r, share: None) if a.json else (
+        lambda r, share: err_console().print(f"round {r}: {share:.1%} on time"))
+    plan = plan_capacity(net, parcels["parcel_id"].to_numpy(), parcels["created_minute"].to_numpy(),
+                         parcels["origin_pos"].to_numpy(), parcels["dest_pos"].to_numpy(),
+                         target=target, max_rounds=rounds,
+                         sorter_cost=SORTER_COST_PER_PPM_DAY if cost is None else cost,
+                         capacity_scale=scale, progress=say)
+    if a.out:
+        write_pnf(plan.network, Path(a.out))
+    if a.json:
+        print(json.dumps({**plan.to_json(), "network": a.out}, default=_json_default))
+        return 0
+    con = console()
+    verdict = "reached" if plan.reached else "[bold red]not reached[/]"
+    con.print(f"on time {plan.before['on_time_share']:.1%} -> {plan.after['on_time_share']:.1%} "
+              f"(target {target:.0%} {verdict}) after {len(plan.rounds) - 1} rounds; "
+              f"added cost {plan.cost_per_day:,.0f} a day (vehicles "
+              f"{plan.lanes['cost_per_day'].sum():,.0f}, sorters {plan.sorters['cost_per_day'].sum():,.0f})")
+    con.print(f"{len(plan.lanes)} lanes with larger vehicles, {len(plan.sorters)} faster sorters; "
+              "the most expensive:")
+    for r in plan.lanes.head(5).itertuples():
+        con.print(f"  {r.lane_id} ({r.mode}): {r.capacity_per_day:,} -> {r.new_capacity_per_day:,} "
+                  f"a day, {r.cost_per_day:,.0f}")
+    for r in plan.sorters.head(5).itertuples():
+        con.print(f"  {r.facility_id} {r.name}: {r.sort_per_minute:,} -> {r.new_sort_per_minute:,} "
+                  f"a minute, {r.cost_per_day:,.0f}")
+    if a.out:
+        con.print(f"network with the added capacity -> {a.out}")
+    return 0
+
+
+def _json_default(v):
+    import numpy as np
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    raise TypeError(f"{type(v).__name__} is not JSON serialisable")
+
+
 def _cmd_explain(a) -> int:
     from parcelnet.network.pnf import load_network
     from parcelnet.plan.explain import clock, explain
@@ -402,7 +456,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="multiply trip capacities and sorter rates (e.g. 0.002 to run a 1/500 sample of a day)")
     s.set_defaults(func=_cmd_simulate)
 
-    pl = sub.add_parser("plan", help="design the network: hub location (more to come)")
+    pl = sub.add_parser("plan", help="design the network: hub location, capacity for a peak day")
     psub = pl.add_subparsers(dest="plan", required=True, metavar="WHAT")
     h = psub.add_parser("hubs", help="hub location solved exactly (HiGHS), on AP or CAB data")
     h.add_argument("--ap", help="OR-Library AP data file (n, coordinates, flows, p, costs)")
@@ -417,6 +471,17 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--json", action="store_true",
                    help='print {"objective", "hubs", "allocation", ...}; nodes from 1')
     h.set_defaults(func=_cmd_plan_hubs)
+    c = psub.add_parser("capacity", help="larger vehicles and sorters until a day is on time")
+    c.add_argument("network")
+    c.add_argument("--parcels", required=True, help="a (peak) day of parcels, Parquet or CSV")
+    c.add_argument("--target", default="0.95", help="on-time share to reach (default 0.95)")
+    c.add_argument("--capacity-scale", default="1.0",
+                   help="the parcels are this share of the day (as parcelnet simulate)")
+    c.add_argument("--rounds", default="10", help="simulations at most (default 10)")
+    c.add_argument("--sorter-cost", help="cost a day of one parcel a minute of sorter rate (25)")
+    c.add_argument("--out", help="write the network with the added capacity (PNF folder)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=_cmd_plan_capacity)
 
     x = sub.add_parser("explain", help="why an order is (not) delivered within 24 hours")
     x.add_argument("network")

@@ -61,11 +61,13 @@ class SimulationResult:
 
 
 def simulate(network: Network, parcel_id, created, origin, dest,
-             horizon_minutes: int | None = None, progress=None) -> SimulationResult:
+             horizon_minutes: int | None = None, progress=None,
+             paths: Paths | None = None) -> SimulationResult:
     """Simulate parcels given as arrays (ids, created minutes, facility positions).
 
     ``progress(stage, done, total)`` is called as work advances (stage is
-    "paths" or "simulation")."""
+    "paths" or "simulation"). ``paths``: those of an earlier run of the same parcels on a
+    network with the same timetable (capacities do not change promises or paths)."""
     parcel_id = np.asarray(parcel_id, np.int64)
     created = np.asarray(created, np.int64)
     origin = np.asarray(origin, np.int64)
@@ -78,7 +80,8 @@ def simulate(network: Network, parcel_id, created, origin, dest,
         done[0] += k
         if progress:
             progress("paths", done[0], n)
-    paths = assign_paths(PromiseEngine(network), origin, dest, created, progress=path_step)
+    if paths is None:
+        paths = assign_paths(PromiseEngine(network), origin, dest, created, progress=path_step)
     t1 = time.perf_counter()
     ok = paths.path_id >= 0
     horizon = 7 * 1440 if horizon_minutes is None else int(horizon_minutes)
