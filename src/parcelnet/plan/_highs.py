@@ -59,6 +59,34 @@ class Rows:
         return a, np.concatenate(self.lo), np.concatenate(self.hi)
 
 
+def lp_model(cost, a: sparse.csc_matrix, row_lo, row_hi, col_lo, col_hi):
+    """A HighsLp of min cost x, row_lo <= A x <= row_hi, col_lo <= x <= col_hi (A as CSC)."""
+    import highspy
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+    lp.col_cost_ = np.asarray(cost, np.float64)
+    lp.col_lower_ = np.asarray(col_lo, np.float64)
+    lp.col_upper_ = np.asarray(col_hi, np.float64)
+    lp.row_lower_ = np.asarray(row_lo, np.float64)
+    lp.row_upper_ = np.asarray(row_hi, np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    return lp
+
+
+def quiet_highs(options: dict | None = None, log: bool = False):
+    """A Highs object with the given options, logging only when asked."""
+    h = _highs()
+    if log:
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", True)
+    for k, v in (options or {}).items():
+        h.setOptionValue(k, v)
+    return h
+
+
 @dataclass(frozen=True)
 class MipResult:
     x: np.ndarray            # column values of the best solution (empty when none)
@@ -76,25 +104,12 @@ def solve_mip(cost, a: sparse.spmatrix, row_lo, row_hi, col_lo, col_hi, integer:
     import highspy
     t0 = time.perf_counter()
     a = sparse.csc_matrix(a)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
-    lp.col_cost_ = np.asarray(cost, np.float64)
-    lp.col_lower_ = np.asarray(col_lo, np.float64)
-    lp.col_upper_ = np.asarray(col_hi, np.float64)
-    lp.row_lower_ = np.asarray(row_lo, np.float64)
-    lp.row_upper_ = np.asarray(row_hi, np.float64)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    lp = lp_model(cost, a, row_lo, row_hi, col_lo, col_hi)
     kinds = np.where(integer, 1, 0)
     if kinds.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
                            for k in kinds]
-    h = _highs()
-    if log:
-        h.setOptionValue("output_flag", True)
-        h.setOptionValue("log_to_console", True)
+    h = quiet_highs(log=log)
     h.passModel(lp)
     h.setOptionValue("mip_rel_gap", rel_gap)
     h.setOptionValue("mip_abs_gap", abs_gap)
