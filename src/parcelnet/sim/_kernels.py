@@ -160,48 +160,6 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
 
     # FIFO operations as closures over the pools: numba inlines them without the reference
     # counting that passing arrays to a helper costs on every call (measured: 20x slower)
-    def push(q, v):
-        tb = qs[q, 2]
-        o = qs[q, 3]
-        if tb < 0 or o == B:
-            nb = free[0]
-            free[0] = nxt[nb]
-            free[1] -= 1
-            nxt[nb] = -1
-            if tb < 0:
-                qs[q, 0] = nb
-                qs[q, 1] = 0
-            else:
-                nxt[tb] = nb
-            qs[q, 2] = nb
-            tb = nb
-            o = 0
-        data[tb * B + o] = v
-        qs[q, 3] = o + 1
-
-    def pop(q):
-        hb = qs[q, 0]
-        o = qs[q, 1]
-        v = data[hb * B + o]
-        o += 1
-        if hb == qs[q, 2] and o == qs[q, 3]:      # now empty: release its block
-            nxt[hb] = free[0]
-            free[0] = hb
-            free[1] += 1
-            qs[q, 0] = -1
-            qs[q, 2] = -1
-            qs[q, 3] = -1
-        elif o == B:
-            nb = nxt[hb]
-            nxt[hb] = free[0]
-            free[0] = hb
-            free[1] += 1
-            qs[q, 0] = nb
-            qs[q, 1] = 0
-        else:
-            qs[q, 1] = o
-        return v
-
     def tail_room(q):
         """Free slots in queue q's tail block, adding a block when it is full; returns the
         write position."""
@@ -242,6 +200,16 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
             qs[q, 1] = 0
         else:
             qs[q, 1] = o
+
+    def push(q, v):
+        w = tail_room(q)
+        data[w] = v
+        qs[q, 3] = w - qs[q, 2] * B + 1
+
+    def pop(q):
+        v = data[qs[q, 0] * B + qs[q, 1]]
+        head_take(q, 1)
+        return v
 
     def move(src, dst, k):
         """Move the first k entries of queue src to the end of queue dst, block span by span."""
