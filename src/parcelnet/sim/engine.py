@@ -116,7 +116,6 @@ class Run:
 
     def __init__(self, prep: Prepared, n: int, route: np.ndarray, first_minute: int, t_end: int,
                  keep_sorted_at_dest: bool = True, out_dtype=np.int64):
-        tt = prep.network.timetable
         self.prep, self.n, self.route, self.t_end = prep, n, route, int(t_end)
         q = prep.n_fac + prep.n_lane
         self.pool = K.new_pool(1, K.B, q + prep.ring)

@@ -20,7 +20,7 @@ import numpy as np
 
 from parcelnet.errors import ValidationError
 from parcelnet.network.model import STATION, Network
-from parcelnet.promise.engine import INF, PromiseEngine
+from parcelnet.promise.engine import PromiseEngine
 from parcelnet.sim.engine import DEFAULT_HORIZON, Prepared, RawResult, Run
 from parcelnet.sim.kpis import admin1_groups, kpis, new_tally, tally
 from parcelnet.sim.routes import RouteTable
@@ -178,4 +178,4 @@ def simulate_day(network: Network, n: int, day: str = "normal", seed: int = 0,
                            horizon_minutes=horizon_minutes, progress=progress)
 
 
-__all__ = ["DayResult", "simulate_blocks", "simulate_day", "INF"]
+__all__ = ["DayResult", "simulate_blocks", "simulate_day"]
