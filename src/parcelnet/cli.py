@@ -316,6 +316,87 @@ def _cmd_plan_capacity(a) -> int:
     return 0
 
 
+def _cmd_plan_service(a) -> int:
+    from parcelnet.demand import read_parcels
+    from parcelnet.network.pnf import load_network, write_pnf
+    from parcelnet.plan.service import build_model
+    from parcelnet.plan.service_report import apply_design, lane_changes, render_changes, engine_value
+    from parcelnet.plan.service_solve import exact, greedy
+    from parcelnet.promise.coverage import coverage
+    from parcelnet._ui import console, staged_progress
+
+    budget = _number(a.budget, "--budget", "a cost a day")
+    target = _number(a.target, "--target", "a share between 0 and 1")
+    step = _integer(a.step, "--step")
+    tiers = tuple(t.strip() for t in a.tiers.split(",") if t.strip())
+    for flag, path in (("--out", a.out), ("--map", a.map)):
+        if path:
+            _check_writable(flag, Path(path))
+    net = load_network(a.network)
+    demand = None
+    if a.parcels:
+        parcels = read_parcels(a.parcels, net)
+        demand = (parcels["origin_pos"].to_numpy(), parcels["created_minute"].to_numpy())
+    with staged_progress(quiet=a.json) as bar:
+        bar("decomposing the network", 0, 1)
+        model = build_model(net, demand, tiers=tiers, step=step, new_air=not a.no_new_air)
+        bar("decomposing the network", 1, 1)
+        if budget is None and target is None:
+            budget = model.cost(model.current)        # the same money, spent better
+        if a.method == "exact":
+            design = exact(model, budget, target, time_limit=_number(a.time_limit, "--time-limit", "seconds"))
+        else:
+            design = greedy(model, budget, target,
+                            progress=lambda d, t: bar("choosing trips", d, t))
+        new = apply_design(model, design.active)
+        bar("checking with the promise engine", 0, 2)
+        checked_before = engine_value(net, model.weights)
+        checked = engine_value(new, model.weights)
+        bar("checking with the promise engine", 1, 2)
+        cov_before, cov_after = (coverage(x).population_share_24h for x in (net, new))
+        bar("checking with the promise engine", 2, 2)
+    changes = lane_changes(model, design.active)
+    counts = changes["status"].value_counts().to_dict()
+    before = model.current
+    summary = {
+        "method": design.method, "budget": budget, "target": target,
+        "candidates": len(model.cand), "trips_before": int(before.sum()),
+        "trips_after": int(design.active.sum()),
+        "cost_before": model.cost(before), "cost_after": design.cost,
+        "objective_before": checked_before, "objective_after": checked,
+        "objective_upper_bound": design.upper_bound,
+        "coverage_24h_before": cov_before, "coverage_24h_after": cov_after,
+        "lanes": {k: int(counts.get(k, 0)) for k in ("added", "removed", "more", "fewer", "retimed", "same")},
+        "seconds": round(design.seconds, 1), "network": a.out,
+        "weights": "demand" if demand is not None else "hubs alike",
+    }
+    if abs(checked - design.value) > 1e-9:
+        raise AssertionError(f"the design's coverage {design.value} differs from the promise "
+                             f"engine's {checked}")
+    if a.out:
+        write_pnf(new, Path(a.out))
+        changes.to_csv(Path(a.out) / "service_changes.csv", index=False)
+    if a.map:
+        title = (f"Service design: coverage {cov_before:.1%} -> {cov_after:.1%}, cost a day "
+                 f"{summary['cost_before']:,.0f} -> {summary['cost_after']:,.0f}")
+        render_changes(new, changes, title, f"{a.map}.png", f"{a.map}.html", summary)
+    if a.json:
+        print(json.dumps(summary, default=_json_default))
+        return 0
+    con = console()
+    con.print(f"objective ({summary['weights']}) {checked_before:.2%} -> {checked:.2%} "
+              f"(upper bound with every candidate {design.upper_bound:.2%}); checked with the promise engine")
+    con.print(f"24 h population coverage from the hubs {cov_before:.2%} -> {cov_after:.2%}")
+    con.print(f"backbone cost a day {summary['cost_before']:,.0f} -> {design.cost:,.0f}; trips "
+              f"{summary['trips_before']:,} -> {summary['trips_after']:,} ({len(model.cand):,} candidates)")
+    con.print("lanes: " + ", ".join(f"{v} {k}" for k, v in summary["lanes"].items()))
+    if a.out:
+        con.print(f"new network -> {a.out} (changes per lane in service_changes.csv)")
+    if a.map:
+        con.print(f"map -> {a.map}.png, {a.map}.html")
+    return 0
+
+
 def _json_default(v):
     import numpy as np
     if isinstance(v, np.integer):
@@ -456,7 +537,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="multiply trip capacities and sorter rates (e.g. 0.002 to run a 1/500 sample of a day)")
     s.set_defaults(func=_cmd_simulate)
 
-    pl = sub.add_parser("plan", help="design the network: hub location, capacity for a peak day")
+    pl = sub.add_parser("plan", help="design the network: hub location, service, capacity for a peak day")
     psub = pl.add_subparsers(dest="plan", required=True, metavar="WHAT")
     h = psub.add_parser("hubs", help="hub location solved exactly (HiGHS), on AP or CAB data")
     h.add_argument("--ap", help="OR-Library AP data file (n, coordinates, flows, p, costs)")
@@ -482,6 +563,23 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="write the network with the added capacity (PNF folder)")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=_cmd_plan_capacity)
+
+    v = psub.add_parser("service", help="which backbone trips to run for 24 h coverage at least cost")
+    v.add_argument("network")
+    v.add_argument("--parcels", help="a demand day (parcelnet demand) weighting origins and hours; "
+                   "default every hub and hour alike")
+    v.add_argument("--budget", help="cost a day of the backbone trips (default: today's)")
+    v.add_argument("--target", help="coverage share to reach at least cost (instead of --budget)")
+    v.add_argument("--tiers", default="linehaul,air", help="lane tiers to design (default linehaul,air)")
+    v.add_argument("--step", default="60", help="minutes to which new departure times round (default 60)")
+    v.add_argument("--no-new-air", action="store_true", help="no new air links, only the network's lanes")
+    v.add_argument("--method", choices=["greedy", "exact"], default="greedy",
+                   help="greedy (any size) or exact MIP over chains of trips (small networks)")
+    v.add_argument("--time-limit", help="seconds for the exact MIP")
+    v.add_argument("--out", help="write the new network (PNF folder) and service_changes.csv")
+    v.add_argument("--map", help="write PREFIX.png and PREFIX.html: the lanes added, removed, retimed")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=_cmd_plan_service)
 
     x = sub.add_parser("explain", help="why an order is (not) delivered within 24 hours")
     x.add_argument("network")
