@@ -122,10 +122,26 @@ def _cmd_coverage(a) -> int:
     from parcelnet.network.pnf import load_network
     from parcelnet.promise.report import coverage_report
     net = load_network(a.network)
+    scale = _number(a.capacity_scale, "--capacity-scale", "a positive number")
+    parcels = None
+    if a.parcels:
+        from parcelnet.demand import read_parcels
+        parcels = read_parcels(a.parcels, net)
     cov, paths = coverage_report(net, a.origin, a.map or Path(a.network).with_suffix("").name + "-coverage",
                                  quiet=a.json)
+    day = None
+    if parcels is not None:
+        from parcelnet.plan.capacity_reason import day_outside_24h
+        day = day_outside_24h(net, parcels, capacity_scale=scale)
+        if not a.json:
+            from parcelnet._ui import console
+            console().print(
+                f"simulated day of {day['parcels']:,} parcels: {day['within_24h_by_promise']:.1%} "
+                f"within 24 h by promise, {day['within_24h_simulated']:.1%} as simulated; "
+                f"capacity limit puts {day['outside_24h_by_capacity']:.1%} beyond 24 h")
     if a.json:
-        print(json.dumps({**cov.to_json(), "map_png": str(paths[0]), "map_html": str(paths[1])}))
+        extra = {"simulated_day": day} if day else {}
+        print(json.dumps({**cov.to_json(), **extra, "map_png": str(paths[0]), "map_html": str(paths[1])}))
     return 0
 
 
@@ -414,6 +430,17 @@ def _cmd_explain(a) -> int:
     net = load_network(a.network)
     at = _integer(a.at, "--at")
     res = explain(net, a.origin, a.destination, at)
+    if a.parcels:
+        from parcelnet.demand import read_parcels
+        from parcelnet.plan.capacity_reason import capacity_reason, order_on_a_day
+        scale = _number(a.capacity_scale, "--capacity-scale", "a positive number")
+        if res["promise_minute"] is not None:
+            sim = order_on_a_day(net, read_parcels(a.parcels, net), a.origin, a.destination, at,
+                                 capacity_scale=scale)
+            res["simulated"] = sim
+            reason = capacity_reason(sim, at, res["within_24h"])
+            if reason:
+                res["reasons"].append(reason)
     if a.json:
         print(json.dumps(res))
         return 0
@@ -431,6 +458,12 @@ def _cmd_explain(a) -> int:
         elif s["step"] == "wave":
             con.print(f"  {s['at']}: ready {clock(s['ready'])}, waits {s['wait']} min for the wave "
                       f"{clock(s['wave_start'])}, delivered {clock(s['delivered'])}")
+    sim = res.get("simulated")
+    if sim and sim["delivered_minute"] is not None and not any(
+            r["reason"] == "capacity limit" for r in res["reasons"]):
+        con.print(f"on a simulated day of {sim['parcels']:,} parcels: delivered "
+                  f"{clock(sim['delivered_minute'])}, {sim['late_minutes']} min after the promise"
+                  + (f" ({sim['limit']['text']})" if sim["limit"] else ""))
     for r in res["reasons"]:
         con.print(f"[bold]{r['reason']}[/]: {r['text']}")
     return 0
@@ -510,6 +543,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--origin", help="origin facility id (default: mean over every hub)")
     g.add_argument("--json", action="store_true")
     g.add_argument("--map", help="map path prefix (writes PREFIX.png and PREFIX.html)")
+    g.add_argument("--parcels", help="a day of parcels: also the share a capacity limit puts beyond 24 h")
+    g.add_argument("--capacity-scale", default="1.0",
+                   help="the parcels are this share of the day (as parcelnet simulate)")
     g.set_defaults(func=_cmd_coverage)
 
     m = sub.add_parser("demand", help="a day of parcels (origins, destinations, creation minutes)")
@@ -586,6 +622,10 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--from", dest="origin", required=True, help="origin facility id")
     x.add_argument("--to", dest="destination", required=True, help="destination station id")
     x.add_argument("--at", required=True, help="created minute (absolute; 1080 = 18:00 on day 0)")
+    x.add_argument("--parcels", help="a day of parcels: simulate the order among them and name "
+                   "the capacity limit that makes it late, if any")
+    x.add_argument("--capacity-scale", default="1.0",
+                   help="the parcels are this share of the day (as parcelnet simulate)")
     x.add_argument("--json", action="store_true")
     x.set_defaults(func=_cmd_explain)
 

@@ -19,8 +19,9 @@ destination) and, when the promise is beyond 24 hours, gives the reasons in this
    24 hours (``before the window``), or no order time of day that reaches the station within
    24 hours (``no 24 h order time``).
 
-Capacity is not part of a promise. A parcel that is late because a trip or sorter was full
-shows in ``parcelnet simulate`` (saturated lanes, sorter backlogs), not here.
+Capacity is not part of a promise. With a day of parcels, ``parcelnet explain --parcels``
+adds a fifth reason, ``capacity limit``, from a simulated day
+(:mod:`parcelnet.plan.capacity_reason`).
 """
 
 from __future__ import annotations
