@@ -413,6 +413,51 @@ def _cmd_plan_service(a) -> int:
     return 0
 
 
+def _cmd_lastmile_solve(a) -> int:
+    from parcelnet.lastmile.solomon import read_solomon
+    from parcelnet.lastmile.vrp import solve_vrptw
+    from parcelnet._ui import console
+    seconds = _number(a.seconds, "--seconds", "a number of seconds")
+    inst = read_solomon(a.solomon)
+    sol = solve_vrptw(inst, seconds, seed=_integer(a.seed, "--seed"))
+    if a.json:
+        print(json.dumps(sol.to_json()))
+        return 0
+    con = console()
+    con.print(f"{inst.name}: distance {sol.distance:.2f} with {sol.vehicles} vehicles "
+              f"({'feasible' if sol.feasible else '[bold red]infeasible[/]'}, {sol.seconds:.1f} s)")
+    for k, r in enumerate(sol.routes, 1):
+        con.print(f"  route {k}: " + " ".join(map(str, r)))
+    return 0
+
+
+def _cmd_lastmile_matrix(a) -> int:
+    import numpy as np
+    import pandas as pd
+    from parcelnet.geo.routing import LocalRouter
+    from parcelnet.geo.streets import load_streets, street_graph
+    from parcelnet.lastmile.points import read_points
+    src = read_points(a.points, gcj02=a.gcj02)
+    dst = read_points(a.to, gcj02=a.gcj02) if a.to else src
+    router = LocalRouter(street_graph(load_streets(a.osm), a.mode),
+                         max_snap_m=_number(a.max_snap, "--max-snap", "metres"))
+    m = router.matrix(src["lat"].to_numpy(), src["lon"].to_numpy(),
+                      dst["lat"].to_numpy(), dst["lon"].to_numpy())
+    if a.json:
+        print(json.dumps({"mode": a.mode, "from": src["id"].tolist(), "to": dst["id"].tolist(),
+                          "seconds": [[None if np.isnan(x) else round(float(x), 3) for x in row]
+                                      for row in m]}))
+    else:
+        out = pd.DataFrame(np.round(m, 3), index=src["id"], columns=dst["id"])
+        out.index.name = "from"
+        if a.out:
+            _check_writable("--out", Path(a.out))
+            out.to_csv(a.out)
+        else:
+            print(out.to_csv(), end="")
+    return 0
+
+
 def _json_default(v):
     import numpy as np
     if isinstance(v, np.integer):
@@ -628,6 +673,26 @@ def _parser() -> argparse.ArgumentParser:
                    help="the parcels are this share of the day (as parcelnet simulate)")
     x.add_argument("--json", action="store_true")
     x.set_defaults(func=_cmd_explain)
+
+    lm = sub.add_parser("lastmile", help="street maps and courier routes")
+    lsub = lm.add_subparsers(dest="lastmile", required=True, metavar="WHAT")
+    ls = lsub.add_parser("solve", help="VRPTW routes by PyVRP on a Solomon instance")
+    ls.add_argument("--solomon", required=True, help="Solomon instance file")
+    ls.add_argument("--seconds", default="5", help="search time (default 5)")
+    ls.add_argument("--seed", default="0")
+    ls.add_argument("--json", action="store_true",
+                    help='print {"distance", "vehicles", "routes": [[customers in order], ...]}')
+    ls.set_defaults(func=_cmd_lastmile_solve)
+    lx = lsub.add_parser("matrix", help="travel seconds between points on an OSM street map")
+    lx.add_argument("osm", help="OpenStreetMap extract (.osm or .osm.pbf)")
+    lx.add_argument("--points", required=True, help="CSV with id,lat,lon (WGS-84 unless --gcj02)")
+    lx.add_argument("--to", help="CSV of destinations (default: the points themselves)")
+    lx.add_argument("--mode", default="car", choices=["car", "ebike", "walk"])
+    lx.add_argument("--gcj02", action="store_true", help="the points are GCJ-02 (Chinese maps)")
+    lx.add_argument("--max-snap", default="500", help="metres from a road beyond which a point is unreachable")
+    lx.add_argument("--out", help="CSV: rows from, columns to, seconds (default: stdout)")
+    lx.add_argument("--json", action="store_true")
+    lx.set_defaults(func=_cmd_lastmile_matrix)
 
     d = sub.add_parser("demo", help="build China's network, show coverage, promises and a map")
     d.add_argument("--out", default="parcelnet-demo", help="working folder (default ./parcelnet-demo)")

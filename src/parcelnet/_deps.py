@@ -1,0 +1,19 @@
+"""Optional dependencies: import them with a clear message naming the extra to install."""
+
+from __future__ import annotations
+
+import importlib
+
+from parcelnet.errors import ParcelnetError
+
+
+class MissingDependency(ParcelnetError):
+    """An optional package is not installed."""
+
+
+def require(module: str, extra: str, what: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependency(f"{what} needs the '{module.split('.')[0]}' package: "
+                                f"pip install 'parcelnet[{extra}]'") from None

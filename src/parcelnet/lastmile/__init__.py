@@ -1,0 +1,1 @@
+"""The last mile: courier routes (PyVRP) on street travel times (docs/lastmile.md)."""
