@@ -458,6 +458,49 @@ def _cmd_lastmile_matrix(a) -> int:
     return 0
 
 
+def _cmd_lastmile_plan(a) -> int:
+    import pandas as pd
+    from parcelnet.geo.streets import load_streets
+    from parcelnet.lastmile.station_day import plan_day
+    from parcelnet._ui import console
+    try:
+        lat, lon = (float(x) for x in a.station.split(","))
+    except ValueError:
+        raise _usage(f"--station must be LAT,LON in degrees, got '{a.station}'") from None
+    stops, couriers = (_csv(p) for p in (a.stops, a.couriers))
+    ways = load_streets(a.osm)
+    plan = plan_day(ways, (lat, lon), stops, couriers, seconds=_number(a.seconds, "--seconds", "seconds"),
+                    seed=_integer(a.seed, "--seed"))
+    if a.out:
+        _check_writable("--out", Path(a.out))
+        pd.concat([plan.routes, plan.unassigned.assign(courier_id="")], ignore_index=True).to_csv(a.out, index=False)
+    if a.map:
+        from parcelnet.lastmile.maps import render_day
+        title = (f"{len(plan.routes)} stops by {len(plan.couriers)} couriers, "
+                 f"{plan.couriers['travel_s'].sum() / 3600:.1f} h of travel; {len(plan.unassigned)} left out")
+        render_day(ways, (lat, lon), stops, couriers, plan, title, f"{a.map}.png", f"{a.map}.html")
+    if a.json:
+        print(json.dumps(plan.to_json(), default=_json_default))
+        return 0
+    con = console()
+    for r in plan.couriers.itertuples():
+        con.print(f"{r.courier_id}: {r.stops} stops, {r.travel_s / 60:.0f} min of travel")
+    for r in plan.unassigned.itertuples():
+        con.print(f"[bold red]left out[/] {r.stop_id}: {r.reason}")
+    return 0
+
+
+def _csv(path):
+    import pandas as pd
+    from parcelnet.errors import ValidationError
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise ValidationError("file not found", file=str(path)) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ValidationError(f"not a CSV file ({str(e).splitlines()[0]})", file=str(path)) from None
+
+
 def _json_default(v):
     import numpy as np
     if isinstance(v, np.integer):
@@ -683,6 +726,19 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true",
                     help='print {"distance", "vehicles", "routes": [[customers in order], ...]}')
     ls.set_defaults(func=_cmd_lastmile_solve)
+    lp = lsub.add_parser("plan", help="a station's day: courier routes on the street map (PyVRP)")
+    lp.add_argument("osm", help="OpenStreetMap extract (.osm or .osm.pbf)")
+    lp.add_argument("--station", required=True, help="LAT,LON of the station (WGS-84)")
+    lp.add_argument("--stops", required=True, help="CSV: " + ",".join(
+        ("stop_id", "kind", "lat", "lon", "ready_minute", "due_minute", "service_seconds", "size")))
+    lp.add_argument("--couriers", required=True,
+                    help="CSV: courier_id,mode,shift_start_minute,shift_end_minute,capacity")
+    lp.add_argument("--seconds", default="10", help="search time (default 10)")
+    lp.add_argument("--seed", default="0")
+    lp.add_argument("--out", help="CSV of the stops in visiting order, and those left out with why")
+    lp.add_argument("--map", help="write PREFIX.png and PREFIX.html: the routes on the streets")
+    lp.add_argument("--json", action="store_true")
+    lp.set_defaults(func=_cmd_lastmile_plan)
     lx = lsub.add_parser("matrix", help="travel seconds between points on an OSM street map")
     lx.add_argument("osm", help="OpenStreetMap extract (.osm or .osm.pbf)")
     lx.add_argument("--points", required=True, help="CSV with id,lat,lon (WGS-84 unless --gcj02)")

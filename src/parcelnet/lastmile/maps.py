@@ -1,0 +1,77 @@
+"""Maps of a station's day: the streets, each courier's route along them, the stops left out."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parcelnet.geo.routing import LocalRouter
+from parcelnet.geo.streets import Ways, street_graph
+
+
+def render_day(ways: Ways, station, stops: pd.DataFrame, couriers: pd.DataFrame, plan,
+               title: str, png_path, html_path) -> None:
+    from matplotlib import colormaps
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+
+    k = float(np.cos(np.radians(station[0])))
+    fig = Figure(figsize=(11, 11), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.92))
+    seg = np.stack([np.c_[ways.lon[ways.u] * k, ways.lat[ways.u]],
+                    np.c_[ways.lon[ways.v] * k, ways.lat[ways.v]]], 1)
+    ax.add_collection(LineCollection(seg, colors="#c8c8c8", linewidths=0.8, zorder=1))
+    st = stops.set_index("stop_id")
+    cmap = colormaps["tab10"]
+    modes = couriers.set_index("courier_id")["mode"]
+    routers = {}
+    for n, (cid, g) in enumerate(plan.routes.groupby("courier_id", sort=False)):
+        m = modes[cid]
+        r = routers.setdefault(m, LocalRouter(street_graph(ways, m)))
+        pts = [station] + [(float(st.loc[s, "lat"]), float(st.loc[s, "lon"])) for s in g.sort_values("seq")["stop_id"]] + [station]
+        line = []
+        for (a, b), (c, d) in zip(pts, pts[1:]):
+            _, poly = r.path(a, b, c, d)
+            line.append(np.r_[[[a, b]], poly, [[c, d]]])
+        xy = np.concatenate(line)
+        col = cmap(n % 10)
+        ax.plot(xy[:, 1] * k, xy[:, 0], color=col, lw=2.2, alpha=0.85, zorder=2,
+                label=f"{cid} ({m}): {len(g)} stops, {plan.couriers.set_index('courier_id').loc[cid, 'travel_s'] / 60:.0f} min")
+        ax.scatter(g["stop_id"].map(st["lon"]).astype(float) * k, g["stop_id"].map(st["lat"]).astype(float),
+                   s=30, color=col, edgecolors="black", linewidths=0.4, zorder=3)
+    left = plan.unassigned["stop_id"]
+    if len(left):
+        ax.scatter(st.loc[left, "lon"].astype(float) * k, st.loc[left, "lat"].astype(float), marker="x",
+                   s=80, color="#d62728", zorder=4, label=f"left out ({len(left)})")
+    ax.scatter([station[1] * k], [station[0]], marker="*", s=420, color="#ffd400", edgecolors="black",
+               zorder=5, label="station")
+    ax.set_xlim(ways.lon.min() * k, ways.lon.max() * k)
+    ax.set_ylim(ways.lat.min(), ways.lat.max())
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
+    fig.suptitle(title, fontsize=14)
+    png_path, html_path = Path(png_path), Path(html_path)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png_path, facecolor="white")
+    img = base64.b64encode(png_path.read_bytes()).decode()
+
+    def table(df):
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
+                       for r in df.itertuples(index=False))
+        return f"<table><tr>{head}</tr>{body}</table>"
+    html_path.write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><img alt='courier routes' style='max-width:100%' "
+        f"src='data:image/png;base64,{img}'><h2>Couriers</h2>{table(plan.couriers)}"
+        f"<h2>Stops left out</h2>{table(plan.unassigned)}<h2>Stops in order</h2>{table(plan.routes)}"
+        "</body></html>", encoding="utf-8")

@@ -1,0 +1,242 @@
+"""A delivery station's day: courier routes by PyVRP on street travel times.
+
+Stops are deliveries (parcels loaded at the station) and pickups (parcels brought back), each
+with a location, a time window and a size. Couriers have a mode (car, ebike, walk), a shift
+and a capacity. Every courier's travel times come from the street graph of its mode
+(:class:`parcelnet.geo.routing.LocalRouter`), in whole seconds, rounded up. The objective is
+total travel time. A stop that cannot be served is left out and its reason given:
+
+- ``no road``: no road of any courier's mode within reach of the stop (snap distance);
+- ``too large``: larger than every courier's capacity;
+- ``time window out of reach``: no courier could serve it even alone, leaving the station at
+  the start of its shift and returning by its end;
+- ``not enough couriers``: each could be served alone, but the couriers' time and capacity do
+  not stretch to it with the rest (the search left it out).
+
+Times are seconds from midnight (integers) inside, minutes of day in the files.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from parcelnet._deps import require
+from parcelnet.errors import ParameterError, ValidationError
+from parcelnet.geo.routing import LocalRouter
+from parcelnet.geo.streets import PROFILES, Ways, street_graph
+
+UNREACHABLE = 10**9
+STOP_COLUMNS = ("stop_id", "kind", "lat", "lon", "ready_minute", "due_minute", "service_seconds", "size")
+COURIER_COLUMNS = ("courier_id", "mode", "shift_start_minute", "shift_end_minute", "capacity")
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    routes: pd.DataFrame         # courier_id, seq, stop_id, kind, arrival_s, start_s, load_after
+    couriers: pd.DataFrame       # courier_id, stops, travel_s, start_s, end_s
+    unassigned: pd.DataFrame     # stop_id, reason
+    travel_s: dict               # mode -> (n + 1) x (n + 1) int matrix, 0 = the station
+    seconds: float
+
+    def to_json(self) -> dict:
+        return {"routes": {c: g["stop_id"].tolist() for c, g in self.routes.groupby("courier_id", sort=False)},
+                "travel_seconds": int(self.couriers["travel_s"].sum()),
+                "served": int(len(self.routes)), "unassigned": self.unassigned.to_dict("records"),
+                "seconds": round(self.seconds, 2)}
+
+
+def _table(df: pd.DataFrame, cols, name: str) -> pd.DataFrame:
+    for c in cols:
+        if c not in df.columns:
+            raise ValidationError(f"missing column '{c}'", file=name, row=1, field=c)
+    return df
+
+
+def _ints(df: pd.DataFrame, col: str, name: str, lo: int, hi: int | None = None) -> np.ndarray:
+    v = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(v) | (v != np.round(v)) | (v < lo) | ((v > hi) if hi is not None else False)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise ValidationError(f"'{df[col].iat[i]}' is not a whole number {rng}", file=name,
+                              row=i + 2, field=col)
+    return v.astype(np.int64)
+
+
+def check_inputs(stops: pd.DataFrame, couriers: pd.DataFrame, stops_name="stops.csv",
+                 couriers_name="couriers.csv"):
+    _table(stops, STOP_COLUMNS, stops_name)
+    _table(couriers, COURIER_COLUMNS, couriers_name)
+    kind = stops["kind"].astype(str)
+    bad = ~kind.isin(["delivery", "pickup"])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"'{kind.iat[i]}' is not delivery or pickup", file=stops_name,
+                              row=i + 2, field="kind")
+    for c, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
+        v = pd.to_numeric(stops[c], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(v) | (v < lo) | (v > hi)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(f"'{stops[c].iat[i]}' is not a {c} in [{lo}, {hi}]",
+                                  file=stops_name, row=i + 2, field=c)
+    ready = _ints(stops, "ready_minute", stops_name, 0, 2880)
+    due = _ints(stops, "due_minute", stops_name, 0, 2880)
+    if (due < ready).any():
+        i = int(np.flatnonzero(due < ready)[0])
+        raise ValidationError("due before ready", file=stops_name, row=i + 2, field="due_minute")
+    _ints(stops, "service_seconds", stops_name, 0)
+    _ints(stops, "size", stops_name, 0)
+    mode = couriers["mode"].astype(str)
+    if (~mode.isin(PROFILES)).any():
+        i = int(np.flatnonzero(~mode.isin(PROFILES))[0])
+        raise ValidationError(f"'{mode.iat[i]}' is not one of {', '.join(PROFILES)}",
+                              file=couriers_name, row=i + 2, field="mode")
+    a = _ints(couriers, "shift_start_minute", couriers_name, 0, 2880)
+    b = _ints(couriers, "shift_end_minute", couriers_name, 0, 2880)
+    if (b <= a).any():
+        i = int(np.flatnonzero(b <= a)[0])
+        raise ValidationError("shift ends before it starts", file=couriers_name, row=i + 2,
+                              field="shift_end_minute")
+    _ints(couriers, "capacity", couriers_name, 1)
+    if stops["stop_id"].duplicated().any():
+        i = int(np.flatnonzero(stops["stop_id"].duplicated())[0])
+        raise ValidationError(f"duplicate stop_id '{stops['stop_id'].iat[i]}'", file=stops_name,
+                              row=i + 2, field="stop_id")
+
+
+def plan_day(ways: Ways, station: tuple[float, float], stops: pd.DataFrame, couriers: pd.DataFrame,
+             seconds: float = 10.0, seed: int = 0, max_snap_m: float = 300.0) -> DayPlan:
+    """Routes for the couriers from ``station`` (lat, lon) over the stops (see the module)."""
+    pv = require("pyvrp", "lastmile", "routing couriers")
+    stop_mod = require("pyvrp.stop", "lastmile", "routing couriers")
+    check_inputs(stops, couriers)
+    if not seconds > 0:
+        raise ParameterError(f"--seconds must be positive, got {seconds}")
+    t0 = time.perf_counter()
+    n = len(stops)
+    lat = np.r_[station[0], stops["lat"].astype(float).to_numpy()]
+    lon = np.r_[station[1], stops["lon"].astype(float).to_numpy()]
+    modes = list(dict.fromkeys(couriers["mode"].astype(str)))
+    travel, reach = {}, np.zeros(n, bool)
+    for m in modes:
+        r = LocalRouter(street_graph(ways, m), max_snap_m=max_snap_m)
+        sec = r.matrix(lat, lon, lat, lon)
+        ok = np.isfinite(sec)
+        travel[m] = np.where(ok, np.ceil(np.where(ok, sec, 0)), UNREACHABLE).astype(np.int64)
+        np.fill_diagonal(travel[m], 0)
+        reach |= ok[0, 1:] & ok[1:, 0]
+    kind = stops["kind"].astype(str).to_numpy()
+    size = stops["size"].astype(int).to_numpy()
+    ready = stops["ready_minute"].astype(int).to_numpy() * 60
+    due = stops["due_minute"].astype(int).to_numpy() * 60
+    serv = stops["service_seconds"].astype(int).to_numpy()
+    cmode = couriers["mode"].astype(str).to_numpy()
+    c_a = couriers["shift_start_minute"].astype(int).to_numpy() * 60
+    c_b = couriers["shift_end_minute"].astype(int).to_numpy() * 60
+    cap = couriers["capacity"].astype(int).to_numpy()
+
+    # who could serve each stop alone (the reasons of stops left out)
+    alone = np.zeros(n, bool)
+    for k in range(len(couriers)):
+        t = travel[cmode[k]]
+        arrive = c_a[k] + t[0, 1:]
+        start = np.maximum(arrive, ready)
+        alone |= (t[0, 1:] < UNREACHABLE) & (start <= due) & (start + serv + t[1:, 0] <= c_b[k]) & \
+            (size <= cap[k])
+    # only stops some courier could serve alone go to the solver (the rest have their reason)
+    cand = np.flatnonzero(alone)
+    loc_idx = np.r_[0, cand + 1]
+    sub = {m: t[np.ix_(loc_idx, loc_idx)] for m, t in travel.items()}
+    prize = int(max(1, 10 * max(int(t.max()) for t in sub.values())))
+    locs = [pv.Location(float(lon[j]), float(lat[j])) for j in loc_idx]
+    clients = [pv.Client(q + 1, delivery=[int(size[i]) if kind[i] == "delivery" else 0],
+                         pickup=[int(size[i]) if kind[i] == "pickup" else 0],
+                         service_duration=int(serv[i]), tw_early=int(ready[i]), tw_late=int(due[i]),
+                         prize=prize, required=False) for q, i in enumerate(cand)]
+    depots = [pv.Depot(0, tw_early=int(c_a.min()), tw_late=int(c_b.max()))]
+    vtypes = [pv.VehicleType(1, capacity=[int(cap[k])], start_depot=0, end_depot=0,
+                             tw_early=int(c_a[k]), tw_late=int(c_b[k]), profile=modes.index(cmode[k]),
+                             name=str(couriers["courier_id"].iat[k])) for k in range(len(couriers))]
+    rows, crow = [], []
+    served = np.zeros(n, bool)
+    if len(cand):
+        mats = [sub[m] for m in modes]
+        data = pv.ProblemData(locs, clients, depots, vtypes, mats, mats)
+        res = pv.solve(data, stop=stop_mod.MaxRuntime(float(seconds)), seed=int(seed), display=False)
+        if not res.best.is_feasible():
+            raise ParameterError("the route search found no feasible plan in the time given; "
+                                 "give it more --seconds")
+        routes = res.best.routes()
+    else:
+        routes = []
+    for route in routes:
+        k = route.vehicle_type()
+        cid = str(couriers["courier_id"].iat[k])
+        visits = [int(cand[a.idx]) for a in route if a.is_client()]
+        acts = [a for a in route if a.is_client()]
+        load = int(sum(size[i] for i in visits if kind[i] == "delivery"))
+        prev, trav = 0, 0
+        for seq, (i, a) in enumerate(zip(visits, acts), start=1):
+            trav += int(travel[cmode[k]][prev, i + 1])
+            load += -int(size[i]) if kind[i] == "delivery" else int(size[i])
+            rows.append((cid, seq, stops["stop_id"].iat[i], kind[i], int(a.start_time) - int(a.wait_duration),
+                         int(a.start_time), load))
+            served[i] = True
+            prev = i + 1
+        trav += int(travel[cmode[k]][prev, 0])
+        crow.append((cid, len(visits), trav, int(route.start_time()), int(route.end_time())))
+    reasons = []
+    for i in np.flatnonzero(~served):
+        why = ("no road" if not reach[i] else "too large" if size[i] > cap.max()
+               else "time window out of reach" if not alone[i] else "not enough couriers")
+        reasons.append((stops["stop_id"].iat[i], why))
+    return DayPlan(
+        routes=pd.DataFrame(rows, columns=["courier_id", "seq", "stop_id", "kind", "arrival_s", "start_s",
+                                           "load_after"]),
+        couriers=pd.DataFrame(crow, columns=["courier_id", "stops", "travel_s", "start_s", "end_s"]),
+        unassigned=pd.DataFrame(reasons, columns=["stop_id", "reason"]),
+        travel_s=travel, seconds=time.perf_counter() - t0)
+
+
+def check_day(plan: DayPlan, stops: pd.DataFrame, couriers: pd.DataFrame) -> list[str]:
+    """Every rule the plan breaks (empty when none), from the plan's own travel times and
+    independently of the solver: each stop served at most once and every stop served or
+    explained; service within the time window after the travel from the previous stop; the
+    load (deliveries on board at the start, pickups added) within capacity all along; back at
+    the station by the end of the shift."""
+    problems = []
+    pos = {s: i + 1 for i, s in enumerate(stops["stop_id"])}
+    st = stops.set_index("stop_id")
+    cs = couriers.set_index("courier_id")
+    served = plan.routes["stop_id"].tolist()
+    if len(set(served)) != len(served):
+        problems.append("a stop served twice")
+    if set(served) | set(plan.unassigned["stop_id"]) != set(stops["stop_id"]):
+        problems.append("stops neither served nor explained")
+    for cid, g in plan.routes.groupby("courier_id", sort=False):
+        c = cs.loc[cid]
+        t = plan.travel_s[c["mode"]]
+        g = g.sort_values("seq")
+        load = int(sum(int(st.loc[s, "size"]) for s in g["stop_id"] if st.loc[s, "kind"] == "delivery"))
+        if load > int(c["capacity"]):
+            problems.append(f"{cid}: leaves with {load} over capacity {c['capacity']}")
+        clock, prev = int(c["shift_start_minute"]) * 60, 0
+        for s in g["stop_id"]:
+            i = pos[s]
+            clock = max(clock + int(t[prev, i]), int(st.loc[s, "ready_minute"]) * 60)
+            if clock > int(st.loc[s, "due_minute"]) * 60:
+                problems.append(f"{cid}: {s} served at {clock} s, due {int(st.loc[s, 'due_minute']) * 60} s")
+            load += int(st.loc[s, "size"]) * (1 if st.loc[s, "kind"] == "pickup" else -1)
+            if load > int(c["capacity"]):
+                problems.append(f"{cid}: load {load} after {s} over capacity {c['capacity']}")
+            clock += int(st.loc[s, "service_seconds"])
+            prev = i
+        back = clock + int(t[prev, 0])
+        if back > int(c["shift_end_minute"]) * 60:
+            problems.append(f"{cid}: back at {back} s, shift ends {int(c['shift_end_minute']) * 60} s")
+    return problems
