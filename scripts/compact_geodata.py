@@ -4,10 +4,12 @@
 Usage::
 
     python scripts/compact_geodata.py [--shared /work/shared/data] [--out src/parcelnet/geo/data]
+                                      [--only divisions]
 
 Writes (deterministically) into ``src/parcelnet/geo/data/``:
 
 * ``places_cn.parquet``     one row per county-level unit of the 2025 MCA table
+* ``divisions_cn.parquet``  every MCA division, levels 1-4 (code, level, parent, name), for addresses
 * ``places_world.parquet``  GeoNames cities1000 rows of every other country
 * ``countries.json.gz``     GeoNames country info (+ number of places)
 * ``outlines.parquet``      simplified admin-1 / country outlines, one row per ring
@@ -584,13 +586,25 @@ def build_outlines(shared: Path, ne: list[dict], a1: dict[tuple[str, str], str],
 
 
 # --------------------------------------------------------------------------- main
+def build_divisions(shared: Path) -> pd.DataFrame:
+    """Every division of the MCA table (levels 1-4: province, prefecture, county, township),
+    as code, level, parent code and name, for parsing addresses."""
+    mca = read_mca(shared)
+    mca["level"] = mca["level"].astype("int8")
+    return mca.sort_values(["level", "code"], kind="stable").reset_index(drop=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=Path("/work/shared/data"))
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "parcelnet" / "geo" / "data")
+    ap.add_argument("--only", choices=["divisions"], help="rebuild one file only")
     args = ap.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    write_parquet(build_divisions(args.shared), out / "divisions_cn.parquet")
+    if args.only == "divisions":
+        return 0
 
     gn = read_geonames(args.shared)
     ne = read_ne_admin1(args.shared)

@@ -37,6 +37,17 @@ def tiny() -> Network:
     return load_network(FIXTURES / "tiny")
 
 
+@pytest.fixture(scope="session")
+def cn_gravity() -> Network:
+    """China's default network with capacities by the gravity model (a few seconds; the
+    layout, lanes and timetable are the default build's)."""
+    from parcelnet.network.build import build_network
+    from parcelnet.network.params import load_params
+    p = load_params("CN")
+    p["capacity"]["method"] = "gravity"
+    return build_network("CN", p)
+
+
 def random_network(seed: int, n: int = 7, lanes: int = 14, max_trips: int = 3) -> Network:
     """A small random PNF network (stations and hubs, random timetable)."""
     rng = np.random.default_rng(seed)

@@ -490,6 +490,59 @@ def _cmd_lastmile_plan(a) -> int:
     return 0
 
 
+def _cmd_address(a) -> int:
+    import pandas as pd
+    from parcelnet.lastmile.sortcode import Assigner, assign_addresses
+    from parcelnet.network.pnf import load_network
+    from parcelnet._ui import console
+    if (a.address is None) == (a.input is None):
+        raise _usage("give one address, or --in FILE.csv with id,address columns")
+    net = load_network(a.network)
+    if a.address is not None:
+        ids, texts = ["1"], [a.address]
+    else:
+        df = _csv(a.input)
+        for c in ("id", "address"):
+            if c not in df.columns:
+                from parcelnet.errors import ValidationError
+                raise ValidationError(f"missing column '{c}'", file=str(a.input), row=1, field=c)
+        ids, texts = df["id"].tolist(), df["address"].tolist()
+    out = assign_addresses(net, texts, Assigner(net))
+    out.insert(0, "id", ids)
+    if a.city_map:
+        from parcelnet.geo.routing import LocalRouter
+        from parcelnet.geo.streets import load_streets, street_graph
+        from parcelnet.lastmile.points import read_points
+        from parcelnet.lastmile.sortcode import nearest_by_road
+        if not a.stations or a.input is None:
+            raise _usage("--city-map needs --stations FILE.csv and --in FILE.csv with lat,lon columns")
+        stations = read_points(a.stations, gcj02=a.gcj02)
+        pts = read_points(a.input, gcj02=a.gcj02)
+        near = nearest_by_road(LocalRouter(street_graph(load_streets(a.city_map), a.mode)), stations,
+                               pts["lat"], pts["lon"])
+        out["city_station_id"], out["city_station_seconds"] = near["station_id"], near["seconds"]
+        out["city_station_reason"] = near["reason"]
+    if a.out:
+        _check_writable("--out", Path(a.out))
+        out.to_csv(a.out, index=False)
+        ok = int((out["status"] == "ok").sum())
+        console().print(f"{ok:,} of {len(out):,} addresses assigned -> {a.out}")
+        return 0
+    if a.json or a.address is None:
+        print(json.dumps(out.where(pd.notna(out), None).to_dict("records"), ensure_ascii=False,
+                         default=_json_default))
+        return 0
+    r = out.iloc[0]
+    con = console()
+    names = "".join(x for x in (r["province"], r["prefecture"], r["county"], r["township"]) if isinstance(x, str))
+    if r["status"] == "ok":
+        con.print(f"{names} | {r['detail']}: station {r['station_id']}, sort code [bold]{r['sort_code']}[/] "
+                  f"(WGS-84 {r['lat_wgs84']:.5f},{r['lon_wgs84']:.5f}; GCJ-02 {r['lat_gcj02']:.5f},{r['lon_gcj02']:.5f})")
+        return 0
+    from parcelnet.errors import ValidationError
+    raise ValidationError(f"'{a.address}': {r['reason']}")
+
+
 def _csv(path):
     import pandas as pd
     from parcelnet.errors import ValidationError
@@ -716,6 +769,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="the parcels are this share of the day (as parcelnet simulate)")
     x.add_argument("--json", action="store_true")
     x.set_defaults(func=_cmd_explain)
+
+    ad = sub.add_parser("address", help="Chinese address -> divisions, coordinate, station, sort code")
+    ad.add_argument("network")
+    ad.add_argument("address", nargs="?", help="one address (or --in)")
+    ad.add_argument("--in", dest="input", help="CSV with id,address (and lat,lon for --city-map)")
+    ad.add_argument("--out", help="CSV of the results (default: JSON on stdout)")
+    ad.add_argument("--city-map", help="OSM street map of a city: also the station nearest by road")
+    ad.add_argument("--stations", help="CSV id,lat,lon of the city's stations (with --city-map)")
+    ad.add_argument("--mode", default="ebike", choices=["car", "ebike", "walk"])
+    ad.add_argument("--gcj02", action="store_true", help="lat,lon in the files are GCJ-02")
+    ad.add_argument("--json", action="store_true")
+    ad.set_defaults(func=_cmd_address)
 
     lm = sub.add_parser("lastmile", help="street maps and courier routes")
     lsub = lm.add_subparsers(dest="lastmile", required=True, metavar="WHAT")

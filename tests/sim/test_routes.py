@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 from parcelnet.errors import ValidationError
-from parcelnet.network.build import build_network
 from parcelnet.network.model import Network
-from parcelnet.network.params import load_params
 from parcelnet.promise import PromiseEngine
 from parcelnet.promise.engine import INF
 from parcelnet.sim import routes
@@ -157,12 +155,10 @@ def test_origin_subset_and_errors(tiny):
 
 
 @pytest.fixture(scope="module")
-def cn() -> Network:
+def cn(cn_gravity) -> Network:
     """China's default network; capacities by the gravity model (seconds, not a simulated
     design day): the timetable, all that promises and paths read, is the same."""
-    p = load_params("CN")
-    p["capacity"]["method"] = "gravity"
-    return build_network("CN", p)
+    return cn_gravity
 
 
 @pytest.mark.parametrize("lazy", [True, False])

@@ -1,0 +1,67 @@
+"""Address to station and sort code on China's default network, and by road in a city."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from parcelnet.geo.routing import LocalRouter
+from parcelnet.geo.streets import load_streets, street_graph
+from parcelnet.lastmile.sortcode import Assigner, assign_addresses, nearest_by_road
+from parcelnet.network.pnf import write_pnf
+from tests.conftest import FIXTURES, assert_one_line_error, run_cli
+
+
+@pytest.fixture(scope="module")
+def assigner(cn_gravity):
+    return Assigner(cn_gravity)
+
+
+def test_station_and_sort_code(cn_gravity, assigner):
+    df = assign_addresses(cn_gravity, ["浙江省杭州市西湖区文新街道文一西路969号", "杭州市西湖区文一西路",
+                                       "北京市朝阳区建外街道建国路88号"], assigner)
+    assert df["status"].tolist() == ["ok"] * 3
+    assert df["station_id"].tolist() == ["S330106", "S330106", "S110105"]
+    hub, station, route = df["sort_code"].iat[0].split("-")
+    assert station == "S330106" and hub == df["hub_id"].iat[0] and hub.startswith("H")
+    assert df["sort_code"].iat[1].endswith("-00")           # no township: the station sorts it
+    # the route number is the township's place among the county's townships, by code
+    g_towns = sorted(c for c in assigner.route_of if c.startswith("330106"))
+    assert int(route) == g_towns.index(df["township_code"].iat[0]) + 1
+    # the hub really feeds the station's centre
+    lanes = cn_gravity.lanes
+    centre = lanes[(lanes["to_facility"] == "S330106") & (lanes["tier"] == "last_mile")]["from_facility"].iat[0]
+    assert ((lanes["from_facility"] == hub) & (lanes["to_facility"] == centre)).any()
+
+
+def test_rejected_with_reasons(cn_gravity, assigner):
+    df = assign_addresses(cn_gravity, ["西湖区文一西路", "火星", "广东省东莞市南城街道", "浙江省杭州市"], assigner)
+    assert (df["status"] == "rejected").all() and df["sort_code"].isna().all()
+    assert "ambiguous" in df["reason"].iat[0] and "unknown place" in df["reason"].iat[1]
+    assert "no station serves 广东省东莞市" in df["reason"].iat[2]
+    assert "cannot choose a station" in df["reason"].iat[3]
+
+
+def test_cli(cn_gravity, tmp_path, capsys):
+    net = write_pnf(cn_gravity, tmp_path / "cn")
+    code, out, _ = run_cli(capsys, "address", net, "浙江省杭州市西湖区文新街道文一西路969号", "--json")
+    assert code == 0 and json.loads(out)[0]["station_id"] == "S330106"
+    pd.DataFrame({"id": ["a", "b"], "address": ["北京市朝阳区建国路88号", "鼓楼区"]}).to_csv(tmp_path / "in.csv", index=False)
+    code, _, _ = run_cli(capsys, "address", net, "--in", tmp_path / "in.csv", "--out", tmp_path / "out.csv")
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert out["status"].tolist() == ["ok", "rejected"] and out["id"].tolist() == ["a", "b"]
+    code, _, err = run_cli(capsys, "address", net, "鼓楼区中山路")
+    assert code == 2
+    assert_one_line_error(err, "鼓楼区中山路", "ambiguous place '鼓楼区'")
+
+
+def test_nearest_by_road():
+    router = LocalRouter(street_graph(load_streets(FIXTURES / "osm" / "shanghai_jingan_huangpu_2p4km_drive.osm"), "ebike"))
+    stations = pd.DataFrame({"id": ["west", "east"], "lat": [31.2300, 31.2300], "lon": [121.4660, 121.4820]})
+    lat, lon = np.array([31.2310, 31.2290, 31.5]), np.array([121.4670, 121.4810, 121.4])
+    r = nearest_by_road(router, stations, lat, lon)
+    assert r["station_id"].tolist()[:2] == ["west", "east"]
+    assert r["station_id"].iat[2] is None and "no station reaches it" in r["reason"].iat[2]
