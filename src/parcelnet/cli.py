@@ -543,6 +543,82 @@ def _cmd_address(a) -> int:
     raise ValidationError(f"'{a.address}': {r['reason']}")
 
 
+def _cmd_o2o_simulate(a) -> int:
+    import numpy as np
+    import pandas as pd
+    from parcelnet.geo.streets import load_streets
+    from parcelnet.lastmile.o2o import City, generate_orders, simulate_day
+    from parcelnet._ui import console, progress_bar
+    riders = _integer(a.riders, "--riders")
+    if riders < 1:
+        raise _usage(f"--riders must be a positive whole number, got {riders}")
+    city = City(load_streets(a.osm))
+    rng = np.random.default_rng(_integer(a.seed, "--seed"))
+    if a.stores.isdigit():
+        k = int(a.stores)
+        sn = rng.choice(city.nodes, min(k, len(city.nodes)), replace=False)
+        stores = pd.DataFrame({"store_id": [f"st{i}" for i in range(len(sn))], "lat": city.g.lat[sn],
+                               "lon": city.g.lon[sn], "stock": 10**6})
+    else:
+        stores = _csv(a.stores)
+        _need(stores, ("store_id", "lat", "lon", "stock"), a.stores)
+    if a.orders.isdigit():
+        orders = generate_orders(city, int(a.orders), seed=_integer(a.seed, "--seed"),
+                                 promise_min=_integer(a.promise, "--promise"))
+    else:
+        orders = _csv(a.orders)
+        _need(orders, ("order_id", "created_s", "lat", "lon"), a.orders)
+        if "promise_min" not in orders:
+            orders["promise_min"] = _integer(a.promise, "--promise")
+    lockers = None
+    if a.lockers:
+        lockers = _csv(a.lockers)
+        _need(lockers, ("locker_id", "lat", "lon", "slots"), a.lockers)
+    policies = ["greedy", "pooled"] if a.policy == "both" else [a.policy]
+    out = {}
+    for pol in policies:
+        with progress_bar(f"{pol} day", len(orders), quiet=a.json or not sys.stderr.isatty()) as adv:
+            done = [0]
+
+            def step(d, n):
+                adv(d - done[0])
+                done[0] = d
+            res = simulate_day(city, stores, orders, riders, policy=pol, step_s=_integer(a.step, "--step"),
+                               capacity=_integer(a.capacity, "--capacity"), lockers=lockers,
+                               locker_policy=a.locker_policy, seed=_integer(a.seed, "--seed"), progress=step)
+        out[pol] = res
+    if a.out:
+        _check_writable("--out", Path(a.out))
+        out[policies[-1]].orders.to_csv(a.out, index=False)
+    if a.map:
+        from parcelnet.lastmile.maps import render_rider_day
+        res = out[policies[-1]]
+        r = int(res.riders["orders"].idxmax())
+        render_rider_day(city, res, r, stores, f"rider {r}: {int(res.riders.loc[r, 'orders'])} orders, "
+                         f"{res.riders.loc[r, 'metres'] / 1000:.1f} km ({policies[-1]})", f"{a.map}.png")
+    kp = {p: r.kpis() for p, r in out.items()}
+    if a.json:
+        print(json.dumps(kp if len(kp) > 1 else kp[policies[0]], default=_json_default))
+        return 0
+    con = console()
+    for p, k in kp.items():
+        con.print(f"[bold]{p}[/]: {k['delivered']:,} of {k['orders']:,} delivered, mean {k['mean_minutes']} min "
+                  f"(p50 {k['p50_minutes']}, p90 {k['p90_minutes']}), on time {k['on_time_share']:.1%}, "
+                  f"{k['orders_per_trip']} orders a trip, riders busy {k['rider_utilisation']:.0%}, "
+                  f"{k['km_per_order']} km an order; decisions up to {k['decision_ms_max']} ms"
+                  + (f"; rejected {k['rejected']}" if k["rejected"] else ""))
+    if a.map:
+        con.print(f"map of the busiest rider's day -> {a.map}.png")
+    return 0
+
+
+def _need(df, cols, path) -> None:
+    from parcelnet.errors import ValidationError
+    for c in cols:
+        if c not in df.columns:
+            raise ValidationError(f"missing column '{c}'", file=str(path), row=1, field=c)
+
+
 def _csv(path):
     import pandas as pd
     from parcelnet.errors import ValidationError
@@ -814,6 +890,27 @@ def _parser() -> argparse.ArgumentParser:
     lx.add_argument("--out", help="CSV: rows from, columns to, seconds (default: stdout)")
     lx.add_argument("--json", action="store_true")
     lx.set_defaults(func=_cmd_lastmile_matrix)
+
+    oo = sub.add_parser("o2o", help="instant delivery from stores by riders on a street map")
+    osub = oo.add_subparsers(dest="o2o", required=True, metavar="WHAT")
+    os_ = osub.add_parser("simulate", help="simulate a day of orders, stores and riders")
+    os_.add_argument("osm", help="OpenStreetMap extract of the city (.osm or .osm.pbf)")
+    os_.add_argument("--stores", default="8", help="CSV store_id,lat,lon,stock, or a number of random stores")
+    os_.add_argument("--orders", default="3000", help="CSV order_id,created_s,lat,lon[,units,promise_min,"
+                     "to_locker], or a number of orders on the daily curve")
+    os_.add_argument("--riders", required=True, help="number of riders (e-bikes)")
+    os_.add_argument("--policy", default="both", choices=["pooled", "greedy", "both"])
+    os_.add_argument("--step", default="30", help="seconds between dispatch decisions (default 30)")
+    os_.add_argument("--capacity", default="3", help="orders a rider carries at most (default 3)")
+    os_.add_argument("--promise", default="30", help="promised minutes when the orders do not say (30)")
+    os_.add_argument("--lockers", help="CSV locker_id,lat,lon,slots: pickup points")
+    os_.add_argument("--locker-policy", default="customer", choices=["customer", "nearby"],
+                     help="customer: only orders that chose a locker; nearby: any within 300 m of a free one")
+    os_.add_argument("--seed", default="0")
+    os_.add_argument("--out", help="CSV of the orders (store, rider, delivered, minutes, status, reason)")
+    os_.add_argument("--map", help="write PREFIX.png: the busiest rider's day on the streets")
+    os_.add_argument("--json", action="store_true")
+    os_.set_defaults(func=_cmd_o2o_simulate)
 
     d = sub.add_parser("demo", help="build China's network, show coverage, promises and a map")
     d.add_argument("--out", default="parcelnet-demo", help="working folder (default ./parcelnet-demo)")

@@ -75,3 +75,53 @@ def render_day(ways: Ways, station, stops: pd.DataFrame, couriers: pd.DataFrame,
         f"src='data:image/png;base64,{img}'><h2>Couriers</h2>{table(plan.couriers)}"
         f"<h2>Stops left out</h2>{table(plan.unassigned)}<h2>Stops in order</h2>{table(plan.routes)}"
         "</body></html>", encoding="utf-8")
+
+
+def render_rider_day(city, result, rider: int, stores: pd.DataFrame, title: str, png_path) -> None:
+    """One rider's day on the streets: every leg along the fastest path, stores and stops."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from scipy.sparse.csgraph import dijkstra
+
+    g = city.g
+    k = float(np.cos(np.radians(g.lat.mean())))
+    fig = Figure(figsize=(10, 10), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.92))
+    seg = np.stack([np.c_[g.lon[g.u] * k, g.lat[g.u]], np.c_[g.lon[g.v] * k, g.lat[g.v]]], 1)
+    ax.add_collection(LineCollection(seg, colors="#d0d0d0", linewidths=0.7, zorder=1))
+    o = result.orders.set_index("order_id")
+    trips = result.trips[result.trips["rider"] == rider]
+    s_node = city.snap(stores["lat"], stores["lon"])
+    legs = []
+    prev = None
+    for tr in trips.itertuples():
+        ids = tr.stops.split(";")
+        stops = [int(s_node[tr.store])] + [int(city.snap([o.loc[i, "lat"]], [o.loc[i, "lon"]])[0])
+                                          if "lat" in o.columns else -1 for i in ids]
+        if prev is not None:
+            legs.append((prev, stops[0]))
+        legs += list(zip(stops, stops[1:]))
+        prev = stops[-1]
+    for a, b in legs:
+        _, pred = dijkstra(city.sec, directed=True, indices=a, return_predecessors=True)
+        path = [b]
+        while path[-1] != a and pred[path[-1]] >= 0:
+            path.append(int(pred[path[-1]]))
+        path = path[::-1]
+        ax.plot(g.lon[path] * k, g.lat[path], color="#1f77b4", lw=1.6, alpha=0.55, zorder=2)
+    ax.scatter(stores["lon"].astype(float) * k, stores["lat"].astype(float), marker="s", s=70,
+               color="#ff7f0e", edgecolors="black", zorder=4, label="stores")
+    mine = o[o["rider"] == rider]
+    if "lat" in o.columns and len(mine):
+        ax.scatter(mine["lon"].astype(float) * k, mine["lat"].astype(float), s=16, color="#2ca02c",
+                   edgecolors="black", linewidths=0.3, zorder=3, label=f"deliveries ({len(mine)})")
+    ax.set_xlim(g.lon.min() * k, g.lon.max() * k)
+    ax.set_ylim(g.lat.min(), g.lat.max())
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.legend(loc="lower left", fontsize=10)
+    fig.suptitle(title, fontsize=13)
+    Path(png_path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png_path, facecolor="white")
