@@ -612,6 +612,26 @@ def _cmd_o2o_simulate(a) -> int:
     return 0
 
 
+def _cmd_lastmile_areas(a) -> int:
+    from parcelnet.geo.streets import load_streets
+    from parcelnet.lastmile.areas import service_areas
+    from parcelnet.lastmile.points import read_points
+    from parcelnet._ui import console
+    stations = read_points(a.stations, gcj02=a.gcj02)
+    ar = service_areas(load_streets(a.osm), stations, a.mode)
+    if a.map:
+        from parcelnet.lastmile.maps import render_areas
+        render_areas(ar, stations, f"Service areas of {len(stations)} stations by road ({a.mode})",
+                     f"{a.map}.png", f"{a.map}.html")
+    if a.json:
+        print(json.dumps(ar.table.to_dict("records"), default=_json_default))
+        return 0
+    for r in ar.table.itertuples():
+        console().print(f"{r.station_id}: {r.nodes} street nodes, {r.street_km} km of street, "
+                        f"up to {r.max_minutes} min away (mean {r.mean_minutes})")
+    return 0
+
+
 def _need(df, cols, path) -> None:
     from parcelnet.errors import ValidationError
     for c in cols:
@@ -880,6 +900,14 @@ def _parser() -> argparse.ArgumentParser:
     lp.add_argument("--map", help="write PREFIX.png and PREFIX.html: the routes on the streets")
     lp.add_argument("--json", action="store_true")
     lp.set_defaults(func=_cmd_lastmile_plan)
+    la = lsub.add_parser("areas", help="station service areas by road on a street map")
+    la.add_argument("osm", help="OpenStreetMap extract (.osm or .osm.pbf)")
+    la.add_argument("--stations", required=True, help="CSV id,lat,lon (WGS-84 unless --gcj02)")
+    la.add_argument("--mode", default="ebike", choices=["car", "ebike", "walk"])
+    la.add_argument("--gcj02", action="store_true")
+    la.add_argument("--map", help="write PREFIX.png and PREFIX.html")
+    la.add_argument("--json", action="store_true")
+    la.set_defaults(func=_cmd_lastmile_areas)
     lx = lsub.add_parser("matrix", help="travel seconds between points on an OSM street map")
     lx.add_argument("osm", help="OpenStreetMap extract (.osm or .osm.pbf)")
     lx.add_argument("--points", required=True, help="CSV with id,lat,lon (WGS-84 unless --gcj02)")

@@ -125,3 +125,47 @@ def render_rider_day(city, result, rider: int, stores: pd.DataFrame, title: str,
     fig.suptitle(title, fontsize=13)
     Path(png_path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png_path, facecolor="white")
+
+
+def render_areas(areas, stations: pd.DataFrame, title: str, png_path, html_path) -> None:
+    """Streets coloured by the station whose service area they are in; PNG and HTML."""
+    from matplotlib import colormaps
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+
+    g = areas.graph
+    k = float(np.cos(np.radians(g.lat.mean())))
+    fig = Figure(figsize=(10, 10), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.92))
+    cmap = colormaps["tab20"]
+    own = areas.station_of_node[g.u]
+    cols = np.array([cmap(int(o) % 20) if o >= 0 else (0.8, 0.8, 0.8, 1.0) for o in own])
+    seg = np.stack([np.c_[g.lon[g.u] * k, g.lat[g.u]], np.c_[g.lon[g.v] * k, g.lat[g.v]]], 1)
+    ax.add_collection(LineCollection(seg, colors=cols, linewidths=1.6, zorder=1))
+    for i, r in enumerate(stations.itertuples()):
+        ax.scatter([float(r.lon) * k], [float(r.lat)], marker="*", s=300, color=cmap(i % 20),
+                   edgecolors="black", zorder=3)
+        ax.annotate(str(r.id), (float(r.lon) * k, float(r.lat)), xytext=(6, 6), textcoords="offset points",
+                    fontsize=10, weight="bold", zorder=4)
+    ax.set_xlim(g.lon.min() * k, g.lon.max() * k)
+    ax.set_ylim(g.lat.min(), g.lat.max())
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    fig.suptitle(title, fontsize=13)
+    png_path, html_path = Path(png_path), Path(html_path)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png_path, facecolor="white")
+    img = base64.b64encode(png_path.read_bytes()).decode()
+    t = areas.table
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
+                   for r in t.itertuples(index=False))
+    html_path.write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 8px}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><img alt='service areas' style='max-width:100%' "
+        f"src='data:image/png;base64,{img}'><table><tr>{head}</tr>{body}</table></body></html>",
+        encoding="utf-8")
