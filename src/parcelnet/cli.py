@@ -269,6 +269,17 @@ def _cmd_plan_hubs(a) -> int:
         if a.allocation != "single" or capacitated:
             raise _usage("--heuristic is the single-allocation p-hub median's local search")
         sol = local_search(inst)
+        if a.bound:
+            from dataclasses import replace
+            from parcelnet.plan.hub_bound import lagrangian_bound
+            b = lagrangian_bound(inst, sol.objective, time_limit=time_limit or 540.0,
+                                 target_gap=_number(a.target_gap, "--target-gap", "a share") or 0.01)
+            sol = replace(sol, lower_bound=b["lower_bound"], seconds=sol.seconds + b["seconds"],
+                          method=sol.method + " + Lagrangian bound",
+                          extra={**sol.extra, "bound_iterations": b["iterations"],
+                                 "bound_seconds": round(b["seconds"], 1)})
+    elif a.bound:
+        raise _usage("--bound goes with --heuristic (the exact methods prove their own bound)")
     elif a.allocation == "multiple":
         sol = solve_multiple(inst, time_limit=time_limit)
     else:
@@ -822,6 +833,10 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--capacity", help="AP capacity file (CapY.NN): capacitated problem")
     h.add_argument("--time-limit", help="seconds for branch and bound; then best + lower bound")
     h.add_argument("--heuristic", action="store_true", help="local search only (large n)")
+    h.add_argument("--bound", action="store_true",
+                   help="with --heuristic: a proven lower bound by Lagrangian relaxation "
+                        "(stops at --target-gap or --time-limit, default 540 s)")
+    h.add_argument("--target-gap", default="0.01", help="relative gap at which --bound stops (0.01)")
     h.add_argument("--json", action="store_true",
                    help='print {"objective", "hubs", "allocation", ...}; nodes from 1')
     h.set_defaults(func=_cmd_plan_hubs)

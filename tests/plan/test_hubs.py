@@ -209,3 +209,25 @@ def test_cli_bad_input(capsys, args, words):
     code, out, err = run_cli(capsys, "plan", "hubs", *args, "--json")
     assert code == 2 and out == ""
     assert_one_line_error(err, *words)
+
+
+def test_lagrangian_bound_is_valid_and_close():
+    """The Lagrangian bound never exceeds the proven optimum, and on AP 20 (p = 4) it comes
+    within 1% of it in a few hundred cheap iterations."""
+    from parcelnet.plan.hub_bound import lagrangian_bound
+    inst = read_ap(HUBS / "20.3")
+    opt = 135624.88                                   # published, reproduced by solve_single
+    r = lagrangian_bound(inst, local_search(inst, 4).objective, 4, iterations=400, target_gap=0.0,
+                         time_limit=60)
+    assert all(lb <= opt + 1e-6 for lb in r["history"])
+    assert (opt - r["lower_bound"]) / opt < 0.01
+    assert r["iterations"] > 10
+
+
+def test_cli_heuristic_with_bound(capsys):
+    code, out, _ = run_cli(capsys, "plan", "hubs", "--ap", HUBS / "20.3", "--p", "4", "--heuristic",
+                           "--bound", "--time-limit", "20", "--json")
+    assert code == 0
+    r = json.loads(out)
+    assert r["lower_bound"] <= 135624.88 + 1e-6 <= r["objective"] + 1e-6 and 0 <= r["gap"] < 0.05
+    assert "Lagrangian" in r["method"]
