@@ -137,6 +137,18 @@ def test_shanghai_extract_shape():
     assert np.median(m) > 60                 # minutes apart across 2.4 km of city streets
 
 
+def test_pbf_extract_with_footways():
+    """The Helsinki PBF (all tags): footways and cycleways make walking and e-bike graphs
+    larger than the car graph, and matrices work on each."""
+    ways = load_streets(FIXTURES / "osm" / "helsinki_center.osm.pbf")
+    sizes = {m: len(street_graph(ways, m).u) for m in ("car", "ebike", "walk")}
+    assert sizes["walk"] > sizes["ebike"] > sizes["car"] > 500
+    r = LocalRouter(street_graph(ways, "walk"))
+    lat, lon = np.array([60.168, 60.172, 60.176]), np.array([24.940, 24.945, 24.950])
+    m = r.matrix(lat, lon, lat, lon)
+    assert np.isfinite(m).all() and (np.diag(m) == 0).all() and (m[~np.eye(3, dtype=bool)] > 60).all()
+
+
 def test_bad_input(tmp_path):
     with pytest.raises(ValidationError, match="file not found"):
         load_streets(tmp_path / "none.osm")
