@@ -74,8 +74,8 @@ def _pmedian_lp(n: int, p: int):
 
 
 def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iterations: int = 2000,
-                     time_limit: float = 540.0, target_gap: float = 0.01, aggregate: float = 0.4,
-                     stall: int = 10, deflection: float = 0.7, progress=None) -> dict:
+                     time_limit: float = 540.0, target_gap: float = 0.01, aggregate: float = 0.3,
+                     stall: int = 20, deflection: float = 0.7, progress=None) -> dict:
     """Best proven lower bound found (and its history) within the limits; stops early once
     (upper - bound) / upper <= target_gap.
 
