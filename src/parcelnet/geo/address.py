@@ -54,16 +54,21 @@ def short_forms(name: str, level: int) -> set[str]:
     return out
 
 
+def normalize(address) -> str:
+    """The address without white space and without a leading country name."""
+    text = "".join(str(address).split())
+    for lead in _LEADING:
+        if text.startswith(lead):
+            return text[len(lead):]
+    return text
+
+
 @dataclass(frozen=True)
 class Parsed:
     codes: tuple                 # (province, prefecture, county, township) codes or None
     names: tuple
     detail: str                  # the rest of the address (street, number, building)
     error: str | None = None
-
-    @property
-    def county(self) -> str | None:
-        return self.codes[2]
 
 
 class _Table:
@@ -139,12 +144,8 @@ class Gazetteer:
             # counties, and townships of a county or of a prefecture without counties (东莞)
             if lvl < 3 or (lvl == 4 and self.level.get(par) == 2 and par in has_county):
                 continue
-            chain = []
-            p = par if lvl == 4 else code
-            while p:
-                chain.append(p)
-                p = self.parent.get(p, "")
-            chain.reverse()                               # province first
+            top = par if lvl == 4 else code
+            chain = [*reversed(list(self.ancestors(top))), top]   # province first
             codes = [None, None, None, None]
             for c in chain + [code]:
                 codes[self.level[c] - 1] = c
@@ -167,11 +168,7 @@ class Gazetteer:
         return whole
 
     def full_name(self, code: str) -> str:
-        parts = []
-        while code:
-            parts.append(self.name[code])
-            code = self.parent.get(code, "")
-        return "".join(reversed(parts))
+        return "".join(self.name[c] for c in [*reversed(list(self.ancestors(code))), code])
 
     def _tables(self, deepest: str | None, lvl: int):
         """Where names of level ``lvl`` are looked up: the children of the deepest level known,
@@ -186,15 +183,24 @@ class Gazetteer:
         return self.everywhere[lvl], True
 
     def parse(self, address: str) -> Parsed:
-        text = "".join(str(address).split())
-        for lead in _LEADING:
-            if text.startswith(lead):
-                text = text[len(lead):]
+        codes, detail, error = self.parse_text(normalize(address))
+        return Parsed(codes, self._names(codes), detail, error)
+
+    def parse_text(self, text: str) -> tuple[tuple, str, str | None]:
+        """(codes, detail, error) of a normalised address: one look-up in the table of whole
+        prefixes, else the level-by-level parser."""
         hit = self._whole.match(text, 0)
         if hit is not None:
-            codes = hit[0][0]
-            return Parsed(codes, self._names(codes), text[hit[1]:])
-        return self._parse_steps(text)
+            return hit[0][0], text[hit[1]:], None
+        p = self._parse_steps(text)
+        return p.codes, p.detail, p.error
+
+    def ancestors(self, code: str):
+        """The divisions above ``code``, nearest first."""
+        p = self.parent.get(code, "")
+        while p:
+            yield p
+            p = self.parent.get(p, "")
 
     def _parse_steps(self, text: str) -> Parsed:
         codes: list = [None, None, None, None]
@@ -225,10 +231,8 @@ class Gazetteer:
                               f"ambiguous place '{text[pos:end]}': it is {where}")
             code = hits[0]
             codes[lvl - 1] = code
-            p = self.parent.get(code, "")
-            while p:                       # the levels above, written or not
+            for p in self.ancestors(code):   # the levels above, written or not
                 codes[self.level[p] - 1] = p
-                p = self.parent.get(p, "")
             pos, last, deepest = end, lvl, code
         if all(c is None for c in codes):
             return Parsed(tuple(codes), self._names(codes), text,
@@ -236,12 +240,7 @@ class Gazetteer:
         return Parsed(tuple(codes), self._names(codes), text[pos:])
 
     def _under(self, code: str, above: str) -> bool:
-        p = self.parent.get(code, "")
-        while p:
-            if p == above:
-                return True
-            p = self.parent.get(p, "")
-        return False
+        return above in self.ancestors(code)
 
     def _names(self, codes) -> tuple:
         return tuple(self.name[c] if c else None for c in codes)
@@ -265,31 +264,12 @@ def parse_addresses(addresses) -> pd.DataFrame:
     """One row per address: the four codes and names, the detail, a coordinate (WGS-84 and
     GCJ-02) at the county centroid, and ``error`` (None when parsed)."""
     g = gazetteer()
-    names, by2, k = g._whole.names, g._whole.by2, g._whole.key
     codes, details, errors = [], [], []
     for a in addresses:
-        text = "".join(str(a).split())
-        if text[:1] == "中":
-            for lead in _LEADING:
-                if text.startswith(lead):
-                    text = text[len(lead):]
-        hit = None
-        ns = by2.get(text[:k])
-        if ns:
-            for n in ns:
-                h = names.get(text[:n])
-                if h:
-                    hit = h[0]
-                    break
-        if hit is not None:
-            codes.append(hit)
-            details.append(text[n:])
-            errors.append(None)
-        else:
-            p = g._parse_steps(text)
-            codes.append(p.codes)
-            details.append(p.detail)
-            errors.append(p.error)
+        c, d, e = g.parse_text(normalize(a))
+        codes.append(c)
+        details.append(d)
+        errors.append(e)
     df = pd.DataFrame(codes, columns=[f"{x}_code" for x in LEVELS]) if codes else \
         pd.DataFrame(columns=[f"{x}_code" for x in LEVELS])
     for x in LEVELS:

@@ -49,34 +49,39 @@ class City:
         self._tree = cKDTree(np.c_[g.lat[self.nodes], g.lon[self.nodes] * np.cos(np.radians(g.lat.mean()))])
         self._rows: dict[int, np.ndarray] = {}
         self._rev: dict[int, np.ndarray] = {}
+        self._len: dict[int, np.ndarray] = {}
 
     def snap(self, lat, lon) -> np.ndarray:
         k = np.cos(np.radians(self.g.lat.mean()))
         _, i = self._tree.query(np.c_[np.asarray(lat, float), np.asarray(lon, float) * k])
         return self.nodes[i]
 
-    def rows(self, nodes, reverse: bool = False) -> np.ndarray:
-        """Seconds from each of ``nodes`` to every node (to each of them, with ``reverse``)."""
-        cache, graph = (self._rev, self.rev) if reverse else (self._rows, self.sec)
+    @staticmethod
+    def _cached(cache: dict, graph, nodes, keep=lambda row: row) -> np.ndarray:
+        """Dijkstra rows of ``graph`` from ``nodes``, each computed once and kept as ``keep(row)``."""
         nodes = np.asarray(nodes, np.int64)
         todo = [int(x) for x in np.unique(nodes) if int(x) not in cache]
         if todo:
-            d = dijkstra(graph, directed=True, indices=todo)
-            for x, row in zip(todo, d):
-                cache[x] = np.where(np.isfinite(row), row, D.BIG).astype(np.int64)
-        return np.stack([cache[int(x)] for x in nodes]) if len(nodes) else np.zeros((0, self.g.n_nodes), np.int64)
+            for x, row in zip(todo, dijkstra(graph, directed=True, indices=todo)):
+                cache[x] = keep(row)
+        return np.stack([cache[int(x)] for x in nodes]) if len(nodes) else np.zeros((0, graph.shape[0]))
+
+    def rows(self, nodes, reverse: bool = False) -> np.ndarray:
+        """Seconds from each of ``nodes`` to every node (to each of them, with ``reverse``);
+        unreachable = :data:`parcelnet.lastmile.dispatch.BIG`."""
+        return self._cached(self._rev if reverse else self._rows, self.rev if reverse else self.sec, nodes,
+                            lambda r: np.where(np.isfinite(r), r, D.BIG).astype(np.int64)).astype(np.int64, copy=False)
 
     def __call__(self, a, b) -> np.ndarray:
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
         return np.array([self.rows([x])[0][y] for x, y in zip(a, b)], np.int64)
 
     def metres(self, a, b) -> np.ndarray:
+        """Shortest street distance from each node of ``a`` to the node of ``b`` beside it."""
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
         if not len(a):
             return np.zeros(0)
-        d = dijkstra(self.len, directed=True, indices=np.unique(a))
-        pos = {int(x): i for i, x in enumerate(np.unique(a))}
-        return np.array([d[pos[int(x)], y] for x, y in zip(a, b)])
+        return self._cached(self._len, self.len, a)[np.arange(len(a)), b]
 
 
 def generate_orders(city: City, n: int, seed: int = 0, promise_min: int = 30) -> pd.DataFrame:

@@ -75,20 +75,17 @@ def _hubs_of_stations(network: Network) -> dict:
     """Station -> the regional hub above it: the facility that feeds the station's centre
     (last-mile lane into the station, feeder lane into that centre)."""
     lanes = network.lanes
-    kind = pd.Series(network.timetable.kind, index=network.facility_index)
     fac = network.facilities.set_index("facility_id")
-    into = lanes.groupby("to_facility")["from_facility"].first()
     if "tier" in lanes.columns:
         lm = lanes[lanes["tier"] == "last_mile"].groupby("to_facility")["from_facility"].first()
         fd = lanes[lanes["tier"] == "feeder"].groupby("to_facility")["from_facility"].first()
     else:
-        lm, fd = into, into
+        lm = fd = lanes.groupby("to_facility")["from_facility"].first()
     regional = set(fac.index[fac["tier"].isin(["hub", "air_hub"])]) if "tier" in fac.columns else None
     out = {}
     for s in network.facility_index[network.stations]:
-        c = lm.get(s)
-        h = fd.get(c) if c is not None else None
-        if h is not None and (regional is None or h in regional) and kind.get(h) is not None:
+        h = fd.get(lm.get(s))
+        if h is not None and (regional is None or h in regional):
             out[s] = h
     return out
 

@@ -207,6 +207,13 @@ class Network:
         return np.flatnonzero(self.timetable.kind == STATION)
 
     @cached_property
+    def station_population(self) -> np.ndarray:
+        """Population served by each station (float, in the order of :attr:`stations`)."""
+        pop = np.bincount(self.place_station, weights=self.place_population.astype(float),
+                          minlength=self.timetable.n_facilities)
+        return pop[self.stations]
+
+    @cached_property
     def hubs(self) -> np.ndarray:
         return np.flatnonzero(self.timetable.kind == HUB)
 

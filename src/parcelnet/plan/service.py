@@ -23,6 +23,7 @@ and the value equals ``coverage(...).population_share_24h``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -78,7 +79,9 @@ class ServiceModel:
     weights: dict = field(default_factory=dict)  # (origin facility, hour) -> weight, for checks
 
     # -- the compiled evaluation ------------------------------------------------------
-    def _tt(self):
+    @cached_property
+    def _backbone(self):
+        """The candidates as CSR by origin gateway, for the kernels."""
         c = self.cand
         order = np.argsort(c.frm, kind="stable")
         ptr = np.zeros(len(self.gateways) + 1, np.int64)
@@ -88,15 +91,13 @@ class ServiceModel:
 
     def searches(self, active: np.ndarray, keys: np.ndarray | None = None):
         """(value, arrivals, preds) of the given search keys (default all) with ``active``."""
-        if not hasattr(self, "_tt_cache"):
-            self._tt_cache = self._tt()
         k = self.keys
         keys = np.arange(len(k["src"])) if keys is None else np.asarray(keys, np.int64)
         g = len(self.gateways)
         arr = np.empty((len(keys), g), np.int64)
         pred = np.empty((len(keys), g), np.int64)
         val = K.key_values(keys, k["src"], k["arrival"], k["s_ptr"], k["hour"], k["weight"],
-                           *self._tt_cache, np.asarray(active, np.bool_), self.g_ptr,
+                           *self._backbone, np.asarray(active, np.bool_), self.g_ptr,
                            self.l_sorted, self.suffix, arr, pred)
         return val, arr, pred
 
@@ -350,13 +351,14 @@ def build_model(network: Network, demand=None, tiers=SCOPE_TIERS, step: int = 30
     scope = _scope(network, tuple(tiers))
     fixed = _without(network, scope)
     gates, area = _areas(network, fixed, scope)
-    pop = np.bincount(network.place_station, weights=network.place_population.astype(float),
-                      minlength=network.timetable.n_facilities)[network.stations]
+    pop = network.station_population
     pop_share = pop / max(pop.sum(), 1e-12)
     weights = _demand_weights(network, demand)
     fixed_value, keys = _sources(fixed, gates, area, weights, pop_share)
     g_ptr, l_sorted, suffix = _latest(fixed, gates, area, pop_share)
-    params = params or load_params("XX")
+    if params is None:
+        from parcelnet.promise.report import network_country
+        params = load_params(network_country(network) or "XX")   # unknown: the defaults
     cand = _candidates(network, scope, gates, keys, step, new_air, params)
     return ServiceModel(network=network, fixed=fixed, tiers=tuple(tiers), gateways=gates,
                         area=area, cand=cand, fixed_value=fixed_value, keys=keys, g_ptr=g_ptr,

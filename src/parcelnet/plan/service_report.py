@@ -83,8 +83,7 @@ def engine_value(network: Network, weights: dict) -> float:
     decomposition): sum over weighted (origin, hour) of the population share of stations
     delivered within 24 h of the hour's first minute. The independent check of a design."""
     eng = PromiseEngine(network)
-    col = np.searchsorted(eng.stations, network.place_station)
-    pop = np.bincount(col, weights=network.place_population.astype(float), minlength=len(eng.stations))
+    pop = network.station_population
     share = pop / max(pop.sum(), 1e-12)
     by_origin: dict[int, list[tuple[int, float]]] = {}
     for (o, h), w in weights.items():

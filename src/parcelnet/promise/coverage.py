@@ -61,7 +61,7 @@ def coverage(network: Network, origins: list[str] | None = None,
                          else np.arange(24) * 60, np.int64)
     col = np.searchsorted(eng.stations, network.place_station)
     pop = network.place_population.astype(float)
-    pop_s = np.bincount(col, weights=pop, minlength=len(eng.stations))
+    pop_s = network.station_population
     adm = network.places["admin1"].to_numpy()
     names, adm_idx = np.unique(adm, return_inverse=True)
     m = np.zeros((len(eng.stations), len(names)))
