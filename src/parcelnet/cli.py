@@ -270,10 +270,23 @@ def _cmd_plan_hubs(a) -> int:
             raise _usage("--heuristic is the single-allocation p-hub median's local search")
         sol = local_search(inst)
         if a.bound:
+            import time
             from dataclasses import replace
+
+            from parcelnet._ui import staged_progress
             from parcelnet.plan.hub_bound import lagrangian_bound
-            b = lagrangian_bound(inst, sol.objective, time_limit=time_limit or 540.0,
-                                 target_gap=_number(a.target_gap, "--target-gap", "a share") or 0.01)
+            limit = time_limit or 540.0
+            target = _number(a.target_gap, "--target-gap", "a share") or 0.01
+            with staged_progress(quiet=a.json) as bar:
+                def progress(it, lb, best, upper):
+                    bar("Lagrangian bound (seconds of the limit)",
+                        min(int(time.perf_counter() - t0), int(limit)), int(limit))
+                t0 = time.perf_counter()
+                b = lagrangian_bound(inst, sol.objective, time_limit=limit, target_gap=target,
+                                     progress=progress)
+            if b["solution"] is not None:                # the Lagrangian heuristic did better
+                sol = replace(b["solution"], method=sol.method + " from the relaxation's hubs",
+                              seconds=sol.seconds)
             sol = replace(sol, lower_bound=b["lower_bound"], seconds=sol.seconds + b["seconds"],
                           method=sol.method + " + Lagrangian bound",
                           extra={**sol.extra, "bound_iterations": b["iterations"],

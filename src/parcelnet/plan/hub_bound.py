@@ -23,36 +23,100 @@ from parcelnet.plan._highs import Rows, lp_model, quiet_highs
 from parcelnet.plan.hubdata import HubInstance
 
 
-@njit(cache=True, parallel=True)
-def _coefficients(cost, flow, v, chi, alpha, delta, C, best_m):  # pragma: no cover - compiled
+@njit(cache=True, parallel=True, fastmath=True)
+def _coefficients(cost, cost_t, flow, v, chi, alpha, delta, C):  # pragma: no cover - compiled
+    """C[i, k] = sum_j [w_ij chi d_ik + min_m (w_ij (alpha d_km + delta d_mj) - v_ijm)].
+
+    The n^4 inner minimum is a min-plus product, done four destinations j at a time with k
+    innermost (contiguous in ``cost_t``), so that one read of d_km serves four minima and the
+    loop vectorises; no argmin is kept (``_subgradient`` finds it where it is needed)."""
     n = cost.shape[0]
     for i in prange(n):
+        b = np.empty((4, n))
+        o = np.empty((4, n))
+        aw = np.empty(4)
+        acc = np.zeros(n)
+        out = 0.0
+        for j0 in range(0, n, 4):
+            nj = min(4, n - j0)
+            for t in range(4):
+                if t < nj:
+                    j = j0 + t
+                    w = flow[i, j]
+                    out += w
+                    aw[t] = w * alpha
+                    for m in range(n):
+                        b[t, m] = w * delta * cost[m, j] - v[i, j, m]
+                else:
+                    aw[t] = 0.0
+                    b[t, :] = 0.0
+            a0, a1, a2, a3 = aw[0], aw[1], aw[2], aw[3]
+            o[:, :] = 1e300                           # not inf: fastmath assumes none
+            for m in range(n):
+                r = cost_t[m]
+                b0, b1, b2, b3 = b[0, m], b[1, m], b[2, m], b[3, m]
+                for k in range(n):
+                    c = r[k]
+                    o[0, k] = min(o[0, k], a0 * c + b0)
+                    o[1, k] = min(o[1, k], a1 * c + b1)
+                    o[2, k] = min(o[2, k], a2 * c + b2)
+                    o[3, k] = min(o[3, k], a3 * c + b3)
+            for t in range(nj):
+                for k in range(n):
+                    acc[k] += o[t, k]
         for k in range(n):
-            s = 0.0
-            for j in range(n):
-                w = flow[i, j]
-                b = np.inf
-                bm = 0
-                for m in range(n):
-                    val = w * (alpha * cost[k, m] + delta * cost[m, j]) - v[i, j, m]
-                    if val < b:
-                        b = val
-                        bm = m
-                s += w * chi * cost[i, k] + b
-                best_m[i, j, k] = bm
-            C[i, k] = s
+            C[i, k] = out * chi * cost[i, k] + acc[k]
 
 
 @njit(cache=True, parallel=True)
-def _subgradient(z, best_m, g):  # pragma: no cover - compiled
-    n = z.shape[0]
+def _subgradient(cost, flow, v, z, alpha, delta, g):  # pragma: no cover - compiled
+    """g[i, j, m] = sum_k z_ik [m is the best second hub for (i, j, k)] - z_jm, the amount
+    by which the relaxed solution violates constraint (B). The best m is looked up only for
+    the (i, k) the p-median LP uses (z_ik > 0): a few per node."""
+    n = cost.shape[0]
     for i in prange(n):
         for j in range(n):
             for m in range(n):
                 g[i, j, m] = -z[j, m]
-            for k in range(n):
-                if z[i, k] > 1e-12:
-                    g[i, j, best_m[i, j, k]] += z[i, k]
+        for k in range(n):
+            zik = z[i, k]
+            if zik <= 1e-12:
+                continue
+            for j in range(n):
+                w = flow[i, j]
+                best = np.inf
+                bm = 0
+                for m in range(n):
+                    val = w * (alpha * cost[k, m] + delta * cost[m, j]) - v[i, j, m]
+                    if val < best:
+                        best = val
+                        bm = m
+                g[i, j, bm] += zik
+
+
+@njit(cache=True, parallel=True)
+def _step(v, d, g, deflection, lam_gap):  # pragma: no cover - compiled
+    """d = g + deflection d; v -= lam_gap / |d|^2 d; returns |g|^2 (0: (B) holds)."""
+    n = v.shape[0]
+    gg = np.zeros(n)
+    dd = np.zeros(n)
+    for i in prange(n):
+        for j in range(n):
+            for m in range(n):
+                x = g[i, j, m]
+                gg[i] += x * x
+                y = x + deflection * d[i, j, m]
+                d[i, j, m] = y
+                dd[i] += y * y
+    total = dd.sum()
+    if gg.sum() < 1e-12 or total <= 0.0:
+        return gg.sum()
+    s = lam_gap / total
+    for i in prange(n):
+        for j in range(n):
+            for m in range(n):
+                v[i, j, m] -= s * d[i, j, m]
+    return gg.sum()
 
 
 def _pmedian_lp(n: int, p: int):
@@ -73,35 +137,44 @@ def _pmedian_lp(n: int, p: int):
     return h
 
 
-def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iterations: int = 2000,
+def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iterations: int = 5000,
                      time_limit: float = 540.0, target_gap: float = 0.01, aggregate: float = 0.3,
-                     stall: int = 20, deflection: float = 0.7, progress=None) -> dict:
+                     stall: int = 20, deflection: float = 0.7, improve_every: int = 25,
+                     progress=None) -> dict:
     """Best proven lower bound found (and its history) within the limits; stops early once
-    (upper - bound) / upper <= target_gap.
+    (upper - bound) / bound <= target_gap.
 
-    For the first ``aggregate`` share of the iterations and of the time the multipliers are kept of the form
-    v_ijm = w_ij pi_jm (a price per destination and hub, n^2 numbers), which moves fast; then
-    all n^3 are free. The step is Polyak's towards ``upper``, halved after ``stall`` iterations
-    without a better bound, along a deflected subgradient (the new one plus ``deflection``
-    times the last direction; Camerini, Fratta and Maffioli 1975), which zig-zags less."""
+    At first the multipliers are kept of the form v_ijm = w_ij pi_jm (a price per destination
+    and hub, n^2 numbers), which moves fast; once that stalls (the step halved three times) or
+    after an ``aggregate`` share of the iterations or of the time, all n^3 are free and the
+    step starts afresh. The step is Polyak's towards ``upper``, halved after ``stall``
+    iterations without a better bound, along a deflected subgradient (the new one plus
+    ``deflection`` times the last direction; Camerini, Fratta and Maffioli 1975), which
+    zig-zags less. Every ``improve_every`` iterations the p hubs the relaxation opens most
+    (largest z_kk) start the local search: a Lagrangian heuristic that can lower ``upper``
+    (``solution`` in the result is the best it found, or None)."""
+    from parcelnet.plan.hubs import local_search
     t0 = time.perf_counter()
     inst = inst.with_p(p).check()
     n, p = inst.n, int(inst.p)
     cost = np.ascontiguousarray(inst.cost, np.float64)
+    cost_t = np.ascontiguousarray(cost.T)
     flow = np.ascontiguousarray(inst.flow, np.float64)
     v = np.zeros((n, n, n))
     g = np.zeros((n, n, n))
     C = np.zeros((n, n))
-    best_m = np.zeros((n, n, n), np.int32)
     h = _pmedian_lp(n, p)
     pi = np.zeros((n, n))
-    d_pi, d_v = np.zeros((n, n)), None
-    best, lam, since, history = -np.inf, 1.0, 0, []
+    d_pi, d_v = np.zeros((n, n)), np.zeros((n, n, n))
+    best, lam, since, history, solution, tried = -np.inf, 1.0, 0, [], None, set()
+    priced = True
     for it in range(iterations):
-        priced = it < aggregate * iterations and time.perf_counter() - t0 < aggregate * time_limit
+        if priced and (it >= aggregate * iterations or lam < 0.125
+                       or time.perf_counter() - t0 >= aggregate * time_limit):
+            priced, lam, since = False, 1.0, 0          # free multipliers, a fresh step
         if priced:
-            v = flow[:, :, None] * pi[None, :, :]
-        _coefficients(cost, flow, v, inst.chi, inst.alpha, inst.delta, C, best_m)
+            np.multiply(flow[:, :, None], pi[None, :, :], out=v)
+        _coefficients(cost, cost_t, flow, v, inst.chi, inst.alpha, inst.delta, C)
         c = C + v.sum(axis=0)
         h.changeColsCost(n * n, np.arange(n * n, dtype=np.int32), c.ravel())
         h.run()
@@ -114,11 +187,19 @@ def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iter
             if since >= stall:
                 lam, since = lam / 2, 0
         history.append(lb)
+        if improve_every and it % improve_every == improve_every - 1:
+            hubs = tuple(sorted(int(k) for k in np.argsort(-np.diag(z), kind="stable")[:p]))
+            if hubs not in tried:
+                tried.add(hubs)
+                s = local_search(inst, p, start_hubs=hubs)
+                if s.objective < upper - 1e-9 * abs(upper):
+                    upper, solution = s.objective, s
         if progress:
-            progress(it, lb, best)
-        if (upper - best) / upper <= target_gap or time.perf_counter() - t0 > time_limit or lam < 1e-4:
+            progress(it, lb, best, upper)
+        if (upper - best) / abs(best) <= target_gap or time.perf_counter() - t0 > time_limit \
+                or lam < 1e-4:
             break
-        _subgradient(z, best_m, g)                   # g = sum_k x - z; dL/dv = -g
+        _subgradient(cost, flow, v, z, inst.alpha, inst.delta, g)   # g = sum_k x - z
         if priced:
             gp = np.einsum("ij,ijm->jm", flow, g)
             if float((gp * gp).sum()) < 1e-12:
@@ -126,13 +207,8 @@ def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iter
             d_pi = gp + deflection * d_pi
             pi -= lam * (upper - lb) / float((d_pi * d_pi).sum()) * d_pi
             continue
-        if float((g * g).sum()) < 1e-12:
+        if _step(v, d_v, g, deflection, lam * (upper - lb)) < 1e-12:
             break                                    # z satisfies (B): the bound is the optimum
-        if d_v is None:
-            d_v = g.copy()
-        else:
-            d_v *= deflection
-            d_v += g
-        v -= lam * (upper - lb) / float((d_v * d_v).sum()) * d_v
-    return {"lower_bound": best, "upper_bound": upper, "gap": (upper - best) / upper,
-            "iterations": len(history), "seconds": time.perf_counter() - t0, "history": history}
+    return {"lower_bound": best, "upper_bound": upper, "gap": (upper - best) / abs(best),
+            "iterations": len(history), "seconds": time.perf_counter() - t0, "history": history,
+            "solution": solution}
