@@ -343,14 +343,20 @@ def _cmd_plan_capacity(a) -> int:
               f"(target {target:.0%} {verdict}) after {len(plan.rounds) - 1} rounds; "
               f"added cost {plan.cost_per_day:,.0f} a day (vehicles "
               f"{plan.lanes['cost_per_day'].sum():,.0f}, sorters {plan.sorters['cost_per_day'].sum():,.0f})")
-    con.print(f"{len(plan.lanes)} lanes with larger vehicles, {len(plan.sorters)} faster sorters; "
-              "the most expensive:")
+    con.print(f"{len(plan.lanes)} lanes with more vehicles ({plan.lanes['trips_grown'].sum():,} "
+              f"departures), {len(plan.sorters)} faster sorters; the most expensive:")
     for r in plan.lanes.head(5).itertuples():
-        con.print(f"  {r.lane_id} ({r.mode}): {r.capacity_per_day:,} -> {r.new_capacity_per_day:,} "
-                  f"a day, {r.cost_per_day:,.0f}")
+        con.print(f"  {r.lane_id} ({r.mode}): +{r.vehicles_added:,g} vehicles of {r.parcels_per_vehicle:,} "
+                  f"on {r.trips_grown} of {r.trips_per_day} departures, {r.capacity_per_day:,} -> "
+                  f"{r.new_capacity_per_day:,} a day, {r.cost_per_day:,.0f}")
     for r in plan.sorters.head(5).itertuples():
         con.print(f"  {r.facility_id} {r.name}: {r.sort_per_minute:,} -> {r.new_sort_per_minute:,} "
                   f"a minute, {r.cost_per_day:,.0f}")
+    rv = plan.reverse or {}
+    if rv.get("simulations"):
+        con.print(f"taking back: {rv['reverted']} of the grown trips and sorters could go "
+                  f"(saving {rv['cost_saved_per_day']:,.0f} a day) in {rv['simulations']} trial days; "
+                  "capacity the day never used is taken back exactly")
     if a.out:
         con.print(f"network with the added capacity -> {a.out}")
     return 0
@@ -853,13 +859,13 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--json", action="store_true",
                    help='print {"objective", "hubs", "allocation", ...}; nodes from 1')
     h.set_defaults(func=_cmd_plan_hubs)
-    c = psub.add_parser("capacity", help="larger vehicles and sorters until a day is on time")
+    c = psub.add_parser("capacity", help="more vehicles and faster sorters until a day is on time")
     c.add_argument("network")
     c.add_argument("--parcels", required=True, help="a (peak) day of parcels, Parquet or CSV")
     c.add_argument("--target", default="0.95", help="on-time share to reach (default 0.95)")
     c.add_argument("--capacity-scale", default="1.0",
                    help="the parcels are this share of the day (as parcelnet simulate)")
-    c.add_argument("--rounds", default="10", help="simulations at most (default 10)")
+    c.add_argument("--rounds", default="20", help="rounds of growth at most (default 20)")
     c.add_argument("--sorter-cost", help="cost a day of one parcel a minute of sorter rate (25)")
     c.add_argument("--out", help="write the network with the added capacity (PNF folder)")
     c.add_argument("--json", action="store_true")

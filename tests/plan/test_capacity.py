@@ -75,7 +75,8 @@ def test_bad_parameters(tiny):
     a = _arrays(tiny, [(1, 1000, "A", "B")])
     for kw, words in [({"target": 0}, "target"), ({"target": 1.5}, "target"),
                       ({"max_rounds": 0}, "rounds"), ({"sorter_cost": -1}, "sorter cost"),
-                      ({"capacity_scale": 0}, "capacity scale")]:
+                      ({"capacity_scale": 0}, "capacity scale"),
+                      ({"reverse_sims": -1}, "trial days")]:
         with pytest.raises(ParameterError, match=words):
             plan_capacity(tiny, *a, **kw)
 
@@ -97,3 +98,77 @@ def test_cli(capsys, tmp_path):
     code, out, err = run_cli(capsys, "plan", "capacity", folder, "--parcels", p, "--target", "most")
     assert code == 2 and out == ""
     assert_one_line_error(err, "--target", "must be a share")
+
+
+def _with_units(net, **units):
+    """``net`` as if built by parcelnet with these parcels a vehicle (params.toml)."""
+    from parcelnet.network.model import Network
+    toml = "[capacity]\n" + "".join(f"{m}_parcels = {u}\n" for m, u in units.items())
+    return Network.from_tables({k: v.copy() for k, v in net.tables.items()},
+                               {**net.meta, "params.toml": toml})
+
+
+def test_whole_vehicles_on_the_full_departure_only(tiny):
+    # vans of 2 parcels: T1 (2 vans' worth = 4) carries 4 of 5 parcels A->B at 1000; the 5th is
+    # left behind and late. L1 boarded 5 over the days, 1 left: 4 x (1 + 1/5) = 4.8 -> 3 vans
+    # = 6. The van costs 300 / 2 vans = 150 a day. The day then loads 5 of 6: the 6th parcel
+    # of room is not a whole van, so nothing is taken back.
+    from parcelnet.plan.capacity import vehicle_units
+    net = _with_units(variant(tiny, trips={"T1": 4}), van=2, truck=1000, air=100)
+    assert vehicle_units(net).tolist() == [2, 1000, 100, 2, 1, 1000]   # L5's 100 is not whole
+    parcels = [(i, 1000, "A", "B") for i in range(1, 6)]
+    plan = plan_capacity(net, *_arrays(net, parcels), target=1.0)
+    assert plan.reached
+    row = plan.lanes.iloc[0]
+    assert (row.lane_id, row.parcels_per_vehicle, row.vehicles_added, row.trips_grown,
+            row.new_capacity_per_day) == ("L1", 2, 1.0, 1, 6)
+    assert plan.cost_per_day == 150.0
+
+
+def test_idle_added_capacity_is_taken_back_exactly(tiny):
+    # Start from generous capacity everywhere: the day uses only part of it. Trimming against
+    # the tight network keeps max(tight, the day's peak) and simulates the day identically.
+    from parcelnet.plan.capacity import trim_idle
+    tight = variant(tiny, trips={"T1": 1, "T3": 1}, sort={"H1": 1})
+    roomy = variant(tiny, trips={"T1": 50, "T3": 50}, sort={"H1": 40})
+    parcels = [(i, 1000 + i % 7, "A", "B") for i in range(30)] + [(99, 1100, "A", "C")]
+    a = simulate(roomy, *_arrays(roomy, parcels))
+    trimmed = trim_idle(roomy, tight, a.raw.trip_peak, a.raw.sort_peak)
+    b = simulate(trimmed, *_arrays(trimmed, parcels))
+    assert np.array_equal(a.delivered, b.delivered)
+    tt, rt = trimmed.timetable, roomy.timetable
+    row = {t: i for i, t in enumerate(trimmed.tables["trips.csv"]["trip_id"])}
+    assert tt.trip_capacity[row["T1"]] == a.raw.trip_peak[row["T1"]] == 30
+    assert tt.trip_capacity[row["T3"]] == max(1, a.raw.trip_peak[row["T3"]])
+    h1 = trimmed.facility("H1")
+    assert tt.sort_per_minute[h1] == max(1, a.raw.sort_peak[h1]) < rt.sort_per_minute[h1]
+    assert np.array_equal(b.raw.trip_peak, a.raw.trip_peak)
+
+
+def test_a_grown_sorter_is_used_to_its_rate(tiny):
+    # the sorter plan of test_a_slow_sorter_gets_faster, trimmed: in the simulated day with
+    # the plan, H1 handles its full new rate in at least one minute
+    net = variant(tiny, sort={"H1": 1})
+    parcels = [(i, 1000, "A", "B") for i in range(300)]
+    plan = plan_capacity(net, *_arrays(net, parcels), target=1.0)
+    res = simulate(plan.network, *_arrays(plan.network, parcels))
+    h1 = net.facility("H1")
+    assert res.raw.sort_peak[h1] == plan.network.timetable.sort_per_minute[h1] > 1
+    assert kpis(res)["on_time_share"] == 1.0
+
+
+def test_the_reverse_pass_takes_back_what_the_target_does_not_need(tiny):
+    # grown: T1 (A->H1) 1 -> 50, which the two parcels A->B need, and T6 (H1->C) 100 -> 1000,
+    # which nobody needs. The pass tries both together (too much), then each: T6 goes back.
+    from parcelnet.plan.capacity import _day, _reverse
+    base = variant(tiny, trips={"T1": 1})
+    grown = variant(tiny, trips={"T1": 50, "T6": 1000})
+    a = _arrays(base, [(1, 1000, "A", "B"), (2, 1000, "A", "B")])
+    day = lambda n: _day(n, 1.0, *a, None, None)  # noqa: E731
+    res, k = day(grown)
+    net, res2, k2, out = _reverse(base, grown, res, k, 1.0, 25.0, 16, day)
+    row = {t: i for i, t in enumerate(net.tables["trips.csv"]["trip_id"])}
+    assert net.timetable.trip_capacity[row["T6"]] == 100
+    assert net.timetable.trip_capacity[row["T1"]] == 50
+    assert out == {"simulations": 3, "reverted": 1, "cost_saved_per_day": 270000.0}
+    assert k2["on_time_share"] == 1.0

@@ -135,7 +135,7 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
         mod_ptr, mod_lane, mod_cap, mod_gap, wave_ptr, wave_start, wave_duration, n_fac, ring,
         t_end, m_stop, data, nxt, free, qs, hd, hn, hf, hq, cnt, touched, buf, lbuf, s_len, active,
         is_active, scal, delivered, sorted_at_dest, backlog_peak, left_behind, hourly, hour0,
-        boarded):
+        boarded, trip_peak, sort_peak):
     """Advance the simulation from minute ``scal[0]`` through ``m_stop``, or until no parcel
     is in the system and none is left to create.
 
@@ -150,7 +150,9 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
     (parcels still waiting after a minute's sorting) and parcels sorted per hour
     (``hourly[f, hour - hour0]`` when in range), per lane the parcels left behind (boarded a
     later departure although ready for the lane's previous departure minute, ``mod_gap[t]``
-    minutes before trip t), per scheduled trip the parcels boarded over all days.
+    minutes before trip t), per scheduled trip the parcels boarded over all days and the most
+    in one departure (``trip_peak``), per facility the most parcels sorted in one minute
+    (``sort_peak``).
     ``scal`` = [next minute, parcels in system, next creation, active sorters].
     """
     n_c = c_entry.shape[0]
@@ -405,6 +407,8 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
                 backlog_peak[f] = s_len[f]
             if 0 <= hr < n_hours:
                 hourly[f, hr] += take
+            if take > sort_peak[f]:
+                sort_peak[f] = take
             if s_len[f] > 0:
                 active[still] = f
                 still += 1
@@ -442,5 +446,7 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
                     left_behind[lane] += k
                 left -= k
             boarded[t] += b
+            if b > trip_peak[t]:
+                trip_peak[t] = b
         m += 1
     scal[0], scal[1], scal[2], scal[3] = m, in_system, cp, n_active

@@ -54,6 +54,8 @@ class RawResult:
     hourly: np.ndarray           # per facility and hour (from hour0): parcels sorted
     hour0: int
     trip_boarded: np.ndarray     # per trip (trips.csv order): parcels boarded over all days
+    trip_peak: np.ndarray        # per trip (trips.csv order): most parcels on one departure
+    sort_peak: np.ndarray        # per facility: most parcels its sorter handled in one minute
 
 
 def check_paths(network: Network, parcel_id, origin, dest, path_ptr, path_lanes) -> None:
@@ -135,6 +137,8 @@ class Run:
         self.hour0 = first_minute // 60
         self.hourly = np.zeros((prep.n_fac, self.t_end // 60 - self.hour0 + 1), np.int64)
         self.boarded = np.zeros(len(prep.schedule[1]), np.int64)
+        self.trip_peak = np.zeros(len(prep.schedule[1]), np.int64)
+        self.sort_peak = np.zeros(prep.n_fac, np.int64)
         self._c = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
 
     @property
@@ -190,15 +194,22 @@ class Run:
               p["qs"], h["data"], h["nxt"], h["free"], h["qs"], self.cnt, self.touched,
               self.buf, self.lbuf,
               self.s_len, self.active, self.is_active, self.scal, self.delivered,
-              self.sorted_at_dest, self.backlog, self.left, self.hourly, self.hour0, self.boarded)
+              self.sorted_at_dest, self.backlog, self.left, self.hourly, self.hour0, self.boarded,
+              self.trip_peak, self.sort_peak)
 
     @property
     def done(self) -> bool:
         return self.minute > self.t_end or (self.in_system == 0 and self.pending() == 0)
 
     def trip_boarded(self) -> np.ndarray:
+        return self._by_trip(self.boarded)
+
+    def trip_peaks(self) -> np.ndarray:
+        return self._by_trip(self.trip_peak)
+
+    def _by_trip(self, per_scheduled: np.ndarray) -> np.ndarray:
         out = np.zeros(len(self.prep.network.timetable.trip_lane), np.int64)
-        out[self.prep.schedule[4]] = self.boarded
+        out[self.prep.schedule[4]] = per_scheduled
         return out
 
 
@@ -250,7 +261,7 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
     dst = np.empty(n, np.int64)
     dst[idx] = run.sorted_at_dest
     return RawResult(out, dst, run.backlog, run.left, run.minute - 1, run.hourly, run.hour0,
-                     run.trip_boarded())
+                     run.trip_boarded(), run.trip_peaks(), run.sort_peak)
 
 
 def simulate_paths(network: Network, parcel_id, created_minute, origin_pos, dest_pos,

@@ -161,7 +161,7 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
     delivered = run.delivered
     delivered[delivered > t_end] = -1           # a wave ending after H: not delivered
     raw = RawResult(delivered, run.sorted_at_dest, run.backlog, run.left, run.minute - 1,
-                    run.hourly, run.hour0, run.trip_boarded())
+                    run.hourly, run.hour0, run.trip_boarded(), run.trip_peaks(), run.sort_peak)
     seconds["route_table"] = t1 - t0 if route_table is None else 0.0
     seconds["total"] = time.perf_counter() - t0
     return DayResult(network, promise, delivered, created, dest, raw, t_end, seconds)
