@@ -321,6 +321,9 @@ def _cmd_plan_capacity(a) -> int:
     scale = _number(a.capacity_scale, "--capacity-scale", "a positive number")
     cost = _number(a.sorter_cost, "--sorter-cost", "a number")
     rounds = _integer(a.rounds, "--rounds")
+    trials = _integer(a.trials, "--trials")
+    if trials < 0:
+        raise _usage(f"--trials must be >= 0, got {trials}")
     if a.out:
         _check_writable("--out", Path(a.out))
     net = load_network(a.network)
@@ -331,7 +334,7 @@ def _cmd_plan_capacity(a) -> int:
                          parcels["origin_pos"].to_numpy(), parcels["dest_pos"].to_numpy(),
                          target=target, max_rounds=rounds,
                          sorter_cost=SORTER_COST_PER_PPM_DAY if cost is None else cost,
-                         capacity_scale=scale, progress=say)
+                         capacity_scale=scale, reverse_sims=trials, progress=say)
     if a.out:
         write_pnf(plan.network, Path(a.out))
     if a.json:
@@ -866,6 +869,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--capacity-scale", default="1.0",
                    help="the parcels are this share of the day (as parcelnet simulate)")
     c.add_argument("--rounds", default="20", help="rounds of growth at most (default 20)")
+    c.add_argument("--trials", default="16",
+                   help="trial days for taking grown capacity back in blocks (default 16; 0: none)")
     c.add_argument("--sorter-cost", help="cost a day of one parcel a minute of sorter rate (25)")
     c.add_argument("--out", help="write the network with the added capacity (PNF folder)")
     c.add_argument("--json", action="store_true")

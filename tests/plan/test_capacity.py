@@ -9,7 +9,7 @@ import pytest
 
 from parcelnet.errors import ParameterError
 from parcelnet.network.pnf import load_network
-from parcelnet.plan.capacity import changes, plan_capacity, with_capacity
+from parcelnet.plan.capacity import changes, plan_capacity, with_trips_and_sorters
 from parcelnet.sim.kpis import kpis
 from parcelnet.sim.run import simulate
 from tests.conftest import FIXTURES, assert_one_line_error, run_cli
@@ -67,7 +67,8 @@ def test_nothing_binds_nothing_changes(tiny):
                          target=1.0)
     # 2 (A->C) is on time too: capacity is not what keeps anything late here
     assert plan.lanes.empty and plan.sorters.empty and plan.cost_per_day == 0.0
-    lanes, sorters, cost = changes(tiny, with_capacity(tiny, np.ones(6), np.ones(5)))
+    same = with_trips_and_sorters(tiny, tiny.timetable.trip_capacity, tiny.timetable.sort_per_minute)
+    lanes, sorters, cost = changes(tiny, same)
     assert lanes.empty and sorters.empty and cost == 0.0
 
 
@@ -172,3 +173,18 @@ def test_the_reverse_pass_takes_back_what_the_target_does_not_need(tiny):
     assert net.timetable.trip_capacity[row["T1"]] == 50
     assert out == {"simulations": 3, "reverted": 1, "cost_saved_per_day": 270000.0}
     assert k2["on_time_share"] == 1.0
+
+
+def test_cli_trials(capsys, tmp_path):
+    net = variant(load_network(FIXTURES / "tiny"), trips={"T1": 1})
+    from parcelnet.network.pnf import write_pnf
+    folder = write_pnf(net, tmp_path / "net")
+    p = tmp_path / "P.csv"
+    p.write_text("parcel_id,created_minute,origin_facility,dest_station\n1,1000,A,B\n2,1000,A,B\n")
+    code, out, err = run_cli(capsys, "plan", "capacity", folder, "--parcels", p, "--target", 1,
+                             "--trials", 0, "--json")
+    assert code == 0, err
+    assert json.loads(out)["reverse"] == {"simulations": 0, "reverted": 0, "cost_saved_per_day": 0.0}
+    code, out, err = run_cli(capsys, "plan", "capacity", folder, "--parcels", p, "--trials", -2)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "--trials", ">= 0")

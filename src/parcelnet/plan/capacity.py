@@ -58,16 +58,6 @@ FIRST_BACKLOG_MINUTES = 60
 MIN_GAIN = 0.005
 
 
-def with_capacity(network: Network, lane_mult: np.ndarray, sorter_mult: np.ndarray) -> Network:
-    """Trip capacities of each lane and sorter rates times their multipliers, rounded up;
-    unlimited sorters stay unlimited."""
-    tt = network.timetable
-    cap = np.ceil(np.round(tt.trip_capacity * lane_mult[tt.trip_lane], 9)).astype(np.int64)
-    spm = tt.sort_per_minute
-    rate = np.where(spm > 0, np.maximum(spm, np.ceil(np.round(spm * sorter_mult, 9))), 0)
-    return with_trips_and_sorters(network, np.maximum(cap, tt.trip_capacity), rate)
-
-
 def with_trips_and_sorters(network: Network, trip_capacity: np.ndarray, sort_rate: np.ndarray
                            ) -> Network:
     """The network with these trip capacities (trips.csv order) and sorter rates."""
