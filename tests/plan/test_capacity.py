@@ -82,12 +82,17 @@ def test_bad_parameters(tiny):
             plan_capacity(tiny, *a, **kw)
 
 
-def test_cli(capsys, tmp_path):
-    net = variant(load_network(FIXTURES / "tiny"), trips={"T1": 1})
+def _cli_day(tmp_path):
+    """tiny with T1 holding 1, as a PNF folder, and a day of two parcels A->B as CSV."""
     from parcelnet.network.pnf import write_pnf
-    folder = write_pnf(net, tmp_path / "net")
+    folder = write_pnf(variant(load_network(FIXTURES / "tiny"), trips={"T1": 1}), tmp_path / "net")
     p = tmp_path / "P.csv"
     p.write_text("parcel_id,created_minute,origin_facility,dest_station\n1,1000,A,B\n2,1000,A,B\n")
+    return folder, p
+
+
+def test_cli(capsys, tmp_path):
+    folder, p = _cli_day(tmp_path)
     code, out, err = run_cli(capsys, "plan", "capacity", folder, "--parcels", p, "--target", 1,
                              "--out", tmp_path / "bigger", "--json")
     assert code == 0, err
@@ -176,11 +181,7 @@ def test_the_reverse_pass_takes_back_what_the_target_does_not_need(tiny):
 
 
 def test_cli_trials(capsys, tmp_path):
-    net = variant(load_network(FIXTURES / "tiny"), trips={"T1": 1})
-    from parcelnet.network.pnf import write_pnf
-    folder = write_pnf(net, tmp_path / "net")
-    p = tmp_path / "P.csv"
-    p.write_text("parcel_id,created_minute,origin_facility,dest_station\n1,1000,A,B\n2,1000,A,B\n")
+    folder, p = _cli_day(tmp_path)
     code, out, err = run_cli(capsys, "plan", "capacity", folder, "--parcels", p, "--target", 1,
                              "--trials", 0, "--json")
     assert code == 0, err
