@@ -276,7 +276,9 @@ def _cmd_plan_hubs(a) -> int:
             from parcelnet._ui import staged_progress
             from parcelnet.plan.hub_bound import lagrangian_bound
             limit = time_limit or 540.0
-            target = _number(a.target_gap, "--target-gap", "a share") or 0.01
+            target = _number(a.target_gap, "--target-gap", "a share >= 0")
+            if not target >= 0:
+                raise _usage(f"--target-gap must be a share >= 0, got '{a.target_gap}'")
             with staged_progress(quiet=a.json) as bar:
                 def progress(it, lb, best, upper):
                     bar("Lagrangian bound (seconds of the limit)",
@@ -858,7 +860,8 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--bound", action="store_true",
                    help="with --heuristic: a proven lower bound by Lagrangian relaxation "
                         "(stops at --target-gap or --time-limit, default 540 s)")
-    h.add_argument("--target-gap", default="0.01", help="relative gap at which --bound stops (0.01)")
+    h.add_argument("--target-gap", default="0.01",
+                   help="--bound stops once objective <= (1 + gap) x bound (0.01; 0: at the limit)")
     h.add_argument("--json", action="store_true",
                    help='print {"objective", "hubs", "allocation", ...}; nodes from 1')
     h.set_defaults(func=_cmd_plan_hubs)

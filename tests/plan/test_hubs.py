@@ -204,6 +204,8 @@ def test_cli_json(capsys):
     (["--ap", HUBS / "nope.txt"], ["nope.txt", "file not found"]),
     (["--ap", AP[10], "--fixed", HUBS / "FcostL.10"], ["both --fixed FILE and --capacity FILE"]),
     (["--ap", AP[10], "--alpha", "-1"], ["transfer cost -1.0 must be a number >= 0"]),
+    (["--ap", AP[10], "--heuristic", "--bound", "--target-gap", "-1"], ["--target-gap", ">= 0"]),
+    (["--ap", AP[10], "--heuristic", "--bound", "--target-gap", "nan"], ["--target-gap", ">= 0"]),
 ])
 def test_cli_bad_input(capsys, args, words):
     code, out, err = run_cli(capsys, "plan", "hubs", *args, "--json")
