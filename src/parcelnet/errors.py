@@ -41,3 +41,7 @@ class NotFoundError(ParcelnetError, KeyError):
 
 class ParameterError(ParcelnetError, ValueError):
     """A bad parameter value or parameter file."""
+
+
+class SolverError(ParcelnetError, RuntimeError):
+    """An optimisation solver (HiGHS) ended without the answer a result depends on."""

@@ -19,6 +19,7 @@ import time
 import numpy as np
 from numba import njit, prange
 
+from parcelnet.errors import SolverError
 from parcelnet.plan._highs import Rows, lp_model, quiet_highs
 from parcelnet.plan.hubdata import HubInstance
 
@@ -178,6 +179,9 @@ def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iter
         c = C + v.sum(axis=0)
         h.changeColsCost(n * n, np.arange(n * n, dtype=np.int32), c.ravel())
         h.run()
+        if h.modelStatusToString(h.getModelStatus()).lower() != "optimal":
+            raise SolverError(f"{inst.name}: the p-median LP of the Lagrangian bound ended "
+                              f"{h.modelStatusToString(h.getModelStatus())}, so it proves nothing")
         lb = float(h.getInfo().objective_function_value)
         z = np.asarray(h.getSolution().col_value).reshape(n, n)
         if lb > best + 1e-9:
