@@ -82,8 +82,7 @@ def peer(a) -> dict:
     secs_peer = time.perf_counter() - s
     got = {int(p): (int(v) if v >= 0 else None) for p, v in zip(ids[ok], res.delivered)}
     same = sum(got[p] == theirs[p] for p in got)
-    late = int(sum(1 for i, p in enumerate(ids[ok]) if res.delivered[i] < 0
-                   or res.delivered[i] > paths.promise[ok][i]))
+    late = int(np.count_nonzero((res.delivered < 0) | (res.delivered > paths.promise[ok])))
     return {"parcels": int(ok.sum()), "late_or_undelivered": late, "paths_seconds": secs_paths,
             "parcelnet_seconds": ours, "parcelnet_per_second": ok.sum() / ours,
             "simpy_seconds": secs_peer, "simpy_per_second": ok.sum() / secs_peer,
