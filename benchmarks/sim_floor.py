@@ -1,0 +1,183 @@
+"""How far an exact capacity simulator could go on a network: two measured floors.
+
+    python benchmarks/sim_floor.py --network DIR [--parcels 1000000] [--day normal]
+                                   [--simpy-per-second 23400]
+
+1. **The walk.** The cheapest loop that visits every hop of every parcel: at each lane of its
+   path, the parcel's next departure after its sorter's process time (one binary search), then
+   the delivery wave. No queues, no capacities, no ordering: less than any per-parcel
+   simulator does. Timed in parcel_id order (the order the parcels come in) and in path order
+   (parcels sharing a path side by side, the most cache-friendly order there is). Its result
+   is each parcel's delivery with unlimited capacity, checked against the promise.
+2. **Perfect grouping.** Parcels on the same departure of a lane with the same remaining path
+   stay together to their destination unless a capacity splits them, so a simulator that moved
+   such groups as one would do its hop work per group. On the same uncongested schedule this
+   counts the groups at each hop: (lane, departure minute, remaining path). Creation cohorts
+   are the parcels sharing origin, creation minute and path.
+3. **The grouped simulator.** ``grouped_sim.py`` moves such groups as one, exactly; it runs
+   beside parcelnet's kernel (``run_paths``) on the same parcels, with capacities scaled to
+   the sample as ``bench_sim.py peer`` does, and both must give identical delivered minutes.
+   Its counters say how often a full sorter or trip splits a run, which forces ordering the
+   run's parcels one by one.
+
+With ``--simpy-per-second`` (the peer's measured rate, from ``bench_sim.py peer``) it also
+prints the time a parcel may take for parcelnet to be 1,000x faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+from numba import njit
+
+from grouped_sim import simulate_grouped
+from parcelnet.demand import generate_parcels
+from parcelnet.network.pnf import load_network
+from parcelnet.network.scale import scale_capacity
+from parcelnet.promise import PromiseEngine
+from parcelnet.promise._kernels import next_departure, wave_end
+from parcelnet.sim.engine import Prepared, run_paths
+from parcelnet.sim.paths import assign_paths
+
+
+@njit(cache=True)
+def walk(created, origin, dest, path_id, path_ptr, path_lanes, process, lane_to, lane_duration,
+         dep_ptr, dep_minute, wave_ptr, wave_start, wave_duration, out, suffix_after, hop, lane,
+         departure, suffix):
+    """Delivery of every parcel with unlimited capacity: one departure look-up per hop. When
+    ``hop`` is not empty, each parcel-hop's hop number, lane, departure minute and the path
+    left after it (``suffix_after`` of its lane position) are recorded too."""
+    record = hop.shape[0] > 0
+    n = 0
+    for i in range(created.shape[0]):
+        m = created[i]
+        f = origin[i]
+        q = path_id[i]
+        for pos in range(path_ptr[q], path_ptr[q + 1]):
+            ln = path_lanes[pos]
+            d = next_departure(m + process[f], ln, dep_ptr, dep_minute)
+            if record:
+                hop[n] = pos - path_ptr[q]
+                lane[n] = ln
+                departure[n] = d
+                suffix[n] = suffix_after[pos]
+                n += 1
+            m = d + lane_duration[ln]
+            f = lane_to[ln]
+        out[i] = wave_end(m + process[f], dest[i], wave_ptr, wave_start, wave_duration)
+
+
+def suffix_ids(path_ptr: np.ndarray, path_lanes: np.ndarray) -> np.ndarray:
+    """For each lane position of the path table, an id of the lanes after it: equal ids for
+    equal remaining lane sequences, in any path (0 = nothing left)."""
+    length = np.diff(path_ptr)
+    after = np.zeros(len(path_lanes), np.int64)
+    cur = np.zeros(len(length), np.int64)       # id of each path's last (level - 1) lanes
+    next_id = 1
+    for level in range(1, int(length.max(initial=0)) + 1):
+        rows = np.flatnonzero(length >= level)
+        pos = path_ptr[rows] + length[rows] - level
+        after[pos] = cur[rows]
+        u, inv = np.unique(np.stack([path_lanes[pos], cur[rows]], axis=1), axis=0,
+                           return_inverse=True)
+        cur[rows] = next_id + inv.ravel()
+        next_id += len(u)
+    return after
+
+
+def _best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        s = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - s)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--network", required=True)
+    ap.add_argument("--parcels", type=int, default=1_000_000)
+    ap.add_argument("--day", default="normal")
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--simpy-per-second", type=float, default=None,
+                    help="the SimPy peer's measured parcels a second, for the 1,000x budget")
+    a = ap.parse_args()
+    base = load_network(a.network)
+    volume = json.loads(base.meta.get("build.json", "{}")).get("parcels_per_day", 545_000_000)
+    net = scale_capacity(base, a.parcels / volume)
+    tt = net.timetable
+    df = generate_parcels(net, a.parcels, a.day, seed=a.seed)
+    idx = net.facility_index
+    o = idx.get_indexer(df["origin_facility"]).astype(np.int64)
+    d = idx.get_indexer(df["dest_station"]).astype(np.int64)
+    t = df["created_minute"].to_numpy(np.int64)
+    paths = assign_paths(PromiseEngine(net), o, d, t)
+    ok = paths.path_id >= 0
+    o, d, t, pid, promise = o[ok], d[ok], t[ok], paths.path_id[ok], paths.promise[ok]
+    pp, pl = paths.path_ptr, paths.path_lanes
+    n = len(t)
+    net_args = (tt.process, tt.lane_to, tt.lane_duration, tt.dep_ptr, tt.dep_minute)
+    waves = (tt.wave_ptr, tt.wave_start, tt.wave_duration)
+    out = np.empty(n, np.int64)
+    none = np.zeros(0, np.int64)
+    no_keys = (none, none, none, none, none)
+    by_path = np.argsort(pid, kind="stable")
+    t2, o2, d2, p2 = t[by_path], o[by_path], d[by_path], pid[by_path]
+    walk(t[:10], o[:10], d[:10], pid[:10], pp, pl, *net_args, *waves, out, *no_keys)   # compile
+    secs_id = _best(lambda: walk(t, o, d, pid, pp, pl, *net_args, *waves, out, *no_keys),
+                    a.repeat)
+    equal = int(np.count_nonzero(out == promise))
+    secs_path = _best(lambda: walk(t2, o2, d2, p2, pp, pl, *net_args, *waves, out,
+                                           *no_keys), a.repeat)
+
+    hops = int(np.diff(pp)[pid].sum())
+    hop, lane, dep, suf = (np.empty(hops, np.int64) for _ in range(4))
+    walk(t, o, d, pid, pp, pl, *net_args, *waves, out, suffix_ids(pp, pl), hop, lane, dep, suf)
+    assert lane.max() < 1 << 14 and 0 <= dep.min() and dep.max() < 1 << 16 and suf.max() < 1 << 33
+    key = (lane << 49) | (dep << 33) | suf
+    per_hop = []
+    for h in range(int(hop.max(initial=-1)) + 1):
+        m = hop == h
+        per_hop.append({"hop": h + 1, "parcels": int(m.sum()), "groups": int(len(np.unique(key[m])))})
+    groups = int(len(np.unique(key)))
+    cohorts = len(np.unique((pid * 20_000 + t) * 10_000 + o))
+    del hop, lane, dep, suf, key
+
+    ids = df["parcel_id"].to_numpy(np.int64)[ok]
+    prep = Prepared(net)
+    sim_args = (ids, t, o, d, pp, pl)
+    run_paths(net, *(x[:10] for x in sim_args[:4]), pp, pl, check=False, path_id=pid[:10])
+    simulate_grouped(net, *(x[:10] for x in sim_args[:4]), pp, pl, path_id=pid[:10])
+    got = {}
+    secs_kernel = _best(lambda: got.update(k=run_paths(net, *sim_args, check=False, path_id=pid,
+                                                       prepared=prep).delivered), a.repeat)
+    stats = np.zeros(4, np.int64)
+    secs_grouped = _best(lambda: got.update(g=simulate_grouped(net, *sim_args, path_id=pid,
+                                                               prepared=prep, stats=stats)),
+                         a.repeat)
+    stats //= a.repeat
+    res = {
+        "parcels": n, "parcel_hops": hops, "hops_per_parcel": hops / n,
+        "walk_ns_per_parcel_id_order": secs_id / n * 1e9,
+        "walk_ns_per_parcel_path_order": secs_path / n * 1e9,
+        "walk_equal_to_promise": f"{equal}/{n}",
+        "groups": groups, "parcel_hops_per_group": hops / groups, "groups_per_hop": per_hop,
+        "creation_cohorts": cohorts, "parcels_per_creation_cohort": n / cohorts,
+        "kernel_seconds": secs_kernel, "grouped_seconds": secs_grouped,
+        "grouped_identical": f"{int(np.count_nonzero(got['k'] == got['g']))}/{n}",
+        "grouped_runs_split": int(stats[0]), "grouped_entries_sorted": int(stats[1]),
+        "grouped_entries_sorted_per_parcel": int(stats[1]) / n,
+        "grouped_group_handovers": int(stats[2]), "grouped_chain_links": int(stats[3]),
+    }
+    if a.simpy_per_second:
+        res["ns_per_parcel_for_1000x"] = 1e9 / (1000 * a.simpy_per_second)
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
