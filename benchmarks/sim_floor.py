@@ -1,4 +1,4 @@
-"""How far an exact capacity simulator could go on a network: two measured floors.
+"""What an exact capacity simulator has to beat on a network, measured three ways.
 
     python benchmarks/sim_floor.py --network DIR [--parcels 1000000] [--day normal]
                                    [--simpy-per-second 23400]
@@ -6,7 +6,7 @@
 1. **The walk.** The cheapest loop that visits every hop of every parcel: at each lane of its
    path, the parcel's next departure after its sorter's process time (one binary search), then
    the delivery wave. No queues, no capacities, no ordering: less than any per-parcel
-   simulator does. Timed in parcel_id order (the order the parcels come in) and in path order
+   simulator does. Timed in parcel_id order (the order parcels are created) and in path order
    (parcels sharing a path side by side, the most cache-friendly order there is). Its result
    is each parcel's delivery with unlimited capacity, checked against the promise.
 2. **Perfect grouping.** Parcels on the same departure of a lane with the same remaining path
@@ -132,8 +132,8 @@ def main() -> None:
     secs_id = _best(lambda: walk(t, o, d, pid, pp, pl, *net_args, *waves, out, *no_keys),
                     a.repeat)
     equal = int(np.count_nonzero(out == promise))
-    secs_path = _best(lambda: walk(t2, o2, d2, p2, pp, pl, *net_args, *waves, out,
-                                           *no_keys), a.repeat)
+    secs_path = _best(lambda: walk(t2, o2, d2, p2, pp, pl, *net_args, *waves, out, *no_keys),
+                      a.repeat)
 
     hops = int(np.diff(pp)[pid].sum())
     hop, lane, dep, suf = (np.empty(hops, np.int64) for _ in range(4))
@@ -143,7 +143,8 @@ def main() -> None:
     per_hop = []
     for h in range(int(hop.max(initial=-1)) + 1):
         m = hop == h
-        per_hop.append({"hop": h + 1, "parcels": int(m.sum()), "groups": int(len(np.unique(key[m])))})
+        per_hop.append({"hop": h + 1, "parcels": int(m.sum()),
+                        "groups": int(len(np.unique(key[m])))})
     groups = int(len(np.unique(key)))
     cohorts = len(np.unique((pid * 20_000 + t) * 10_000 + o))
     del hop, lane, dep, suf, key
