@@ -345,15 +345,17 @@ def path_nodes(path_ptr, path_lanes, lane_from, lane_to, n_fac):
 
 
 def simulate_grouped(network, parcel_id, created, origin, dest, path_ptr, path_lanes,
-                     horizon_minutes: int = 7 * DAY, path_id=None, prepared=None, stats=None):
+                     horizon_minutes: int = 7 * DAY, path_id=None, prepared=None, stats=None,
+                     nodes=None):
     """Delivered minute of every parcel (-1 = not delivered), as ``parcelnet.sim.run_paths``
-    gives it; ``stats`` (int64[4]) receives the counters."""
+    gives it; ``stats`` (int64[4]) receives the counters. ``nodes`` is ``path_nodes`` of this
+    path table, computed once for many runs (like the path table itself)."""
     tt = network.timetable
     parcel_id, created, dest = (np.asarray(a, np.int64) for a in (parcel_id, created, dest))
     n = len(parcel_id)
     path_id = np.arange(n) if path_id is None else np.asarray(path_id, np.int64)
-    nl, nn, nf, start = path_nodes(path_ptr, path_lanes, tt.lane_from, tt.lane_to,
-                                   tt.n_facilities)
+    nl, nn, nf, start = nodes if nodes is not None else path_nodes(
+        path_ptr, path_lanes, tt.lane_from, tt.lane_to, tt.n_facilities)
     node = np.where(start[path_id] >= 0, start[path_id], dest)
     idx = np.argsort(parcel_id, kind="stable")   # index i = parcel_id order
     c = created[idx]

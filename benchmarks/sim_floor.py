@@ -33,7 +33,7 @@ import time
 import numpy as np
 from numba import njit
 
-from grouped_sim import simulate_grouped
+from grouped_sim import path_nodes, simulate_grouped
 from parcelnet.demand import generate_parcels
 from parcelnet.network.pnf import load_network
 from parcelnet.network.scale import scale_capacity
@@ -45,47 +45,30 @@ from parcelnet.sim.paths import assign_paths
 
 @njit(cache=True)
 def walk(created, origin, dest, path_id, path_ptr, path_lanes, process, lane_to, lane_duration,
-         dep_ptr, dep_minute, wave_ptr, wave_start, wave_duration, out, suffix_after, hop, lane,
-         departure, suffix):
+         dep_ptr, dep_minute, wave_ptr, wave_start, wave_duration, out, start, node_next, node,
+         departure):
     """Delivery of every parcel with unlimited capacity: one departure look-up per hop. When
-    ``hop`` is not empty, each parcel-hop's hop number, lane, departure minute and the path
-    left after it (``suffix_after`` of its lane position) are recorded too."""
-    record = hop.shape[0] > 0
+    ``node`` is not empty, each parcel-hop's node (its lane and the path left after it, from
+    ``grouped_sim.path_nodes``: ``start`` per path row, ``node_next``) and departure minute are
+    recorded too."""
+    record = node.shape[0] > 0
     n = 0
     for i in range(created.shape[0]):
         m = created[i]
         f = origin[i]
         q = path_id[i]
+        s = start[q] if record else 0
         for pos in range(path_ptr[q], path_ptr[q + 1]):
             ln = path_lanes[pos]
             d = next_departure(m + process[f], ln, dep_ptr, dep_minute)
             if record:
-                hop[n] = pos - path_ptr[q]
-                lane[n] = ln
+                node[n] = s
                 departure[n] = d
-                suffix[n] = suffix_after[pos]
+                s = node_next[s]
                 n += 1
             m = d + lane_duration[ln]
             f = lane_to[ln]
         out[i] = wave_end(m + process[f], dest[i], wave_ptr, wave_start, wave_duration)
-
-
-def suffix_ids(path_ptr: np.ndarray, path_lanes: np.ndarray) -> np.ndarray:
-    """For each lane position of the path table, an id of the lanes after it: equal ids for
-    equal remaining lane sequences, in any path (0 = nothing left)."""
-    length = np.diff(path_ptr)
-    after = np.zeros(len(path_lanes), np.int64)
-    cur = np.zeros(len(length), np.int64)       # id of each path's last (level - 1) lanes
-    next_id = 1
-    for level in range(1, int(length.max(initial=0)) + 1):
-        rows = np.flatnonzero(length >= level)
-        pos = path_ptr[rows] + length[rows] - level
-        after[pos] = cur[rows]
-        u, inv = np.unique(np.stack([path_lanes[pos], cur[rows]], axis=1), axis=0,
-                           return_inverse=True)
-        cur[rows] = next_id + inv.ravel()
-        next_id += len(u)
-    return after
 
 
 def _best(fn, repeat: int) -> float:
@@ -125,7 +108,7 @@ def main() -> None:
     waves = (tt.wave_ptr, tt.wave_start, tt.wave_duration)
     out = np.empty(n, np.int64)
     none = np.zeros(0, np.int64)
-    no_keys = (none, none, none, none, none)
+    no_keys = (none, none, none, none)
     by_path = np.argsort(pid, kind="stable")
     t2, o2, d2, p2 = t[by_path], o[by_path], d[by_path], pid[by_path]
     walk(t[:10], o[:10], d[:10], pid[:10], pp, pl, *net_args, *waves, out, *no_keys)   # compile
@@ -135,11 +118,14 @@ def main() -> None:
     secs_path = _best(lambda: walk(t2, o2, d2, p2, pp, pl, *net_args, *waves, out, *no_keys),
                       a.repeat)
 
-    hops = int(np.diff(pp)[pid].sum())
-    hop, lane, dep, suf = (np.empty(hops, np.int64) for _ in range(4))
-    walk(t, o, d, pid, pp, pl, *net_args, *waves, out, suffix_ids(pp, pl), hop, lane, dep, suf)
-    assert lane.max() < 1 << 14 and 0 <= dep.min() and dep.max() < 1 << 16 and suf.max() < 1 << 33
-    key = (lane << 49) | (dep << 33) | suf
+    length = np.diff(pp)[pid]
+    hops = int(length.sum())
+    nodes = path_nodes(pp, pl, tt.lane_from, tt.lane_to, tt.n_facilities)
+    node, dep = np.empty(hops, np.int64), np.empty(hops, np.int64)
+    walk(t, o, d, pid, pp, pl, *net_args, *waves, out, nodes[3], nodes[1], node, dep)
+    hop = np.arange(hops) - np.repeat(np.cumsum(length) - length, length)   # 0 = first lane
+    assert 0 <= dep.min() and dep.max() < 1 << 20 and node.max() < 1 << 40
+    key = (node << 20) | dep
     per_hop = []
     for h in range(int(hop.max(initial=-1)) + 1):
         m = hop == h
@@ -147,7 +133,7 @@ def main() -> None:
                         "groups": int(len(np.unique(key[m])))})
     groups = int(len(np.unique(key)))
     cohorts = len(np.unique((pid * 20_000 + t) * 10_000 + o))
-    del hop, lane, dep, suf, key
+    del hop, node, dep, key
 
     ids = df["parcel_id"].to_numpy(np.int64)[ok]
     prep = Prepared(net)
@@ -159,8 +145,8 @@ def main() -> None:
                                                        prepared=prep).delivered), a.repeat)
     stats = np.zeros(4, np.int64)
     secs_grouped = _best(lambda: got.update(g=simulate_grouped(net, *sim_args, path_id=pid,
-                                                               prepared=prep, stats=stats)),
-                         a.repeat)
+                                                               prepared=prep, stats=stats,
+                                                               nodes=nodes)), a.repeat)
     stats //= a.repeat
     res = {
         "parcels": n, "parcel_hops": hops, "hops_per_parcel": hops / n,
