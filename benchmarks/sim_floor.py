@@ -35,6 +35,7 @@ from numba import njit
 
 from grouped_sim import path_nodes, simulate_grouped
 from parcelnet.demand import generate_parcels
+from parcelnet.errors import ParcelnetError
 from parcelnet.network.pnf import load_network
 from parcelnet.network.scale import scale_capacity
 from parcelnet.promise import PromiseEngine
@@ -90,7 +91,12 @@ def main() -> None:
     ap.add_argument("--simpy-per-second", type=float, default=None,
                     help="the SimPy peer's measured parcels a second, for the 1,000x budget")
     a = ap.parse_args()
-    base = load_network(a.network)
+    if a.parcels < 1:
+        ap.error("--parcels must be at least 1")
+    try:
+        base = load_network(a.network)
+    except ParcelnetError as e:
+        ap.error(str(e))
     volume = json.loads(base.meta.get("build.json", "{}")).get("parcels_per_day", 545_000_000)
     net = scale_capacity(base, a.parcels / volume)
     tt = net.timetable
