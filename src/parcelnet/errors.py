@@ -1,7 +1,9 @@
-"""One exception tree for parcelnet.
+"""One exception tree for parcelnet: every exception class the package defines lives here.
 
-Every error a user can cause derives from :class:`ParcelnetError`; the CLI
-prints ``str(error)`` on one line and exits non-zero, never a traceback.
+Every error a user can cause derives from :class:`ParcelnetError` and from the built-in it
+refines (``ValueError``, ``KeyError``, ``ImportError``, ...), so callers can catch either.
+Messages describe the data (file, line, field, value and why), never a command-line flag:
+the CLI and the web service translate them, the CLI into one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -43,5 +45,20 @@ class ParameterError(ParcelnetError, ValueError):
     """A bad parameter value or parameter file."""
 
 
+class UsageError(ParameterError):
+    """A command used wrongly: options missing, contradicting each other or out of range.
+    Raised by front ends (the CLI), whose messages may name their own options."""
+
+
 class SolverError(ParcelnetError, RuntimeError):
-    """An optimisation solver (HiGHS) ended without the answer a result depends on."""
+    """A solver (HiGHS, PyVRP) or an internal consistency check ended without the answer a
+    result depends on."""
+
+
+class MissingDependency(ParcelnetError, ImportError):
+    """An optional package is not installed; the message names the extra to install."""
+
+
+class RoutingServerError(ParcelnetError, ConnectionError):
+    """A routing server (OSRM, Valhalla) did not answer, or answered something other than
+    what was asked."""

@@ -35,8 +35,8 @@ from numba import njit, prange
 from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.geo.coords import EARTH_RADIUS_KM
 from parcelnet.network.model import Network
+from parcelnet.units import DAY
 
-MINUTES_PER_DAY = 1440
 DAYS = ("normal", "peak")
 
 #: Parcels on a normal day when none is given.

@@ -21,8 +21,8 @@ from parcelnet.network.layout import Layout, plan_layout, road_km
 from parcelnet.network.model import Network
 from parcelnet.network.params import Params, load_params, minute_of_day, to_toml
 from parcelnet.network.schema import COLUMNS
+from parcelnet.units import DAY
 
-DAY = 1440
 TIERS = ("first_mile", "feeder", "linehaul", "air", "last_mile")
 
 

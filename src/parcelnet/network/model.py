@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from parcelnet.errors import NotFoundError, ValidationError
-from parcelnet.network import validate as v
-from parcelnet.network.schema import COLUMNS, FACILITY_KINDS, LANE_MODES, MINUTES_PER_DAY
+from parcelnet import tables as v
+from parcelnet.network.schema import COLUMNS, FACILITY_KINDS, LANE_MODES
+from parcelnet.units import DAY
 
 STATION = FACILITY_KINDS.index("station")
 HUB = FACILITY_KINDS.index("hub")
@@ -112,7 +113,7 @@ class Network:
         f = "trips.csv"
         v.ids(tri, f, "trip_id")
         tlane = v.refs(tri, f, "lane_id", lidx, "lane")
-        tdep = v.ints(tri, f, "departure_minute", 0, MINUTES_PER_DAY - 1)
+        tdep = v.ints(tri, f, "departure_minute", 0, DAY - 1)
         tcap = v.ints(tri, f, "capacity", 1)
         no_trip = np.setdiff1d(np.arange(len(lane_ids)), tlane)
         if len(no_trip):
@@ -127,7 +128,7 @@ class Network:
             i = int(np.flatnonzero(not_station)[0])
             raise ValidationError(f"'{wav['station_id'].iloc[i]}' is not a station", file=f,
                                   row=i + 2, field="station_id")
-        wstart = v.ints(wav, f, "start_minute", 0, MINUTES_PER_DAY - 1)
+        wstart = v.ints(wav, f, "start_minute", 0, DAY - 1)
         wdur = v.ints(wav, f, "duration_minutes", 0)
         stations = np.flatnonzero(kind == STATION)
         no_wave = np.setdiff1d(stations, wst)
@@ -151,8 +152,8 @@ class Network:
         out_ptr, out_lane = _csr(lfrom, n)
         in_ptr, in_lane = _csr(lto, n)
         # distinct departure minutes per lane (capacity is ignored by promises)
-        pairs = np.unique(tlane * MINUTES_PER_DAY + tdep)
-        dlane, dmin = pairs // MINUTES_PER_DAY, pairs % MINUTES_PER_DAY
+        pairs = np.unique(tlane * DAY + tdep)
+        dlane, dmin = pairs // DAY, pairs % DAY
         dep_ptr, _ = _csr(dlane, len(lane_ids))
         # waves by start, and among waves starting together the one ending first
         wave_ptr, worder = _csr(wst, n, order_by=wstart * (1 << 32) + wdur)

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import os
-import re
 import zipfile
 from pathlib import Path
 
@@ -21,7 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from parcelnet import tables
 from parcelnet.errors import ValidationError
+from parcelnet.files import atomic_path, ensure_folder, temporary_name
 from parcelnet.network.model import Network
 from parcelnet.network.schema import COLUMNS, FILES, FORMAT_VERSION
 
@@ -31,59 +32,11 @@ _META_MAX_BYTES = 1 << 20
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    name = path.name
+    """One table of a PNF folder (all strings); a missing file is reported as missing from
+    the folder."""
     if not path.is_file():
-        raise ValidationError("file is missing", file=name)
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            header = next(csv.reader(fh), [])
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                         encoding="utf-8", skipinitialspace=False)
-    except pd.errors.EmptyDataError:
-        raise ValidationError("file is empty (a header row is required)", file=name, row=1) from None
-    except UnicodeDecodeError:
-        raise _not_utf8(path) from None
-    except pd.errors.ParserError as e:
-        m = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", str(e))
-        if m:
-            raise ValidationError(f"{m[2]} fields, but the header has {len(header)}",
-                                  file=name, row=int(m[1])) from None
-        m = re.search(r"EOF inside string starting at row (\d+)", str(e))  # 0-based line
-        if m:
-            raise ValidationError("a quoted field is never closed", file=name, row=int(m[1]) + 1) from None
-        raise ValidationError(f"not valid CSV: {str(e).strip().splitlines()[-1]}", file=name) from None
-    except csv.Error as e:
-        raise ValidationError(f"not valid CSV: {e}", file=name, row=1) from None
-    if not isinstance(df.index, pd.RangeIndex):
-        # rows with more fields than the header: pandas would silently make the first an index
-        raise ValidationError(f"{len(header) + df.index.nlevels} fields, but the header has "
-                              f"{len(header)}", file=name, row=2)
-    cols = [str(c) for c in df.columns]
-    seen = set()
-    for c in header:
-        if c in seen:
-            raise ValidationError(f"duplicate column '{c}'", file=name, row=1, field=c)
-        seen.add(c)
-    return df.set_axis(cols, axis=1)
-
-
-def _not_utf8(path: Path) -> ValidationError:
-    """Where the first non-UTF-8 byte is: line, and the column it falls in."""
-    raw = path.read_bytes()
-    try:
-        raw.decode("utf-8")
-        pos = 0
-    except UnicodeDecodeError as e:
-        pos = e.start
-    line = raw.count(b"\n", 0, pos) + 1
-    field = None
-    if line > 1:
-        header = next(csv.reader([raw[:raw.find(b"\n")].decode("utf-8", "replace")]), [])
-        before = raw[raw.rfind(b"\n", 0, pos) + 1:pos].decode("utf-8", "replace")
-        k = max(len(next(csv.reader([before]), [])), 1) - 1
-        field = header[k].strip() if k < len(header) else None
-    return ValidationError(f"not UTF-8 text (byte 0x{raw[pos]:02x})", file=path.name, row=line,
-                           field=field)
+        raise ValidationError("file is missing", file=path.name)
+    return tables.read_csv(path)
 
 
 def read_tables(folder: str | os.PathLike) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
@@ -114,15 +67,14 @@ def write_pnf(network: Network, folder: str | os.PathLike) -> Path:
     Every file is written under a temporary name first and renamed only when
     all are written, so a failure never leaves a half-old, half-new network.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = ensure_folder(folder)
     staged: list[tuple[Path, Path]] = []
     try:
         for name, df in network.tables.items():
-            staged.append((folder / f".{name}.tmp", folder / name))
+            staged.append((temporary_name(folder / name), folder / name))
             write_csv(df, staged[-1][0])
         for name, text in network.meta.items():
-            staged.append((folder / f".{name}.tmp", folder / name))
+            staged.append((temporary_name(folder / name), folder / name))
             staged[-1][0].write_text(text, encoding="utf-8")
     except BaseException:
         for tmp, _ in staged:
@@ -152,11 +104,9 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_bundle(network: Network, path: str | os.PathLike) -> Path:
-    """Write the network as one ``.pnfz`` file (Parquet tables in a zip)."""
+    """Write the network as one ``.pnfz`` file (Parquet tables in a zip), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
         z.writestr("manifest.json", json.dumps({"format": FORMAT_VERSION, "tables": list(FILES),
                                                 "meta": sorted(network.meta)}))
         for name, df in network.tables.items():
@@ -166,7 +116,6 @@ def write_bundle(network: Network, path: str | os.PathLike) -> Path:
             z.writestr(name.replace(".csv", ".parquet"), buf.getvalue())
         for name, text in network.meta.items():
             z.writestr("meta/" + name, text)
-    os.replace(tmp, path)  # never leave a half-written bundle behind
     return path
 
 

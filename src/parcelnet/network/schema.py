@@ -7,7 +7,6 @@ data, so the reader, the writer and the docs stay in step.
 from __future__ import annotations
 
 FORMAT_VERSION = "PNF v1"
-MINUTES_PER_DAY = 1440
 
 FACILITY_KINDS = ("warehouse", "hub", "station", "store", "pickup_point")
 LANE_MODES = ("truck", "air", "rail", "van")

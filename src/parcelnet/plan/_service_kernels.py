@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from parcelnet.promise._kernels import lower_bound
+from parcelnet.network.rules import lower_bound
+from parcelnet.units import DAY
 
-DAY = 1440
 INF = np.iinfo(np.int64).max // 4
 
 

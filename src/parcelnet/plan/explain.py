@@ -28,37 +28,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from parcelnet.network import rules
 from parcelnet.network.model import Network
 from parcelnet.network.schema import LANE_MODES
 from parcelnet.promise import PromiseEngine
-from parcelnet.promise._kernels import DAY
 from parcelnet.promise.bounds import free_flow, physical_minimum
-
-
-def clock(minute: int) -> str:
-    d, m = divmod(int(minute), DAY)
-    return f"day {d} {m // 60:02d}:{m % 60:02d}"
+from parcelnet.units import DAY, clock, hhmm
 
 
 def _next_departure(tt, lane: int, ready: int) -> int:
-    mins = tt.dep_minute[tt.dep_ptr[lane]:tt.dep_ptr[lane + 1]]
-    day, x = divmod(int(ready), DAY)
-    k = int(np.searchsorted(mins, x))
-    return day * DAY + int(mins[k]) if k < len(mins) else (day + 1) * DAY + int(mins[0])
+    return int(rules.next_departure(np.int64(ready), np.int64(lane), tt.dep_ptr, tt.dep_minute))
 
 
 def _wave(tt, station: int, ready: int) -> tuple[int, int]:
     """(start, end) of the wave a parcel ready at ``ready`` is delivered on (docs/format.md)."""
-    lo, hi = tt.wave_ptr[station], tt.wave_ptr[station + 1]
-    s, dur = tt.wave_start[lo:hi], tt.wave_duration[lo:hi]
-    day, x = divmod(int(ready), DAY)
-    k = int(np.searchsorted(s, x))
-    if k == len(s):
-        day, k = day + 1, 0
-    # among waves starting in the same minute the one ending first counts
-    same = np.flatnonzero(s == s[k])
-    j = int(same[np.argmin(dur[same])])
-    return day * DAY + int(s[j]), day * DAY + int(s[j] + dur[j])
+    start, k = rules.wave_start(np.int64(ready), np.int64(station), tt.wave_ptr, tt.wave_start)
+    return int(start), int(start + tt.wave_duration[k])
 
 
 def replay(network: Network, origin: int, station: int, created: int, lanes: list[int],
@@ -148,7 +133,6 @@ def explain(network: Network, origin: str, destination: str, created: int,
             starts = np.array([a for a, _ in cut["windows_24h"]])
             ends = np.array([b for _, b in cut["windows_24h"]])
             late, early = (tod - ends) % DAY, (starts - tod) % DAY
-            hhmm = lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}"  # noqa: E731
             windows = ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in cut["windows_24h"])
             if late.min() <= early.min():
                 k = int(np.argmin(late))

@@ -37,8 +37,8 @@ from parcelnet.network.params import load_params
 from parcelnet.plan import _service_kernels as K
 from parcelnet.promise.engine import INF as ENGINE_INF
 from parcelnet.promise.engine import PromiseEngine
+from parcelnet.units import DAY
 
-DAY = 1440
 SCOPE_TIERS = ("linehaul", "air")
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from parcelnet.network.model import Network
 from parcelnet.plan.service import ServiceModel
 from parcelnet.promise.engine import INF, PromiseEngine
+from parcelnet.units import DAY, hhmm
 
 
 def apply_design(model: ServiceModel, active: np.ndarray) -> Network:
@@ -66,16 +67,12 @@ def lane_changes(model: ServiceModel, active: np.ndarray) -> pd.DataFrame:
                   else "fewer" if len(ad) < len(bd) else "retimed" if ad != bd else "same")
         rows.append({"lane_id": lid, "from": g["from"].iat[0], "to": g["to"].iat[0],
                      "mode": mode.get(lid, ""), "status": status,
-                     "departures_before": " ".join(_hhmm(m) for m in bd),
-                     "departures_after": " ".join(_hhmm(m) for m in ad),
+                     "departures_before": " ".join(hhmm(m) for m in bd),
+                     "departures_after": " ".join(hhmm(m) for m in ad),
                      "cost_before": float(b["cost"].sum()), "cost_after": float(a["cost"].sum())})
     return pd.DataFrame(rows, columns=["lane_id", "from", "to", "mode", "status",
                                        "departures_before", "departures_after", "cost_before",
                                        "cost_after"])
-
-
-def _hhmm(m: int) -> str:
-    return f"{int(m) // 60:02d}:{int(m) % 60:02d}"
 
 
 def engine_value(network: Network, weights: dict) -> float:
@@ -92,7 +89,7 @@ def engine_value(network: Network, weights: dict) -> float:
     for o, hw in by_origin.items():
         created = np.array([h for h, _ in hw], np.int64) * 60
         d = eng.delivered_from(o, created)
-        within = (d < INF) & (d - created[:, None] <= 1440)
+        within = (d < INF) & (d - created[:, None] <= DAY)
         total += float(np.array([w for _, w in hw]) @ (within @ share))
     return total
 

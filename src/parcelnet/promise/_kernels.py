@@ -5,7 +5,8 @@ promise semantics define it: a parcel ready at facility f at absolute minute
 r may take any departure of a lane leaving f at m + 1440k >= r, arrives at
 departure + duration and is ready at arrival + process(to). Waiting is free
 and every lane is FIFO, so a label-setting (Dijkstra) search on ready minutes
-is exact. All times are int64 absolute minutes; ``INF`` means unreachable.
+is exact. All times are int64 absolute minutes; ``INF`` means unreachable. The rules
+themselves live in :mod:`parcelnet.network.rules`.
 """
 
 from __future__ import annotations
@@ -13,48 +14,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-DAY = 1440
-INF = np.int64(1) << 60
-
-
-@njit(cache=True, inline="always")
-def lower_bound(a, lo, hi, x):
-    """First position in sorted ``a[lo:hi]`` whose value is >= ``x`` (``hi`` if none)."""
-    while lo < hi:
-        m = (lo + hi) >> 1
-        if a[m] < x:
-            lo = m + 1
-        else:
-            hi = m
-    return lo
-
-
-@njit(cache=True, inline="always")
-def next_departure(ready, lane, dep_ptr, dep_minute):
-    """First absolute departure of ``lane`` at or after minute ``ready``."""
-    lo = dep_ptr[lane]
-    hi = dep_ptr[lane + 1]
-    day = ready // DAY
-    a = lower_bound(dep_minute, lo, hi, ready - day * DAY)
-    if a == hi:
-        return (day + 1) * DAY + dep_minute[lo]
-    return day * DAY + dep_minute[a]
-
-
-@njit(cache=True)
-def wave_end(ready, station, wave_ptr, wave_start, wave_duration):
-    """End of the first wave instance of ``station`` starting at or after ``ready``."""
-    if ready >= INF:
-        return INF
-    lo = wave_ptr[station]
-    hi = wave_ptr[station + 1]
-    if lo == hi:
-        return INF
-    day = ready // DAY
-    a = lower_bound(wave_start, lo, hi, ready - day * DAY)
-    if a == hi:
-        return (day + 1) * DAY + wave_start[lo] + wave_duration[lo]
-    return day * DAY + wave_start[a] + wave_duration[a]
+# the timetable rules (next departure, delivery wave): one home, compiled, inlined here
+from parcelnet.network.rules import INF, lower_bound, next_departure, wave_end  # noqa: E402,F401
+from parcelnet.units import DAY  # noqa: E402,F401
 
 
 @njit(cache=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from parcelnet.errors import ValidationError
-from parcelnet.network import validate as v
+from parcelnet import tables as v
 from parcelnet.network.model import STATION
 from parcelnet.network.pnf import read_csv, write_csv
 from parcelnet.promise.engine import INF, MAX_CREATED_MINUTE, PromiseEngine

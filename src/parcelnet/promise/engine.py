@@ -21,8 +21,8 @@ import numpy as np
 from parcelnet.errors import ValidationError
 from parcelnet.network.model import Network
 from parcelnet.promise import _kernels as K
+from parcelnet.units import DAY
 
-DAY = K.DAY
 INF = int(K.INF)
 #: Largest creation minute accepted (about 1.9 million years); keeps arithmetic far below INF.
 MAX_CREATED_MINUTE = 10**12

@@ -31,9 +31,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from parcelnet.promise._kernels import INF
+from parcelnet.network.rules import wave_end
+from parcelnet.units import DAY
 
-DAY = 1440
 B = 64                 # entries per pool block
 HB = 16                # run headers per header-pool block
 LOW = (1 << 32) - 1    # pos bits of an entry
@@ -258,25 +258,6 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
                 ho = 0
         return b
 
-    def wend(ready, station):
-        """promise._kernels.wave_end, as a closure (no call overhead per sorter-minute)."""
-        lo = wave_ptr[station]
-        hi = wave_ptr[station + 1]
-        if lo == hi:
-            return INF
-        day = ready // DAY
-        x = ready - day * DAY
-        a0, h0 = lo, hi
-        while a0 < h0:
-            mid = (a0 + h0) >> 1
-            if wave_start[mid] < x:
-                a0 = mid + 1
-            else:
-                h0 = mid
-        if a0 == hi:
-            return (day + 1) * DAY + wave_start[lo] + wave_duration[lo]
-        return day * DAY + wave_start[a0] + wave_duration[a0]
-
     def open_run(q, minute, count):
         """Append the run header (minute, count) to queue q."""
         tb = hq[q, 2]
@@ -386,7 +367,7 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
                             if keep_dest:
                                 sorted_at_dest[i] = m
                             if end == -2:
-                                end = wend(rdy, f)
+                                end = wave_end(rdy, f, wave_ptr, wave_start, wave_duration)
                             if end <= t_end:
                                 delivered[i] = end
                             in_system -= 1

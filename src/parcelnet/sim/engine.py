@@ -14,8 +14,8 @@ import numpy as np
 from parcelnet.errors import ValidationError
 from parcelnet.network.model import STATION, Network
 from parcelnet.sim import _kernels as K
+from parcelnet.units import DAY
 
-DAY = 1440
 DEFAULT_HORIZON = 7 * DAY
 
 

@@ -14,9 +14,9 @@ import pandas as pd
 from numba import njit
 
 from parcelnet.network.model import HUB, Network
+from parcelnet.units import DAY
 
 TOP = 20
-DAY = 1440
 # counters of a tally
 N_PARCELS, N_UNROUTABLE, N_DELIVERED, N_ON_TIME, N_24H, N_48H = range(6)
 

@@ -49,8 +49,8 @@ from numba import njit, prange
 from parcelnet.errors import ValidationError
 from parcelnet.promise import _kernels as PK
 from parcelnet.promise.engine import INF, PromiseEngine
+from parcelnet.units import DAY
 
-DAY = PK.DAY
 _I32_MAX = np.iinfo(np.int32).max
 UNBUILT = -2    # ``delivered`` of a key not computed yet (lazy tables)
 CLAIMED = -3    # ... of a key being computed by the current look-up

@@ -15,7 +15,7 @@ import pandas as pd
 
 from parcelnet.network.model import Network
 from parcelnet.promise.engine import INF, PromiseEngine
-from parcelnet.sim.engine import RawResult, run_paths
+from parcelnet.sim.engine import DEFAULT_HORIZON, RawResult, run_paths
 from parcelnet.sim.paths import Paths, assign_paths
 
 
@@ -84,7 +84,7 @@ def simulate(network: Network, parcel_id, created, origin, dest,
         paths = assign_paths(PromiseEngine(network), origin, dest, created, progress=path_step)
     t1 = time.perf_counter()
     ok = paths.path_id >= 0
-    horizon = 7 * 1440 if horizon_minutes is None else int(horizon_minutes)
+    horizon = DEFAULT_HORIZON if horizon_minutes is None else int(horizon_minutes)
     t_end = int(created.max()) + horizon if n else 0
 
     def sim_step(_minutes, finished):

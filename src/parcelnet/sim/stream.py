@@ -24,8 +24,8 @@ from parcelnet.promise.engine import PromiseEngine
 from parcelnet.sim.engine import DEFAULT_HORIZON, Prepared, RawResult, Run
 from parcelnet.sim.kpis import admin1_groups, kpis, new_tally, tally
 from parcelnet.sim.routes import RouteTable
+from parcelnet.units import DAY
 
-DAY = 1440
 _TALLY_CHUNK = 1 << 24
 
 
