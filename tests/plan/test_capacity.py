@@ -9,7 +9,7 @@ import pytest
 
 from parcelnet.errors import ParameterError
 from parcelnet.network.pnf import load_network
-from parcelnet.plan.capacity import changes, plan_capacity, with_trips_and_sorters
+from parcelnet.plan.capacity import changes, plan_capacity
 from parcelnet.sim.kpis import kpis
 from parcelnet.sim.run import simulate
 from tests.conftest import FIXTURES, assert_one_line_error, run_cli
@@ -67,7 +67,7 @@ def test_nothing_binds_nothing_changes(tiny):
                          target=1.0)
     # 2 (A->C) is on time too: capacity is not what keeps anything late here
     assert plan.lanes.empty and plan.sorters.empty and plan.cost_per_day == 0.0
-    same = with_trips_and_sorters(tiny, tiny.timetable.trip_capacity, tiny.timetable.sort_per_minute)
+    same = tiny.with_capacities(tiny.timetable.trip_capacity, tiny.timetable.sort_per_minute)
     lanes, sorters, cost = changes(tiny, same)
     assert lanes.empty and sorters.empty and cost == 0.0
 

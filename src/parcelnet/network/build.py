@@ -61,31 +61,25 @@ def _size_by_simulation(net: Network, lanes: pd.DataFrame, volume: float, p: Par
     from parcelnet.demand import generate_parcels
     from parcelnet.sim.run import simulate
     pc = p["capacity"]
-    t = {k: v.copy() for k, v in net.tables.items()}
-    free = {**t, "trips.csv": t["trips.csv"].assign(capacity=str(10**9)),
-            "facilities.csv": t["facilities.csv"].assign(sort_per_minute="0")}
-    free_net = Network.from_tables(free, net.meta)
+    tt = net.timetable
+    free_net = net.with_capacities(np.full(len(tt.trip_lane), 10**9), np.zeros(tt.n_facilities))
     n = int(pc["sizing_parcels"])
     df = generate_parcels(free_net, n, "normal", seed=0)
     idx = free_net.facility_index
     res = simulate(free_net, df["parcel_id"].to_numpy(), df["created_minute"].to_numpy(),
                    idx.get_indexer(df["origin_facility"]), idx.get_indexer(df["dest_station"]))
     scale = volume / n
-    tt = net.timetable
     load = res.raw.trip_boarded * scale              # steady state: all days' boardings = one day's
     cap, cost = _capacity(lanes, tt.trip_lane, load, p)
-    t["trips.csv"]["capacity"] = cap.astype(str)
-    t["lanes.csv"]["cost_per_trip"] = _fmt(cost, 0)
-    t["lanes.csv"]["design_parcels_per_day"] = np.round(
-        np.bincount(tt.trip_lane, weights=load, minlength=len(lanes))).astype(np.int64).astype(str)
+    lanes_csv = net.lanes.assign(cost_per_trip=_fmt(cost, 0), design_parcels_per_day=np.round(
+        np.bincount(tt.trip_lane, weights=load, minlength=len(lanes))).astype(np.int64))
     hourly = res.raw.hourly
     by_hour = np.zeros((hourly.shape[0], 24))
     for h in range(hourly.shape[1]):              # fold absolute hours onto hours of day
         by_hour[:, (h + res.raw.hour0) % 24] += hourly[:, h]
     peak = by_hour.max(axis=1) * scale * pc["headroom"] * pc["sorter_peak_factor"]
     rate = np.maximum(1, np.ceil(peak / 60)).astype(np.int64)
-    t["facilities.csv"]["sort_per_minute"] = rate.astype(str)
-    return Network.from_tables(t, net.meta)
+    return net.replace(lanes=lanes_csv).with_capacities(cap, rate)
 
 
 # -- ids and facilities ------------------------------------------------------

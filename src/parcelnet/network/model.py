@@ -169,6 +169,31 @@ class Network:
         return cls(tables=dict(tables), timetable=tt, facility_index=fidx, lane_index=lidx,
                    place_station=pst, place_population=pop, meta=dict(meta or {}))
 
+    # -- variants -----------------------------------------------------------
+    def replace(self, *, facilities: pd.DataFrame | None = None, lanes: pd.DataFrame | None = None,
+                trips: pd.DataFrame | None = None, waves: pd.DataFrame | None = None,
+                places: pd.DataFrame | None = None, meta: dict[str, str] | None = None) -> Network:
+        """A new network with some tables (all-string DataFrames) or the meta files replaced,
+        validated again; this one is unchanged."""
+        tables = dict(self.tables)
+        for file, df in (("facilities.csv", facilities), ("lanes.csv", lanes),
+                         ("trips.csv", trips), ("waves.csv", waves), ("places.csv", places)):
+            if df is not None:
+                tables[file] = df.reset_index(drop=True).astype(str)
+        return Network.from_tables(tables, self.meta if meta is None else meta)
+
+    def with_capacities(self, trip_capacity=None, sort_per_minute=None) -> Network:
+        """A new network with these trip capacities (parcels, trips.csv order) and sorter
+        rates (parcels a minute, facilities.csv order; 0 = unlimited)."""
+        fac = trips = None
+        if trip_capacity is not None:
+            trips = self.tables["trips.csv"].assign(
+                capacity=np.asarray(trip_capacity, np.int64).astype(str))
+        if sort_per_minute is not None:
+            fac = self.tables["facilities.csv"].assign(
+                sort_per_minute=np.asarray(sort_per_minute, np.int64).astype(str))
+        return self.replace(facilities=fac, trips=trips)
+
     # -- look-ups -----------------------------------------------------------
     @cached_property
     def _facility_pos(self) -> dict[str, int]:

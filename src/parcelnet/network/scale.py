@@ -19,10 +19,8 @@ def scale_capacity(network: Network, factor: float) -> Network:
     7.000000000000001 in floating point gives 7, not 8.)"""
     if not (factor > 0 and np.isfinite(factor)):
         raise ParameterError(f"capacity scale must be a positive number, got {factor}")
-    t = {k: v.copy() for k, v in network.tables.items()}
     cap = network.timetable.trip_capacity
-    t["trips.csv"]["capacity"] = np.maximum(1, np.ceil(np.round(cap * factor, 9))).astype(np.int64).astype(str)
     spm = network.timetable.sort_per_minute
-    scaled = np.where(spm > 0, np.maximum(1, np.ceil(np.round(spm * factor, 9))), 0).astype(np.int64)
-    t["facilities.csv"]["sort_per_minute"] = scaled.astype(str)
-    return Network.from_tables(t, network.meta)
+    return network.with_capacities(
+        trip_capacity=np.maximum(1, np.ceil(np.round(cap * factor, 9))).astype(np.int64),
+        sort_per_minute=np.where(spm > 0, np.maximum(1, np.ceil(np.round(spm * factor, 9))), 0))

@@ -58,15 +58,6 @@ FIRST_BACKLOG_MINUTES = 60
 MIN_GAIN = 0.005
 
 
-def with_trips_and_sorters(network: Network, trip_capacity: np.ndarray, sort_rate: np.ndarray
-                           ) -> Network:
-    """The network with these trip capacities (trips.csv order) and sorter rates."""
-    t = {k: v.copy() for k, v in network.tables.items()}
-    t["trips.csv"]["capacity"] = np.asarray(trip_capacity, np.int64).astype(str)
-    t["facilities.csv"]["sort_per_minute"] = np.asarray(sort_rate, np.int64).astype(str)
-    return Network.from_tables(t, network.meta)
-
-
 def vehicle_units(network: Network) -> np.ndarray:
     """Parcels a vehicle per lane: the builder's ``capacity.<mode>_parcels`` when the network
     carries its build parameters (params.toml) and every trip of the lane is a whole number
@@ -120,7 +111,7 @@ def trim_idle(network: Network, base: Network, trip_peak: np.ndarray, sort_peak:
     idle_s = limited & (sort_peak < run_on.timetable.sort_per_minute)
     need_s = np.maximum(bt.sort_per_minute, np.ceil(np.round(sort_peak / scale, 9)).astype(np.int64))
     rate = np.where(idle_s, np.minimum(rate, need_s), rate)
-    return with_trips_and_sorters(network, cap, rate)
+    return network.with_capacities(cap, rate)
 
 
 @dataclass(frozen=True)
@@ -209,7 +200,7 @@ def plan_capacity(network: Network, parcel_id, created, origin, dest, target: fl
         if not full.any() and not g.any():
             break                              # nothing binds: more capacity would not help
         spm = tt.sort_per_minute
-        net = with_trips_and_sorters(network, cap, np.where(
+        net = network.with_capacities(cap, np.where(
             spm > 0, np.maximum(spm, np.ceil(np.round(spm * sorter_mult, 9))), 0))
     reverse = {"simulations": 0, "reverted": 0, "cost_saved_per_day": 0.0}
     if net is not network and k["on_time_share"] >= target:
@@ -267,7 +258,7 @@ def _reverse(base: Network, net: Network, res, k, target, sorter_cost, sims, day
         c2, r2 = cap.copy(), rate.copy()
         t, f = block[block < n_trip], block[block >= n_trip] - n_trip
         c2[t], r2[f] = bt.trip_capacity[t], bt.sort_per_minute[f]
-        trial = with_trips_and_sorters(base, c2, r2)
+        trial = base.with_capacities(c2, r2)
         res2, k2 = day(trial)
         out["simulations"] += 1
         if k2["on_time_share"] >= target:

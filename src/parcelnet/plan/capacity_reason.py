@@ -26,18 +26,14 @@ UNLIMITED = 10**12
 
 
 def _lifted(network: Network, lanes=(), sorters=()) -> Network:
-    t = {k: v.copy() for k, v in network.tables.items()}
     tt = network.timetable
+    cap = spm = None
     if len(lanes):
-        trips = np.isin(tt.trip_lane, np.asarray(lanes, np.int64))
-        cap = tt.trip_capacity.copy()
-        cap[trips] = UNLIMITED
-        t["trips.csv"]["capacity"] = cap.astype(str)
+        cap = np.where(np.isin(tt.trip_lane, np.asarray(lanes, np.int64)), UNLIMITED, tt.trip_capacity)
     if len(sorters):
         spm = tt.sort_per_minute.copy()
         spm[np.asarray(sorters, np.int64)] = 0
-        t["facilities.csv"]["sort_per_minute"] = spm.astype(str)
-    return Network.from_tables(t, network.meta)
+    return network.with_capacities(cap, spm)
 
 
 def order_on_a_day(network: Network, parcels, origin: str, destination: str, created: int,

@@ -127,11 +127,9 @@ def _scope(network: Network, tiers) -> np.ndarray:
 
 
 def _without(network: Network, scope: np.ndarray) -> Network:
-    t = {k: v.copy() for k, v in network.tables.items()}
     gone = set(network.lanes["lane_id"][scope])
-    t["lanes.csv"] = t["lanes.csv"][~scope].reset_index(drop=True)
-    t["trips.csv"] = t["trips.csv"][~t["trips.csv"]["lane_id"].isin(gone)].reset_index(drop=True)
-    return Network.from_tables(t, network.meta)
+    trips = network.tables["trips.csv"]
+    return network.replace(lanes=network.lanes[~scope], trips=trips[~trips["lane_id"].isin(gone)])
 
 
 def _areas(network: Network, fixed: Network, scope: np.ndarray):

@@ -21,8 +21,7 @@ def apply_design(model: ServiceModel, active: np.ndarray) -> Network:
     without trips removed); everything else unchanged."""
     net, c = model.network, model.cand
     active = np.asarray(active, bool)
-    t = {k: v.copy() for k, v in net.tables.items()}
-    lanes, trips = t["lanes.csv"], t["trips.csv"]
+    lanes, trips = net.lanes, net.tables["trips.csv"]
     scope_ids = set(lanes["lane_id"][lanes["tier"].isin(model.tiers)])
     run = set(c.lane_id[active])
     keep_lane = ~lanes["lane_id"].isin(scope_ids - run)
@@ -43,8 +42,7 @@ def apply_design(model: ServiceModel, active: np.ndarray) -> Network:
                      "capacity": str(c.capacity[j])})
     trips = pd.concat([trips, pd.DataFrame(rows).reindex(columns=trips.columns, fill_value="")],
                       ignore_index=True)
-    t["lanes.csv"], t["trips.csv"] = lanes, trips
-    return Network.from_tables(t, net.meta)
+    return net.replace(lanes=lanes, trips=trips)
 
 
 def lane_changes(model: ServiceModel, active: np.ndarray) -> pd.DataFrame:
