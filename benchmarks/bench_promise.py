@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 import peer_td_dijkstra as peer  # noqa: E402
 
-from parcelnet.network.build import build_network  # noqa: E402
+from parcelnet.plan.build import build_network  # noqa: E402
 from parcelnet.network.pnf import load_network, write_pnf  # noqa: E402
 from parcelnet.promise import PromiseEngine  # noqa: E402
 from parcelnet.promise.engine import INF  # noqa: E402

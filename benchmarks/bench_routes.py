@@ -25,6 +25,7 @@ from numba import njit
 
 from parcelnet.demand.generate import demand_model, iter_parcel_blocks
 from parcelnet.network.pnf import load_network
+from parcelnet.parcels import Parcels
 from parcelnet.promise import PromiseEngine
 from parcelnet.sim.paths import assign_paths
 from parcelnet.sim.routes import RouteTable
@@ -105,12 +106,10 @@ def main() -> None:
     res["unroutable"] = int((start < 0).sum())
 
     if a.paths:
-        o = np.concatenate([b.origin_pos for b in blocks])
-        d = np.concatenate([b.dest_pos for b in blocks])
-        t = np.concatenate([b.created_minute for b in blocks])
+        day = Parcels.concat(blocks)
         del blocks
         s = time.perf_counter()
-        p = assign_paths(eng, o, d, t)
+        p = assign_paths(eng, day)
         secs_a = time.perf_counter() - s
         res.update({"assign_paths_seconds": secs_a, "assign_paths_parcels_per_second": a.parcels / secs_a,
                     "speedup_build_plus_lookup": secs_a / (secs + rt.build_seconds),

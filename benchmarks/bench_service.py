@@ -25,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from parcelnet.parcels import Parcels  # noqa: E402
 from parcelnet.plan.service import build_model  # noqa: E402
 from parcelnet.plan.service_report import apply_design, engine_value  # noqa: E402
 from parcelnet.plan.service_solve import exact, greedy  # noqa: E402
@@ -43,8 +44,8 @@ def small(a) -> None:
                     for k in pick]
         net = four_hubs(backbone)
         st = np.repeat(net.stations, 5)
-        m = build_model(net, demand=(st, rng.choice([1200, 1260], len(st))), new_air=False,
-                        step=a.step)
+        m = build_model(net, demand=Parcels(np.arange(len(st)), rng.choice([1200, 1260], len(st)),
+                                            st, st), new_air=False, step=a.step)
         budget = a.budget_share * m.cost(m.current)
         t0 = time.perf_counter()
         ex = exact(m, budget=budget, keep_connected=False)
@@ -63,13 +64,10 @@ def small(a) -> None:
 
 
 def china(a) -> None:
-    from parcelnet.demand import read_parcels
+    from parcelnet.demand import load_parcels
     from parcelnet.network.pnf import load_network
     net = load_network(a.network)
-    demand = None
-    if a.parcels:
-        p = read_parcels(a.parcels, net)
-        demand = (p["origin_pos"].to_numpy(), p["created_minute"].to_numpy())
+    demand = load_parcels(a.parcels, net) if a.parcels else None
     t0 = time.perf_counter()
     m = build_model(net, demand, step=a.step)
     print(f"model: {len(m.cand):,} candidate trips ({int(m.cand.existing.sum()):,} today's), "

@@ -1,4 +1,4 @@
-"""Capacity simulation speed, side by side with the SimPy peer (benchmarks/simpy_peer.py).
+"""Capacity simulation speed, side by side with the SimPy peer (tests/oracles/simpy_peer.py).
 
     python benchmarks/bench_sim.py --network DIR peer [--parcels 100000]
     python benchmarks/bench_sim.py --network DIR day --parcels 30000000 [--day normal]
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # tests.oracles
 
-from parcelnet.demand import generate_parcels  # noqa: E402
+from parcelnet.demand import sample_parcels  # noqa: E402
 from parcelnet.network.pnf import load_network, write_pnf  # noqa: E402
 from parcelnet.network.scale import scale_capacity  # noqa: E402
 from parcelnet.promise import PromiseEngine  # noqa: E402
@@ -40,30 +40,30 @@ from parcelnet.sim.engine import run_paths  # noqa: E402
 from parcelnet.sim.kpis import kpis  # noqa: E402
 from parcelnet.sim.paths import assign_paths  # noqa: E402
 from parcelnet.sim.run import simulate  # noqa: E402
+from parcelnet.viz.console import progress_bars  # noqa: E402
 
 
 def _volume(net) -> float:
-    return json.loads(net.meta.get("build.json", "{}")).get("parcels_per_day", 545_000_000)
+    return net.parcels_per_day or 545_000_000
 
 
 def peer(a) -> dict:
-    import simpy_peer
+    from tests.oracles import simpy_peer
     base = load_network(a.network)
     net = scale_capacity(base, a.parcels / _volume(base))
     folder = Path(tempfile.mkdtemp(prefix="pn-simbench-"))
     write_pnf(net, folder)
-    df = generate_parcels(net, a.parcels, a.day, seed=a.seed)
-    idx = net.facility_index
-    o, d = idx.get_indexer(df["origin_facility"]), idx.get_indexer(df["dest_station"])
-    ids, t = df["parcel_id"].to_numpy(), df["created_minute"].to_numpy()
+    parcels = sample_parcels(net, a.parcels, a.day, seed=a.seed)
+    ids, t, o, d = parcels.parcel_id, parcels.created_minute, parcels.origin_pos, parcels.dest_pos
     s = time.perf_counter()
-    paths = assign_paths(PromiseEngine(net), o, d, t)
+    paths = assign_paths(PromiseEngine(net), parcels)
     secs_paths = time.perf_counter() - s
     ok = paths.path_id >= 0
-    run = lambda: run_paths(net, ids[ok], t[ok], o[ok], d[ok], paths.path_ptr, paths.path_lanes,  # noqa: E731
+    routable = parcels.take(ok)
+    run = lambda: run_paths(net, routable, paths.path_ptr, paths.path_lanes,  # noqa: E731
                             check=False, path_id=paths.path_id[ok])
-    run_paths(net, ids[:10][ok[:10]], t[:10][ok[:10]], o[:10][ok[:10]], d[:10][ok[:10]],
-              paths.path_ptr, paths.path_lanes, check=False, path_id=paths.path_id[:10][ok[:10]])
+    run_paths(net, routable.take(slice(0, 10)), paths.path_ptr, paths.path_lanes, check=False,
+              path_id=paths.path_id[ok][:10])                      # compile before timing
     times = []
     for _ in range(a.repeat):
         s = time.perf_counter()
@@ -93,16 +93,12 @@ def day(a) -> dict:
     base = load_network(a.network)
     net = scale_capacity(base, a.parcels / _volume(base)) if a.scale else base
     s = time.perf_counter()
-    df = generate_parcels(net, a.parcels, a.day, seed=a.seed)
-    idx = net.facility_index
-    o, d = idx.get_indexer(df["origin_facility"]), idx.get_indexer(df["dest_station"])
-    ids, t = df["parcel_id"].to_numpy(), df["created_minute"].to_numpy()
-    del df
+    parcels = sample_parcels(net, a.parcels, a.day, seed=a.seed)
     secs_demand = time.perf_counter() - s
     s = time.perf_counter()
-    res = simulate(net, ids, t, o, d)
+    res = simulate(net, parcels)
     secs = time.perf_counter() - s
-    k = kpis(res)
+    k = kpis(res).to_dict()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"parcels": a.parcels, "day": a.day, "demand_seconds": secs_demand,
             "paths_seconds": res.seconds["paths"], "simulation_seconds": res.seconds["simulation"],
@@ -112,8 +108,6 @@ def day(a) -> dict:
 
 
 def stream(a) -> dict:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from parcelnet.demand.generate import PEAK_DAY_MULTIPLE, demand_model, iter_parcel_blocks
     from parcelnet.sim.stream import simulate_blocks
     t0 = time.perf_counter()
@@ -123,18 +117,11 @@ def stream(a) -> dict:
     net = scale_capacity(base, factor) if a.scale and abs(factor - 1) > 1e-9 else base
     model = demand_model(net)
     t1 = time.perf_counter()
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=True) as prog:
-        tasks: dict = {}
-
-        def progress(stage, done, total):
-            if stage not in tasks:
-                tasks[stage] = prog.add_task(stage, total=total)
-            prog.update(tasks[stage], completed=done)
+    with progress_bars() as progress:
         res = simulate_blocks(net, iter_parcel_blocks(model, a.parcels, a.day, seed=a.seed),
                               a.parcels, progress=progress)
     t2 = time.perf_counter()
-    k = res.kpis()
+    k = res.kpis().to_dict()
     t3 = time.perf_counter()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sec = res.seconds

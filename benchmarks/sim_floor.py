@@ -28,20 +28,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
-from grouped_sim import path_nodes, simulate_grouped
-from parcelnet.demand import generate_parcels
-from parcelnet.errors import ParcelnetError
-from parcelnet.network.pnf import load_network
-from parcelnet.network.scale import scale_capacity
-from parcelnet.promise import PromiseEngine
-from parcelnet.promise._kernels import next_departure, wave_end
-from parcelnet.sim.engine import Prepared, run_paths
-from parcelnet.sim.paths import assign_paths
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # tests.oracles
+
+from parcelnet.demand import sample_parcels  # noqa: E402
+from parcelnet.errors import ParcelnetError  # noqa: E402
+from parcelnet.network.pnf import load_network  # noqa: E402
+from parcelnet.network.rules import next_departure, wave_end  # noqa: E402
+from parcelnet.network.scale import scale_capacity  # noqa: E402
+from parcelnet.promise import PromiseEngine  # noqa: E402
+from parcelnet.sim.engine import Prepared, run_paths  # noqa: E402
+from parcelnet.sim.paths import assign_paths  # noqa: E402
+from tests.oracles.grouped_sim import path_nodes, simulate_grouped  # noqa: E402
 
 
 @njit(cache=True)
@@ -97,15 +101,12 @@ def main() -> None:
         base = load_network(a.network)
     except ParcelnetError as e:
         ap.error(str(e))
-    volume = json.loads(base.meta.get("build.json", "{}")).get("parcels_per_day", 545_000_000)
+    volume = base.parcels_per_day or 545_000_000
     net = scale_capacity(base, a.parcels / volume)
     tt = net.timetable
-    df = generate_parcels(net, a.parcels, a.day, seed=a.seed)
-    idx = net.facility_index
-    o = idx.get_indexer(df["origin_facility"]).astype(np.int64)
-    d = idx.get_indexer(df["dest_station"]).astype(np.int64)
-    t = df["created_minute"].to_numpy(np.int64)
-    paths = assign_paths(PromiseEngine(net), o, d, t)
+    parcels = sample_parcels(net, a.parcels, a.day, seed=a.seed)
+    o, d, t = parcels.origin_pos, parcels.dest_pos, parcels.created_minute
+    paths = assign_paths(PromiseEngine(net), parcels)
     ok = paths.path_id >= 0
     o, d, t, pid, promise = o[ok], d[ok], t[ok], paths.path_id[ok], paths.promise[ok]
     pp, pl = paths.path_ptr, paths.path_lanes
@@ -141,14 +142,16 @@ def main() -> None:
     cohorts = len(np.unique((pid * 20_000 + t) * 10_000 + o))
     del hop, node, dep, key
 
-    ids = df["parcel_id"].to_numpy(np.int64)[ok]
+    routable = parcels.take(ok)
+    ids = routable.parcel_id
     prep = Prepared(net)
     sim_args = (ids, t, o, d, pp, pl)
-    run_paths(net, *(x[:10] for x in sim_args[:4]), pp, pl, check=False, path_id=pid[:10])
+    run_paths(net, routable.take(slice(0, 10)), pp, pl, check=False, path_id=pid[:10])
     simulate_grouped(net, *(x[:10] for x in sim_args[:4]), pp, pl, path_id=pid[:10])
     got = {}
-    secs_kernel = _best(lambda: got.update(k=run_paths(net, *sim_args, check=False, path_id=pid,
-                                                       prepared=prep).delivered), a.repeat)
+    secs_kernel = _best(lambda: got.update(k=run_paths(net, routable, pp, pl, check=False,
+                                                       path_id=pid, prepared=prep).delivered),
+                        a.repeat)
     stats = np.zeros(4, np.int64)
     secs_grouped = _best(lambda: got.update(g=simulate_grouped(net, *sim_args, path_id=pid,
                                                                prepared=prep, stats=stats,

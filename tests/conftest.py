@@ -41,11 +41,9 @@ def tiny() -> Network:
 def cn_gravity() -> Network:
     """China's default network with capacities by the gravity model (a few seconds; the
     layout, lanes and timetable are the default build's)."""
-    from parcelnet.network.build import build_network
     from parcelnet.network.params import load_params
-    p = load_params("CN")
-    p["capacity"]["method"] = "gravity"
-    return build_network("CN", p)
+    from parcelnet.plan.build import build_network
+    return build_network("CN", load_params("CN").updated({"capacity": {"method": "gravity"}}))
 
 
 def random_network(seed: int, n: int = 7, lanes: int = 14, max_trips: int = 3) -> Network:

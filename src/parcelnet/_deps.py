@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from parcelnet.errors import ParcelnetError
-
-
-class MissingDependency(ParcelnetError):
-    """An optional package is not installed."""
+from parcelnet.errors import MissingDependency
 
 
 def require(module: str, extra: str, what: str):

@@ -46,7 +46,8 @@ def check_writable(path: str | os.PathLike) -> Path:
     while not base.exists():
         base = base.parent
     if not base.is_dir() or not os.access(base, os.W_OK):
-        raise ValidationError(f"cannot be written: {base} is not a writable folder", file=str(path))
+        raise ValidationError(f"cannot create its folder ({base} is not a writable folder)",
+                              file=str(path))
     return path
 
 

@@ -31,7 +31,7 @@ def jsonable(value: Any) -> Any:
         v = float(value)
         return v if math.isfinite(v) else None
     if hasattr(value, "to_dict") and (dataclasses.is_dataclass(value) or isinstance(value, Result)):
-        return value.to_dict()
+        return jsonable(value.to_dict())
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

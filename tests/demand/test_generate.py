@@ -27,7 +27,7 @@ from parcelnet.demand import (
 from parcelnet.demand import generate as gen
 from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.geo.coords import haversine_km
-from parcelnet.network.build import build_network
+from parcelnet.plan.build import build_network
 from parcelnet.network.pnf import write_pnf
 
 N = 200_000

@@ -10,25 +10,25 @@ import pytest
 from parcelnet.errors import ParameterError
 from parcelnet.network.pnf import load_network
 from parcelnet.plan.capacity import changes, plan_capacity
-from parcelnet.sim.kpis import kpis
+from parcelnet.parcels import Parcels
 from parcelnet.sim.run import simulate
 from tests.conftest import FIXTURES, assert_one_line_error, run_cli
-from tests.sim.test_kpis import variant
+from tests.sim.test_kpis import kpis, variant
 
 
-def _arrays(net, parcels):
+def _parcels(net, parcels) -> Parcels:
     f = net.facility
-    return ([p[0] for p in parcels], [p[1] for p in parcels], [f(p[2]) for p in parcels],
-            [f(p[3]) for p in parcels])
+    return Parcels([p[0] for p in parcels], [p[1] for p in parcels], [f(p[2]) for p in parcels],
+                   [f(p[3]) for p in parcels])
 
 
 def test_a_full_van_gets_a_larger_one(tiny):
     # T1 (L1, A->H1 at 18:00) holds 1: of 1 and 2 (A->B at 1000, promise 2100) 2 is left behind
     # and late. L1 boarded 2 parcels over the days, 1 left behind: capacity x (1 + 1/2) = 2.
     net = variant(tiny, trips={"T1": 1})
-    plan = plan_capacity(net, *_arrays(net, [(1, 1000, "A", "B"), (2, 1000, "A", "B")]), target=1.0)
+    plan = plan_capacity(net, _parcels(net, [(1, 1000, "A", "B"), (2, 1000, "A", "B")]), target=1.0)
     assert [r["on_time_share"] for r in plan.rounds] == [0.5, 1.0]
-    assert plan.reached and plan.after["on_time_share"] == 1.0
+    assert plan.reached and plan.after.on_time_share == 1.0
     assert plan.lanes[["lane_id", "capacity_per_day", "new_capacity_per_day"]].values.tolist() == [
         ["L1", 1, 2]]
     assert plan.lanes["cost_per_day"].tolist() == [300.0]        # L1's cost_per_trip x 1 trip x 100%
@@ -41,9 +41,9 @@ def test_a_slow_sorter_gets_faster(tiny):
     # after 1320 are ready after 1350 (process 30), miss the air trip T3 and are late.
     net = variant(tiny, sort={"H1": 1})
     parcels = [(i, 1000, "A", "B") for i in range(300)]
-    before = kpis(simulate(net, *_arrays(net, parcels)))
+    before = kpis(simulate(net, _parcels(net, parcels)))
     assert before["on_time_share"] < 1
-    plan = plan_capacity(net, *_arrays(net, parcels), target=1.0)
+    plan = plan_capacity(net, _parcels(net, parcels), target=1.0)
     assert plan.reached
     assert plan.sorters["facility_id"].tolist() == ["H1"]
     new = int(plan.sorters["new_sort_per_minute"].iloc[0])
@@ -57,13 +57,13 @@ def test_sample_scale_reports_full_network_units(tiny):
     parcels = [(1, 1000, "A", "B"), (2, 1000, "A", "B")]
     # as a 1/10 sample T1 holds 1 of them, as above: x 1.5, so the full network's T1 grows
     # 10 -> 15, which the 1/10 sample rounds up to 2
-    plan = plan_capacity(net, *_arrays(net, parcels), target=1.0, capacity_scale=0.1)
+    plan = plan_capacity(net, _parcels(net, parcels), target=1.0, capacity_scale=0.1)
     assert plan.reached
     assert plan.lanes[["capacity_per_day", "new_capacity_per_day"]].values.tolist() == [[10, 15]]
 
 
 def test_nothing_binds_nothing_changes(tiny):
-    plan = plan_capacity(tiny, *_arrays(tiny, [(1, 1000, "A", "B"), (2, 1000, "A", "C")]),
+    plan = plan_capacity(tiny, _parcels(tiny, [(1, 1000, "A", "B"), (2, 1000, "A", "C")]),
                          target=1.0)
     # 2 (A->C) is on time too: capacity is not what keeps anything late here
     assert plan.lanes.empty and plan.sorters.empty and plan.cost_per_day == 0.0
@@ -73,13 +73,13 @@ def test_nothing_binds_nothing_changes(tiny):
 
 
 def test_bad_parameters(tiny):
-    a = _arrays(tiny, [(1, 1000, "A", "B")])
+    a = _parcels(tiny, [(1, 1000, "A", "B")])
     for kw, words in [({"target": 0}, "target"), ({"target": 1.5}, "target"),
                       ({"max_rounds": 0}, "rounds"), ({"sorter_cost": -1}, "sorter cost"),
                       ({"capacity_scale": 0}, "capacity scale"),
                       ({"reverse_sims": -1}, "trial days")]:
         with pytest.raises(ParameterError, match=words):
-            plan_capacity(tiny, *a, **kw)
+            plan_capacity(tiny, a, **kw)
 
 
 def _cli_day(tmp_path):
@@ -99,7 +99,7 @@ def test_cli(capsys, tmp_path):
     got = json.loads(out)
     assert got["reached"] and got["lanes"][0]["lane_id"] == "L1" and got["cost_per_day"] == 300.0
     again = load_network(tmp_path / "bigger")
-    assert kpis(simulate(again, *_arrays(again, [(1, 1000, "A", "B"), (2, 1000, "A", "B")])))[
+    assert kpis(simulate(again, _parcels(again, [(1, 1000, "A", "B"), (2, 1000, "A", "B")])))[
         "on_time_share"] == 1.0
     code, out, err = run_cli(capsys, "plan", "capacity", folder, "--parcels", p, "--target", "most")
     assert code == 2 and out == ""
@@ -123,7 +123,7 @@ def test_whole_vehicles_on_the_full_departure_only(tiny):
     net = _with_units(variant(tiny, trips={"T1": 4}), van=2, truck=1000, air=100)
     assert vehicle_units(net).tolist() == [2, 1000, 100, 2, 1, 1000]   # L5's 100 is not whole
     parcels = [(i, 1000, "A", "B") for i in range(1, 6)]
-    plan = plan_capacity(net, *_arrays(net, parcels), target=1.0)
+    plan = plan_capacity(net, _parcels(net, parcels), target=1.0)
     assert plan.reached
     row = plan.lanes.iloc[0]
     assert (row.lane_id, row.parcels_per_vehicle, row.vehicles_added, row.trips_grown,
@@ -138,9 +138,9 @@ def test_idle_added_capacity_is_taken_back_exactly(tiny):
     tight = variant(tiny, trips={"T1": 1, "T3": 1}, sort={"H1": 1})
     roomy = variant(tiny, trips={"T1": 50, "T3": 50}, sort={"H1": 40})
     parcels = [(i, 1000 + i % 7, "A", "B") for i in range(30)] + [(99, 1100, "A", "C")]
-    a = simulate(roomy, *_arrays(roomy, parcels))
+    a = simulate(roomy, _parcels(roomy, parcels))
     trimmed = trim_idle(roomy, tight, a.raw.trip_peak, a.raw.sort_peak)
-    b = simulate(trimmed, *_arrays(trimmed, parcels))
+    b = simulate(trimmed, _parcels(trimmed, parcels))
     assert np.array_equal(a.delivered, b.delivered)
     tt, rt = trimmed.timetable, roomy.timetable
     row = {t: i for i, t in enumerate(trimmed.tables["trips.csv"]["trip_id"])}
@@ -156,8 +156,8 @@ def test_a_grown_sorter_is_used_to_its_rate(tiny):
     # the plan, H1 handles its full new rate in at least one minute
     net = variant(tiny, sort={"H1": 1})
     parcels = [(i, 1000, "A", "B") for i in range(300)]
-    plan = plan_capacity(net, *_arrays(net, parcels), target=1.0)
-    res = simulate(plan.network, *_arrays(plan.network, parcels))
+    plan = plan_capacity(net, _parcels(net, parcels), target=1.0)
+    res = simulate(plan.network, _parcels(plan.network, parcels))
     h1 = net.facility("H1")
     assert res.raw.sort_peak[h1] == plan.network.timetable.sort_per_minute[h1] > 1
     assert kpis(res)["on_time_share"] == 1.0
@@ -169,15 +169,15 @@ def test_the_reverse_pass_takes_back_what_the_target_does_not_need(tiny):
     from parcelnet.plan.capacity import _day, _reverse
     base = variant(tiny, trips={"T1": 1})
     grown = variant(tiny, trips={"T1": 50, "T6": 1000})
-    a = _arrays(base, [(1, 1000, "A", "B"), (2, 1000, "A", "B")])
-    day = lambda n: _day(n, 1.0, *a, None, None)  # noqa: E731
+    a = _parcels(base, [(1, 1000, "A", "B"), (2, 1000, "A", "B")])
+    day = lambda n: _day(n, 1.0, a, None, None)  # noqa: E731
     res, k = day(grown)
     net, res2, k2, out = _reverse(base, grown, res, k, 1.0, 25.0, 16, day)
     row = {t: i for i, t in enumerate(net.tables["trips.csv"]["trip_id"])}
     assert net.timetable.trip_capacity[row["T6"]] == 100
     assert net.timetable.trip_capacity[row["T1"]] == 50
     assert out == {"simulations": 3, "reverted": 1, "cost_saved_per_day": 270000.0}
-    assert k2["on_time_share"] == 1.0
+    assert k2.on_time_share == 1.0
 
 
 def test_cli_trials(capsys, tmp_path):

@@ -22,7 +22,7 @@ def _moved(net: Network, fid: str, lat: float, lon: float) -> Network:
 
 
 def test_within_24h_steps_replay_the_promise(tiny):
-    r = explain(tiny, "A", "B", 1000)
+    r = explain(tiny, "A", "B", 1000).to_dict()
     # ready at A 1010, T1 1080 -> H1 1140, ready 1170, T3 (air) 1350 -> H2 1440, ready 1470,
     # T4 1740 -> B 1800, ready 1810, day-1 wave 1920 -> 2100
     assert (r["promise_minute"], r["within_24h"], r["reasons"]) == (2100, True, [])
@@ -40,12 +40,12 @@ def test_within_24h_steps_replay_the_promise(tiny):
 def test_cut_off_missed_and_before_the_window(tiny):
     # 24 h needs T1 at 1080 (ready <= 1080: created <= 1070) and delivery 2100 - t <= 1440
     # (t >= 660): order times 11:00-17:50
-    late = explain(tiny, "A", "B", 1100)
+    late = explain(tiny, "A", "B", 1100).to_dict()
     assert not late["within_24h"]
     kinds = [x["reason"] for x in late["reasons"]]
     assert kinds == ["timetable", "cut-off missed"]
     assert late["reasons"][1]["minutes"] == 30 and "17:50" in late["reasons"][1]["text"]
-    early = explain(tiny, "A", "B", 600)
+    early = explain(tiny, "A", "B", 600).to_dict()
     assert early["promise_minute"] == 2100                      # the same T1 as at 11:00
     assert [x["reason"] for x in early["reasons"]] == ["timetable", "before the window"]
     assert early["reasons"][1]["minutes"] == 60 and "11:00" in early["reasons"][1]["text"]
@@ -54,7 +54,7 @@ def test_cut_off_missed_and_before_the_window(tiny):
 def test_no_air_link(tiny):
     # A -> C: only the 3000-minute truck L5; 2,790 km apart, a direct link at the network's
     # fastest speed (L3: 1200 km in 90 min = 800 km/h) would take well under a day
-    r = explain(tiny, "A", "C", 1100)
+    r = explain(tiny, "A", "C", 1100).to_dict()
     assert [x["reason"] for x in r["reasons"]] == ["no air link"]
     assert r["fastest_possible_minutes"] == 10 + 90 + 3010 + 240
     assert "no air lane serves this pair" in r["reasons"][0]["text"]
@@ -70,13 +70,13 @@ def test_no_air_link(tiny):
 
 def test_physically_impossible(tiny):
     far = _moved(tiny, "C", -30.0, -60.0)          # the other side of the earth from A
-    r = explain(far, "A", "C", 1100)
+    r = explain(far, "A", "C", 1100).to_dict()
     assert [x["reason"] for x in r["reasons"]] == ["physically impossible"]
     assert r["physical_minimum_minutes"] > 1440
 
 
 def test_unreachable(tiny):
-    r = explain(tiny, "B", "A", 0)
+    r = explain(tiny, "B", "A", 0).to_dict()
     assert r["promise_minute"] is None and [x["reason"] for x in r["reasons"]] == ["unreachable"]
     assert r["fastest_possible_minutes"] is None
     assert free_flow(tiny, tiny.facility("B"))[tiny.facility("A")] == float("inf")

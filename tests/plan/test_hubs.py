@@ -159,7 +159,7 @@ def test_bad_parameters():
     with pytest.raises(ParameterError, match="needs a fixed cost and a capacity"):
         solve_single(inst, capacitated=True)
     big = HubInstance("big", np.ones((60, 60)) - np.eye(60), np.ones((60, 60)), 5)
-    with pytest.raises(ParameterError, match="n = 60 needs 6,375,600 columns.*--heuristic"):
+    with pytest.raises(ParameterError, match="n = 60 needs 6,375,600 columns.*local search"):
         solve_single(big)
     assert len(local_search(big).hubs) == 5                    # the heuristic still answers
     neg = HubInstance("neg", inst.cost, -inst.flow)
@@ -223,9 +223,9 @@ def test_lagrangian_bound_is_valid_and_close():
     assert opt == pytest.approx(135624.88, abs=0.005)
     r = lagrangian_bound(inst, local_search(inst, 4).objective, 4, iterations=400, target_gap=0.0,
                          time_limit=60)
-    assert all(lb <= opt * (1 + 1e-12) for lb in r["history"])
-    assert (opt - r["lower_bound"]) / opt < 0.001
-    assert r["iterations"] > 10
+    assert all(lb <= opt * (1 + 1e-12) for lb in r.history)
+    assert (opt - r.lower_bound) / opt < 0.001
+    assert r.iterations > 10
 
 
 def test_lagrangian_heuristic_finds_the_optimum_from_a_poor_start():
@@ -238,11 +238,11 @@ def test_lagrangian_heuristic_finds_the_optimum_from_a_poor_start():
     opt = solve_single(inst, 5).objective             # 123,130.09 published
     r = lagrangian_bound(inst, 2 * opt, 5, iterations=300, target_gap=0.0, time_limit=60,
                          improve_every=10)
-    s = r["solution"]
-    assert s is not None and r["upper_bound"] == s.objective
+    s = r.solution
+    assert s is not None and r.upper_bound == s.objective
     assert s.objective == pytest.approx(single_cost(inst, np.array(s.allocation) - 1), rel=1e-12)
     assert opt - 1e-6 <= s.objective <= local_search(inst, 5).objective + 1e-6
-    assert r["lower_bound"] <= opt * (1 + 1e-12)
+    assert r.lower_bound <= opt * (1 + 1e-12)
 
 
 def test_cli_heuristic_with_bound(capsys):

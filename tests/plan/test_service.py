@@ -18,6 +18,7 @@ from parcelnet.plan.service import build_model
 from parcelnet.plan.service_report import apply_design, engine_value, lane_changes
 from parcelnet.plan.service_solve import exact, greedy, reach
 from parcelnet.promise.coverage import coverage
+from parcelnet.parcels import Parcels
 from tests.conftest import assert_one_line_error, run_cli
 
 HUBS = {"SH": (31.23, 121.47), "BJ": (39.90, 116.40), "GZ": (23.13, 113.26), "CD": (30.66, 104.07)}
@@ -88,10 +89,16 @@ def test_decomposed_value_is_the_promise_engines(ring):
         assert m.value(act) == pytest.approx(coverage(new).population_share_24h, abs=1e-12)
 
 
+def _demand(origin, created) -> Parcels:
+    """Parcels from ``origin`` (facility positions) at ``created`` (their destinations do not
+    weigh in service design)."""
+    return Parcels(np.arange(len(origin)), created, origin, origin)
+
+
 def test_demand_weights_follow_the_parcels(ring):
     # all parcels from SH1 at 20:xx: the objective is the population share SH1 reaches in 24 h
     pos = ring.facility("SH1")
-    m = build_model(ring, demand=(np.full(50, pos), np.full(50, 1210)))
+    m = build_model(ring, demand=_demand(np.full(50, pos), np.full(50, 1210)))
     assert m.weights == {(pos, 20): 1.0}
     d = ring.timetable
     eng_share = engine_value(ring, {(pos, 20): 1.0})
@@ -122,7 +129,7 @@ def _brute(m, budget=None, target=None, connected=False):
 def test_exact_equals_enumeration_and_greedy_is_no_better(connected):
     net = four_hubs(SMALL)
     st = np.repeat(net.stations, 10)
-    m = build_model(net, demand=(st, np.full(len(st), 1200)), new_air=False, step=720)
+    m = build_model(net, demand=_demand(st, np.full(len(st), 1200)), new_air=False, step=720)
     assert len(m.cand) == 10 and m.cand.existing.sum() == 7   # 2^10 subsets to enumerate
     for budget in (5000.0, 20000.0, 30000.0, 45000.0):
         best = _brute(m, budget=budget, connected=connected)

@@ -27,7 +27,7 @@ def test_tiny_from_a_by_hand(tiny):
                                          "timetable": (2e6 * 17 + 1e6 * 3) / 24 / total})
     assert (cov.by_hour[8:11] == 0).all()
     assert sum(cov.why_not.values()) == pytest.approx(1 - cov.population_share_24h)
-    assert cov.to_json()["outside_24h_by_reason"]["no air link"] == round(0.5e6 / total, 6)
+    assert cov.to_dict()["outside_24h_by_reason"]["no air link"] == round(0.5e6 / total, 6)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -71,14 +71,14 @@ def test_bad_queries(tiny):
 def test_latest_order(tiny):
     # At 17:50 (1070) ready 18:00 makes the van and arrives 2100: 1030 min <= 1440. At 1071 it
     # waits a day. Before 660 the same delivery is more than 24 h away.
-    r = PromiseEngine(tiny).latest_order("A", "B")
+    r = PromiseEngine(tiny).latest_order("A", "B").to_dict()
     assert r["cutoff_24h"] == 1070
     assert r["windows_24h"] == [[660, 1070]]
     assert r["next_day_cutoff"] == 1070
 
 
 def test_latest_order_none_when_never_within_24h(tiny):
-    r = PromiseEngine(tiny).latest_order("A", "C")
+    r = PromiseEngine(tiny).latest_order("A", "C").to_dict()
     assert r["cutoff_24h"] is None and r["windows_24h"] == []
 
 

@@ -19,9 +19,8 @@ import pytest
 
 from parcelnet.demand import write_parcels
 from parcelnet.network.pnf import load_network, write_pnf
-from parcelnet.sim.kpis import kpis
 from tests.conftest import FIXTURES, assert_one_line_error, run_cli
-from tests.sim.test_kpis import DELIVERED, EXPECTED_CSV, PARCELS, PATHS, PROMISED, run as run_api, variant
+from tests.sim.test_kpis import DELIVERED, EXPECTED_CSV, PARCELS, PATHS, PROMISED, kpis, run as run_api, variant
 
 TINY = FIXTURES / "tiny"
 HEADER = "parcel_id,created_minute,origin_facility,dest_station\n"

@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from parcelnet.network.model import Network
+from parcelnet.parcels import Parcels
 from parcelnet.promise import PromiseEngine
 from parcelnet.promise.engine import INF
 from parcelnet.sim import run_paths, simulate_paths
@@ -50,10 +51,10 @@ def test_unlimited_capacity_delivers_exactly_at_the_promise(seed):
     ids, t, o, d, ptr, lanes, promise = _parcels(net, seed, 300)
     # random lanes take up to 2,000 minutes: give every promise room within the horizon
     horizon = int(promise.max() - t.max()) + 1
-    got = simulate_paths(net, ids, t, o, d, ptr, lanes, horizon_minutes=horizon)
+    got = simulate_paths(net, Parcels(ids, t, o, d), ptr, lanes, horizon_minutes=horizon)
     np.testing.assert_array_equal(got, promise)
     # a shorter horizon reports exactly the parcels whose destination sort falls after it
-    short = simulate_paths(net, ids, t, o, d, ptr, lanes, horizon_minutes=1440)
+    short = simulate_paths(net, Parcels(ids, t, o, d), ptr, lanes, horizon_minutes=1440)
     assert ((short == -1) | (short == promise)).all()
 
 
@@ -62,7 +63,7 @@ def test_unlimited_capacity_delivers_exactly_at_the_promise(seed):
 def test_tight_capacity_never_early_and_conserves_parcels(seed, cap, spm):
     net = _reshape(random_network(seed), unlimited=False, cap=cap, spm=spm)
     ids, t, o, d, ptr, lanes, promise = _parcels(net, seed, 300)
-    res = run_paths(net, ids, t, o, d, ptr, lanes, horizon_minutes=3 * 1440)
+    res = run_paths(net, Parcels(ids, t, o, d), ptr, lanes, horizon_minutes=3 * 1440)
     done = res.delivered >= 0
     assert (res.delivered[done] >= promise[done]).all()          # never before the promise
     # conservation: each parcel is delivered or reported not delivered, never lost or doubled
@@ -88,7 +89,7 @@ def test_sorter_capacity_is_respected_minute_by_minute(tiny):
     eng = PromiseEngine(net)
     _, (ptr, lanes) = eng.promise_many(np.full(n, a), np.full(n, b), np.full(n, 1060), paths=True)
     ids = np.arange(n)[::-1] * 3                              # ids descending with position
-    res = run_paths(net, ids, np.full(n, 1060), np.full(n, a), np.full(n, b), ptr, lanes)
+    res = run_paths(net, Parcels(ids, np.full(n, 1060), np.full(n, a), np.full(n, b)), ptr, lanes)
     assert res.backlog_peak[a] == n - 7
     # the k-th smallest id is sorted in minute 1060 + k // 7 and ready 10 minutes later
     order = np.argsort(ids)
@@ -107,8 +108,8 @@ def test_bad_paths_are_rejected(tiny):
     a, b, h2 = tiny.facility("A"), tiny.facility("B"), tiny.facility("H2")
     lane = {l: i for i, l in enumerate(tiny.lane_index)}
     with pytest.raises(ValidationError, match="parcel 5: path is not a chain"):
-        simulate_paths(tiny, [5], [0], [a], [b], [0, 2], [lane["L1"], lane["L4"]])
+        simulate_paths(tiny, Parcels([5], [0], [a], [b]), [0, 2], [lane["L1"], lane["L4"]])
     with pytest.raises(ValidationError, match="destination is not a station"):
-        simulate_paths(tiny, [5], [0], [a], [h2], [0, 0], [])
+        simulate_paths(tiny, Parcels([5], [0], [a], [h2]), [0, 0], [])
     with pytest.raises(ValidationError, match="unique"):
-        simulate_paths(tiny, [5, 5], [0, 0], [a, a], [a, a], [0, 0, 0], [])
+        simulate_paths(tiny, Parcels([5, 5], [0, 0], [a, a], [a, a]), [0, 0, 0], [])

@@ -1,4 +1,4 @@
-"""The grouped simulator of benchmarks/grouped_sim.py (the cohort idea, measured in
+"""The grouped simulator of tests/oracles/grouped_sim.py (the cohort idea, measured in
 benchmarks/sim_floor.py) gives exactly parcelnet's delivered minutes."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from grouped_sim import path_nodes, simulate_grouped
+from tests.oracles.grouped_sim import path_nodes, simulate_grouped
 from parcelnet.sim import run_paths
+from parcelnet.parcels import Parcels
 from tests.conftest import random_network
 from tests.sim.test_engine import _parcels, _reshape
 
@@ -22,7 +23,7 @@ def test_grouped_equals_the_kernel_under_tight_capacity(seed, cap, spm):
     ids, t, o, d = (np.concatenate([x, x[:k]]) for x in (ids, t, o, d))
     ids[n:] = ids.max() + 1 + np.arange(k)[::-1]
     path_id = np.concatenate([np.arange(n), np.arange(k)])
-    want = run_paths(net, ids, t, o, d, ptr, lanes, horizon_minutes=3 * 1440,
+    want = run_paths(net, Parcels(ids, t, o, d), ptr, lanes, horizon_minutes=3 * 1440,
                      path_id=path_id).delivered
     stats = np.zeros(4, np.int64)
     got = simulate_grouped(net, ids, t, o, d, ptr, lanes, 3 * 1440, path_id=path_id, stats=stats)

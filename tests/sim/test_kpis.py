@@ -27,9 +27,16 @@ import pytest
 from parcelnet.errors import ParameterError
 from parcelnet.network.model import Network
 from parcelnet.network.scale import scale_capacity
-from parcelnet.sim.kpis import kpis, station_admin1
+from parcelnet.parcels import Parcels
+from parcelnet.sim.kpis import kpis as kpis_result
+from parcelnet.sim.kpis import station_admin1
 from parcelnet.sim.results import write_results
 from parcelnet.sim.run import simulate
+
+
+def kpis(res) -> dict:
+    """The KPIs of a simulated day as their JSON (to_dict) form, which these tests check."""
+    return kpis_result(res).to_dict()
 
 DAY = 1440
 
@@ -50,8 +57,8 @@ def variant(net: Network, trips: dict[str, int] = {}, sort: dict[str, int] = {})
 def run(net: Network, parcels, horizon_minutes=None):
     """parcels: (parcel_id, created_minute, origin id, destination id)."""
     f = net.facility
-    return simulate(net, [p[0] for p in parcels], [p[1] for p in parcels],
-                    [f(p[2]) for p in parcels], [f(p[3]) for p in parcels],
+    return simulate(net, Parcels([p[0] for p in parcels], [p[1] for p in parcels],
+                                 [f(p[2]) for p in parcels], [f(p[3]) for p in parcels]),
                     horizon_minutes=horizon_minutes)
 
 
@@ -224,14 +231,14 @@ def test_horizon_counts_from_the_last_creation_of_all_parcels(tiny):
     # (docs/simulation.md, rule 6). 1: A->B at 1000 -> 2100. 2: B->A at 1200, unroutable.
     # Horizon 1000: H = 1200 + 1000 = 2200 >= 2100 -> delivered (not H = 1000 + 1000 = 2000).
     f = tiny.facility
-    res = simulate(tiny, [1, 2], [1000, 1200], [f("A"), f("B")], [f("B"), f("A")],
+    res = simulate(tiny, Parcels([1, 2], [1000, 1200], [f("A"), f("B")], [f("B"), f("A")]),
                    horizon_minutes=1000)
     assert res.horizon_end == 2200
     assert res.delivered.tolist() == [2100, -1]
     k = kpis(res)
     assert (k["delivered"], k["not_delivered"], k["unroutable"]) == (1, 0, 1)
     # H = 1200 + 899 = 2099: the wave ends one minute after H
-    res = simulate(tiny, [1, 2], [1000, 1200], [f("A"), f("B")], [f("B"), f("A")],
+    res = simulate(tiny, Parcels([1, 2], [1000, 1200], [f("A"), f("B")], [f("B"), f("A")]),
                    horizon_minutes=899)
     assert res.delivered.tolist() == [-1, -1]
     assert kpis(res)["not_delivered"] == 1
@@ -239,7 +246,7 @@ def test_horizon_counts_from_the_last_creation_of_all_parcels(tiny):
 
 def test_no_parcels(tiny):
     e = np.zeros(0, np.int64)
-    res = simulate(tiny, e, e, e, e)
+    res = simulate(tiny, Parcels(e, e, e, e))
     k = kpis(res)
     assert (k["parcels"], k["unroutable"], k["delivered"], k["not_delivered"]) == (0, 0, 0, 0)
     assert k["delivered_share"] == k["on_time_share"] == 0.0

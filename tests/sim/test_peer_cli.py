@@ -1,4 +1,4 @@
-"""The SimPy peer's command line (benchmarks/simpy_peer.py) on the tiny network."""
+"""The SimPy peer's command line (tests/oracles/simpy_peer.py) on the tiny network."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import simpy_peer
+from tests.oracles import simpy_peer
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 

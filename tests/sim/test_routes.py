@@ -12,6 +12,7 @@ from parcelnet.promise.engine import INF
 from parcelnet.sim import routes
 from parcelnet.sim.paths import assign_paths
 from parcelnet.sim.routes import RouteTable
+from parcelnet.parcels import Parcels
 from tests.conftest import random_network
 
 DAY = 1440
@@ -20,7 +21,7 @@ DAY = 1440
 def _same(eng: PromiseEngine, rt: RouteTable, o, d, t) -> tuple[np.ndarray, np.ndarray]:
     """Assert the table's promise and route equal assign_paths' for every parcel."""
     o, d, t = (np.asarray(x, np.int64) for x in (o, d, t))
-    want = assign_paths(eng, o, d, t)
+    want = assign_paths(eng, Parcels(np.arange(len(o)), t, o, d))
     promise, start = rt.lookup(o, d, t)
     assert promise.dtype == np.int64 and start.dtype == np.int64
     np.testing.assert_array_equal(promise, want.promise)

@@ -1,7 +1,7 @@
 """The capacity rules of the simulation, one hand-checked case per rule.
 
 Every test builds a small network, writes it as a PNF folder and runs every simulator we have
-(the independent SimPy peer, benchmarks/simpy_peer.py, and parcelnet.sim when it imports) on
+(the independent SimPy peer, tests/oracles/simpy_peer.py, and parcelnet.sim when it imports) on
 the same parcels; each must give the delivered minutes worked out by hand in the comments.
 
 Conventions of the hand computations: a facility is written NAME(c=sort_per_minute,
@@ -18,7 +18,7 @@ import pytest
 from parcelnet.network.model import Network
 from parcelnet.network.pnf import load_network, write_pnf
 
-from simpy_peer import simulate_simpy
+from tests.oracles.simpy_peer import simulate_simpy
 
 DAY = 1440
 
@@ -70,12 +70,13 @@ def run_all_simulators(folder, parcels, horizon_minutes=None) -> dict[str, dict[
         net = load_network(folder)
         lanes = [net.lane_index.get_loc(lid) for p in parcels for lid in p[4]]
         ptr = np.concatenate([[0], np.cumsum([len(p[4]) for p in parcels])]).astype(np.int64)
+        from parcelnet.parcels import Parcels
         res = simulate_paths(
             net,
-            np.array([p[0] for p in parcels], np.int64),
-            np.array([p[1] for p in parcels], np.int64),
-            np.array([net.facility(p[2]) for p in parcels], np.int64),
-            np.array([net.facility(p[3]) for p in parcels], np.int64),
+            Parcels(np.array([p[0] for p in parcels], np.int64),
+                    np.array([p[1] for p in parcels], np.int64),
+                    np.array([net.facility(p[2]) for p in parcels], np.int64),
+                    np.array([net.facility(p[3]) for p in parcels], np.int64)),
             ptr, np.array(lanes, np.int64), horizon_minutes=horizon_minutes)
         out["parcelnet"] = {p[0]: (None if int(d) < 0 else int(d)) for p, d in zip(parcels, res)}
     return out

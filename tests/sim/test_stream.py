@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from parcelnet.demand import demand_model, generate_parcels, iter_parcel_blocks
-from parcelnet.demand.generate import ParcelBlock
+from parcelnet.parcels import Parcels
 from parcelnet.errors import ValidationError
 from parcelnet.network.model import Network
 from parcelnet.sim.kpis import kpis
@@ -37,7 +37,7 @@ def _day(net: Network, seed: int, n: int):
 def _blocks(ids, t, o, d, cuts):
     """Blocks split before the given parcel positions (each at a minute boundary)."""
     edges = [0, *cuts, len(ids)]
-    return [ParcelBlock(ids[a:b], t[a:b], o[a:b], d[a:b]) for a, b in zip(edges, edges[1:])]
+    return [Parcels(ids[a:b], t[a:b], o[a:b], d[a:b]) for a, b in zip(edges, edges[1:])]
 
 
 def _minute_cuts(t, k):
@@ -48,10 +48,10 @@ def _minute_cuts(t, k):
 
 def _same(net, ids, t, o, d, blocks, horizon=None):
     day = simulate_blocks(net, blocks, len(ids), horizon_minutes=horizon)
-    mem = simulate(net, ids, t, o, d, horizon_minutes=horizon)
+    mem = simulate(net, Parcels(ids, t, o, d), horizon_minutes=horizon)
     np.testing.assert_array_equal(day.delivered, mem.delivered)
     np.testing.assert_array_equal(day.promise, mem.promise)
-    k1, k2 = day.kpis(), kpis(mem)
+    k1, k2 = day.kpis().to_dict(), kpis(mem).to_dict()
     k1.pop("seconds"), k2.pop("seconds")
     assert k1 == k2
     return day, mem
@@ -72,20 +72,18 @@ def test_short_horizon_and_one_block(tiny):
     net = _tight(tiny, cap=1, spm=0)
     ids, t, o, d = _day(net, 4, 400)
     # a one-day horizon leaves parcels undelivered: they are reported, as in memory
-    day, _ = _same(net, ids, t, o, d, [ParcelBlock(ids, t, o, d)], horizon=DAY)
-    k = day.kpis()
+    day, _ = _same(net, ids, t, o, d, [Parcels(ids, t, o, d)], horizon=DAY)
+    k = day.kpis().to_dict()
     assert k["not_delivered"] > 0
     assert k["delivered"] + k["not_delivered"] + k["unroutable"] == 400
 
 
 def test_simulate_day_is_the_demand_file_simulated(tiny):
     df = generate_parcels(tiny, 20_000, "peak", seed=9)
-    idx = tiny.facility_index
-    mem = simulate(tiny, df["parcel_id"], df["created_minute"],
-                   idx.get_indexer(df["origin_facility"]), idx.get_indexer(df["dest_station"]))
+    mem = simulate(tiny, Parcels.from_frame(df, tiny))
     day = simulate_day(tiny, 20_000, "peak", seed=9)
     np.testing.assert_array_equal(day.delivered, mem.delivered)
-    k1, k2 = day.kpis(), kpis(mem)
+    k1, k2 = day.kpis().to_dict(), kpis(mem).to_dict()
     k1.pop("seconds"), k2.pop("seconds")
     assert k1 == k2
     assert set(day.seconds) >= {"demand", "routes", "simulation", "total"}
@@ -96,8 +94,8 @@ def blocks(tiny):
     return list(iter_parcel_blocks(demand_model(tiny), 5000, seed=1, chunk_parcels=1000))
 
 
-def _shift(b: ParcelBlock, **kw) -> ParcelBlock:
-    return b._replace(**kw)
+def _shift(b: Parcels, **kw) -> Parcels:
+    return b.replace(**kw)
 
 
 def test_bad_blocks(tiny, blocks):

@@ -17,8 +17,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from parcelnet.errors import ValidationError
+from parcelnet.files import ensure_folder, temporary_name
 from parcelnet.network.model import STATION, Network
 from parcelnet.network.schema import FACILITY_KINDS
+from parcelnet.parcels import Parcels
 
 COLUMNS = ("parcel_id", "created_minute", "origin_facility", "dest_station")
 SCHEMA = pa.schema([("parcel_id", pa.int64()), ("created_minute", pa.int64()),
@@ -44,17 +46,19 @@ _HEADER = (",".join(COLUMNS) + "\n").encode()  # pyarrow would quote the header
 # -- writing ------------------------------------------------------------------------------
 class ParcelWriter:
     """Write parcel blocks to Parquet (row groups of 1 Mi rows, zstd) or CSV. The file appears
-    only when complete (written to ``NAME.partial``, then renamed)."""
+    only when complete (written under a temporary name, then renamed); a failed write leaves
+    nothing behind, and a missing folder is created."""
 
     def __init__(self, path: Path, network: Network):
         self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + ".partial")
+        self.tmp = temporary_name(self.path)
         self.ids = pa.array(network.facility_index.to_numpy(dtype=object), type=pa.string())
         self._csv = is_csv(self.path)
         self._csv_opts = _csv_options(network.facility_index) if self._csv else None
         self._w = None
 
     def __enter__(self):
+        ensure_folder(self.path.parent)
         if self._csv:
             self._fh = open(self.tmp, "wb")
             self._fh.write(_HEADER)
@@ -76,12 +80,13 @@ class ParcelWriter:
         ], schema=SCHEMA))
 
     def __exit__(self, exc_type, exc, tb):
-        self._w.close()
-        if self._csv:
-            self._fh.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
+        try:
+            self._w.close()
+            if self._csv:
+                self._fh.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        finally:
             self.tmp.unlink(missing_ok=True)
         return False
 
@@ -100,7 +105,8 @@ def write_parcels(parcels: pd.DataFrame, path: str | os.PathLike) -> Path:
         "dest_station": pa.array(df["dest_station"].astype(str).to_numpy(dtype=object), pa.string()),
     }, schema=SCHEMA)
     path = Path(path)
-    tmp = path.with_name(path.name + ".partial")
+    ensure_folder(path.parent)
+    tmp = temporary_name(path)
     try:
         if is_csv(path):
             ids = set(df["origin_facility"].unique()) | set(df["dest_station"].unique())
@@ -314,3 +320,9 @@ def read_parcels(path: str | os.PathLike, network: Network | str | os.PathLike) 
     out["origin_pos"] = opos
     out["dest_pos"] = dpos
     return pd.DataFrame(out)
+
+
+def load_parcels(path: str | os.PathLike, network: Network | str | os.PathLike) -> Parcels:
+    """A parcels file (as :func:`read_parcels` reads and checks it) as
+    :class:`~parcelnet.parcels.Parcels` for the compute functions."""
+    return Parcels.from_frame(read_parcels(path, network))

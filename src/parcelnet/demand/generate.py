@@ -27,14 +27,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.geo.coords import EARTH_RADIUS_KM
+from parcelnet.geo.gravity import distance_decay
 from parcelnet.network.model import Network
+from parcelnet.parcels import Parcels
+from parcelnet.progress import Progress, or_none
 from parcelnet.units import DAY
 
 DAYS = ("normal", "peak")
@@ -208,7 +210,7 @@ def _decay_rows(lat, lon, row0, scale, decay, out):  # pragma: no cover
             h = np.sin((lat[j] - p1) / 2.0) ** 2 + c1 * np.cos(lat[j]) * np.sin((lon[j] - lon[i]) / 2.0) ** 2
             h = min(max(h, 0.0), 1.0)
             km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h))
-            out[r, j] = (1.0 + km / scale) ** -decay if decay != 0.0 else 1.0
+            out[r, j] = distance_decay(km, scale, decay)
 
 
 class DemandModel:
@@ -442,15 +444,6 @@ def _sample_block(cdf, row0, counts_t, offsets_t, u, last_positive, origin, dest
                 origin[k] = o
 
 
-class ParcelBlock(NamedTuple):
-    """A run of parcels (whole minutes), sorted; origins and destinations as facility positions."""
-
-    parcel_id: np.ndarray       # int64
-    created_minute: np.ndarray  # int64
-    origin_pos: np.ndarray      # int64
-    dest_pos: np.ndarray        # int64
-
-
 def _minute_blocks(per_minute: np.ndarray, chunk: int) -> list[tuple[int, int]]:
     blocks, start, size = [], 0, 0
     for m, c in enumerate(per_minute.tolist()):
@@ -463,14 +456,14 @@ def _minute_blocks(per_minute: np.ndarray, chunk: int) -> list[tuple[int, int]]:
 
 
 def iter_parcel_blocks(model: DemandModel, n: int, day: str = "normal", seed: int = 0,
-                       chunk_parcels: int = CHUNK_PARCELS) -> Iterator[ParcelBlock]:
-    """Sample ``n`` parcels of ``day`` in sorted blocks of whole minutes. The same arguments give
+                       chunk_parcels: int = CHUNK_PARCELS) -> Iterator[Parcels]:
+    """Sample ``n`` parcels of ``day`` in blocks of whole minutes, each sorted by (minute,
+    origin id, destination id), with ids 0, 1, 2, ... in that order. The same arguments give
     the same parcels (numpy ``default_rng(seed)``)."""
     check_day(day)
     n, seed = _check_count(n), _check_seed(seed)
     rng = np.random.default_rng(seed)
     per_minute = rng.multinomial(n, minute_profile(day))
-    S = len(model.stations)
     next_id = 0
     for m0, m1 in _minute_blocks(per_minute, chunk_parcels):
         nm = per_minute[m0:m1]
@@ -491,8 +484,7 @@ def iter_parcel_blocks(model: DemandModel, n: int, day: str = "normal", seed: in
         minute = np.repeat(np.arange(m0, m1, dtype=np.int64), nm)
         ids = np.arange(next_id, next_id + nb, dtype=np.int64)
         next_id += nb
-        yield ParcelBlock(ids, minute, model.stations[origin], model.stations[dest])
-    assert next_id == n and S > 0
+        yield Parcels(ids, minute, model.stations[origin], model.stations[dest])
 
 
 def _prepare(network, n, day, seed, origin_shares, model_kw) -> tuple[DemandModel, int, int]:
@@ -505,46 +497,62 @@ def _prepare(network, n, day, seed, origin_shares, model_kw) -> tuple[DemandMode
     return demand_model(network, origin_shares, **model_kw), n, seed
 
 
+def sample_parcels(network: Network | str | os.PathLike, n: int | None = None, day: str = "normal",
+                   seed: int = 0, origin_shares=None, *, alpha: float | None = None,
+                   distance_scale_km: float = DISTANCE_SCALE_KM,
+                   distance_decay: float = DISTANCE_DECAY, balanced: bool = True) -> Parcels:
+    """A day of parcels of the demand model as one :class:`~parcelnet.parcels.Parcels` block
+    (ids 0..n-1, sorted by creation minute). ``n`` defaults to :func:`default_parcels` of
+    ``day``."""
+    model, n, seed = _prepare(network, n, day, seed, origin_shares,
+                              {"alpha": alpha, "distance_scale_km": distance_scale_km,
+                               "distance_decay": distance_decay, "balanced": balanced})
+    return Parcels.concat(iter_parcel_blocks(model, n, day, seed))
+
+
 def generate_parcels(network: Network | str | os.PathLike, n: int | None = None,
                      day: str = "normal", seed: int = 0, origin_shares=None, *,
                      alpha: float | None = None, distance_scale_km: float = DISTANCE_SCALE_KM,
                      distance_decay: float = DISTANCE_DECAY, balanced: bool = True):
-    """A day of parcels as a DataFrame with exactly the columns ``parcel_id`` (int64, 0..n-1),
-    ``created_minute`` (int64, 0..1439), ``origin_facility`` and ``dest_station`` (str ids).
-    ``n`` defaults to :func:`default_parcels` of ``day``."""
+    """The parcels of :func:`sample_parcels` as a table with facility ids, the columns of a
+    parcels file: ``parcel_id`` (int64, 0..n-1), ``created_minute`` (int64, 0..1439),
+    ``origin_facility`` and ``dest_station`` (str ids)."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    model, n, seed = _prepare(network, n, day, seed, origin_shares,
-                              {"alpha": alpha, "distance_scale_km": distance_scale_km,
-                                   "distance_decay": distance_decay, "balanced": balanced})
-    blocks = list(iter_parcel_blocks(model, n, day, seed))
-    col = lambda k: np.concatenate([getattr(b, k) for b in blocks])
-    ids = pa.array(model.network.facility_index.to_numpy(dtype=object), type=pa.string())
+    if not isinstance(network, Network):
+        from parcelnet.network.pnf import load_network
+        network = load_network(network)
+    p = sample_parcels(network, n, day, seed, origin_shares, alpha=alpha,
+                       distance_scale_km=distance_scale_km, distance_decay=distance_decay,
+                       balanced=balanced)
+    ids = pa.array(network.facility_index.to_numpy(dtype=object), type=pa.string())
     return pd.DataFrame({
-        "parcel_id": col("parcel_id"),
-        "created_minute": col("created_minute"),
-        "origin_facility": pc.take(ids, pa.array(col("origin_pos"))).to_pandas(),
-        "dest_station": pc.take(ids, pa.array(col("dest_pos"))).to_pandas(),
+        "parcel_id": p.parcel_id,
+        "created_minute": p.created_minute,
+        "origin_facility": pc.take(ids, pa.array(p.origin_pos)).to_pandas(),
+        "dest_station": pc.take(ids, pa.array(p.dest_pos)).to_pandas(),
     })
 
 
 def generate_to_file(network: Network | str | os.PathLike, path: str | os.PathLike,
                      n: int | None = None, day: str = "normal", seed: int = 0, origin_shares=None,
-                     *, progress=None, alpha: float | None = None,
+                     *, progress: Progress | None = None, alpha: float | None = None,
                      distance_scale_km: float = DISTANCE_SCALE_KM,
                      distance_decay: float = DISTANCE_DECAY, balanced: bool = True) -> int:
     """Sample a day of parcels straight into ``path`` (Parquet, or CSV when it ends in
-    ``.csv``) block by block, so memory stays bounded for any ``n``. ``progress(k)`` is called
-    with the parcels written. Returns ``n``. Same parcels as :func:`generate_parcels`."""
+    ``.csv``) block by block, so memory stays bounded for any ``n``. Reports the stage "parcels"
+    (written) to ``progress``. Returns ``n``. Same parcels as :func:`generate_parcels`."""
     from parcelnet.demand.files import ParcelWriter
     model, n, seed = _prepare(network, n, day, seed, origin_shares,
                               {"alpha": alpha, "distance_scale_km": distance_scale_km,
                                    "distance_decay": distance_decay, "balanced": balanced})
+    progress = or_none(progress)
+    progress.start("parcels", n)
     with ParcelWriter(Path(path), model.network) as w:
         for block in iter_parcel_blocks(model, n, day, seed):
             w.write_block(block)
-            if progress is not None:
-                progress(len(block.parcel_id))
+            progress.advance(len(block))
+        progress.finish()
     return n

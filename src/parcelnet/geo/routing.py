@@ -24,7 +24,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from parcelnet.errors import ParameterError, ParcelnetError
+from parcelnet.errors import ParameterError, RoutingServerError
 from parcelnet.geo.streets import StreetGraph
 
 SAMPLE_M = 10.0
@@ -172,10 +172,6 @@ class RoutingProvider(Protocol):
     """What parcelnet needs from a router: travel seconds between points (NaN unreachable)."""
 
     def matrix(self, src_lat, src_lon, dst_lat, dst_lon) -> np.ndarray: ...
-
-
-class RoutingServerError(ParcelnetError):
-    """A routing server did not answer, or answered something other than a matrix."""
 
 
 def _fetch(url: str, body: dict | None, timeout: float) -> dict:

@@ -29,6 +29,7 @@ from scipy.spatial import cKDTree
 from parcelnet.errors import ParameterError
 from parcelnet.geo.streets import Ways, street_graph
 from parcelnet.lastmile import dispatch as D
+from parcelnet.progress import Counter, Progress
 
 DAY_CURVE = [(0, 0.2), (7, 0.6), (10, 1.4), (11, 2.6), (13, 1.4), (14, 0.9), (17, 2.2), (20, 1.2), (22, 0.3)]
 
@@ -128,14 +129,14 @@ def simulate_day(city: City, stores: pd.DataFrame, orders: pd.DataFrame, riders:
                  policy: str = "pooled", step_s: int = 30, capacity: int = 3,
                  lockers: pd.DataFrame | None = None, locker_policy: str = "customer",
                  locker_radius_m: float = 300.0, locker_hold_s: int = 7200, prep_s: int = 60,
-                 service_s: int = 60, seed: int = 0, progress=None) -> O2OResult:
+                 service_s: int = 60, seed: int = 0, progress: Progress | None = None) -> O2OResult:
     """Simulate the day (see the module); ``stores`` has store_id, lat, lon, stock."""
     if policy not in ("pooled", "greedy"):
         raise ParameterError(f"unknown dispatch policy '{policy}': pooled or greedy")
     if not (isinstance(riders, int) and riders >= 1):
-        raise ParameterError(f"--riders must be a positive whole number, got {riders}")
+        raise ParameterError(f"the number of riders must be a positive whole number, got {riders}")
     if not (isinstance(step_s, int) and step_s >= 1):
-        raise ParameterError(f"--step must be a positive whole number of seconds, got {step_s}")
+        raise ParameterError(f"the dispatch step must be a positive whole number of seconds, got {step_s}")
     if locker_policy not in ("customer", "nearby"):
         raise ParameterError(f"unknown locker policy '{locker_policy}': customer or nearby")
     rng = np.random.default_rng(seed)
@@ -170,6 +171,7 @@ def simulate_day(city: City, stores: pd.DataFrame, orders: pd.DataFrame, riders:
         raise ParameterError("no orders to simulate")
     t, nxt = int(created.min()) - int(created.min()) % step_s, 0
     to_store = city.rows(s_node) if len(s_node) else np.zeros((0, city.g.n_nodes), np.int64)
+    arrived = Counter(progress, f"{policy} day (orders)", n)
     while True:
         while nxt < n and created[nxt] <= t:           # arrivals: store, then door or locker
             i = nxt
@@ -225,11 +227,11 @@ def simulate_day(city: City, stores: pd.DataFrame, orders: pd.DataFrame, riders:
                 n_orders[r] += len(ids)
                 trips.append((r, start, int(store_of[ids[0]]), ";".join(orders["order_id"].iloc[ids]), clock))
                 r_free[r], r_node[r] = clock, prev
-        if progress:
-            progress(min(nxt, n), n)
+        arrived(min(nxt, n))
         if nxt >= n and not (status == "open").any():
             break
         t += step_s
+    arrived.finish()
     if legs_a:
         m = city.metres(np.array(legs_a), np.array(legs_b))
         np.add.at(metres, np.array(legs_r), np.where(np.isfinite(m), m, 0))

@@ -28,6 +28,7 @@ from parcelnet._deps import require
 from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.geo.routing import LocalRouter
 from parcelnet.geo.streets import PROFILES, Ways, street_graph
+from parcelnet.results import Result, jsonable
 
 UNREACHABLE = 10**9
 STOP_COLUMNS = ("stop_id", "kind", "lat", "lon", "ready_minute", "due_minute", "service_seconds", "size")
@@ -35,18 +36,18 @@ COURIER_COLUMNS = ("courier_id", "mode", "shift_start_minute", "shift_end_minute
 
 
 @dataclass(frozen=True)
-class DayPlan:
+class DayPlan(Result):
     routes: pd.DataFrame         # courier_id, seq, stop_id, kind, arrival_s, start_s, load_after
     couriers: pd.DataFrame       # courier_id, stops, travel_s, start_s, end_s
     unassigned: pd.DataFrame     # stop_id, reason
     travel_s: dict               # mode -> (n + 1) x (n + 1) int matrix, 0 = the station
     seconds: float
 
-    def to_json(self) -> dict:
-        return {"routes": {c: g["stop_id"].tolist() for c, g in self.routes.groupby("courier_id", sort=False)},
+    def to_dict(self) -> dict:
+        return jsonable({"routes": {c: g["stop_id"].tolist() for c, g in self.routes.groupby("courier_id", sort=False)},
                 "travel_seconds": int(self.couriers["travel_s"].sum()),
                 "served": int(len(self.routes)), "unassigned": self.unassigned.to_dict("records"),
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2)})
 
 
 def _table(df: pd.DataFrame, cols, name: str) -> pd.DataFrame:
@@ -116,7 +117,7 @@ def plan_day(ways: Ways, station: tuple[float, float], stops: pd.DataFrame, cour
     stop_mod = require("pyvrp.stop", "lastmile", "routing couriers")
     check_inputs(stops, couriers)
     if not seconds > 0:
-        raise ParameterError(f"--seconds must be positive, got {seconds}")
+        raise ParameterError(f"the search time must be a positive number of seconds, got {seconds}")
     t0 = time.perf_counter()
     n = len(stops)
     lat = np.r_[station[0], stops["lat"].astype(float).to_numpy()]
@@ -170,7 +171,7 @@ def plan_day(ways: Ways, station: tuple[float, float], stops: pd.DataFrame, cour
         res = pv.solve(data, stop=stop_mod.MaxRuntime(float(seconds)), seed=int(seed), display=False)
         if not res.best.is_feasible():
             raise ParameterError("the route search found no feasible plan in the time given; "
-                                 "give it more --seconds")
+                                 "give it more search time")
         routes = res.best.routes()
     else:
         routes = []

@@ -16,12 +16,13 @@ import numpy as np
 from parcelnet._deps import require
 from parcelnet.errors import ParameterError
 from parcelnet.lastmile.solomon import VRPTWInstance, check_routes, route_distance
+from parcelnet.results import Result
 
 SCALE = 1000
 
 
 @dataclass(frozen=True)
-class VRPSolution:
+class VRPSolution(Result):
     distance: float              # double precision, from the routes
     routes: list[list[int]]      # customer numbers in visiting order
     feasible: bool               # by the independent checker
@@ -31,7 +32,7 @@ class VRPSolution:
     def vehicles(self) -> int:
         return len(self.routes)
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {"distance": round(self.distance, 6), "vehicles": self.vehicles,
                 "routes": self.routes, "feasible": self.feasible, "seconds": round(self.seconds, 2)}
 
@@ -41,7 +42,7 @@ def solve_vrptw(inst: VRPTWInstance, seconds: float, seed: int = 0) -> VRPSoluti
     Model = require("pyvrp", "lastmile", "routing couriers").Model
     MaxRuntime = require("pyvrp.stop", "lastmile", "routing couriers").MaxRuntime
     if not seconds > 0:
-        raise ParameterError(f"--seconds must be positive, got {seconds}")
+        raise ParameterError(f"the search time must be a positive number of seconds, got {seconds}")
     t0 = time.perf_counter()
     d = inst.distances()
     dist = np.rint(d * SCALE).astype(np.int64)

@@ -1,85 +1,112 @@
-"""``parcelnet build``: a national backbone from real geography.
+"""A national backbone from real geography: the network layer of ``parcelnet build``.
 
-Pipeline: places (``parcelnet.geo``) -> layout (stations, centres, hubs, air
-hubs; ``layout.py``) -> lanes with travel times -> a timetable timed forward
-from the evening first-mile cut-offs and backward from the delivery waves ->
-capacities and sorter rates sized for a normal day's flow (gravity model) ->
-the five PNF tables. Every number comes from the parameters
-(``defaults.toml``); the method is documented in ``docs/network.md``.
+Pipeline: places (``parcelnet.geo``) -> layout (stations, centres, hubs, air hubs;
+``layout.py``) -> lanes with travel times (``lanes.py``) -> a timetable timed forward from the
+evening first-mile cut-offs and backward from the delivery waves -> capacities and sorter rates
+sized for a normal day's flow (gravity model) -> the five PNF tables. Every number comes from
+the parameters (``defaults.toml``); the method is documented in ``docs/network.md``.
+
+This module only uses geography and the network itself. The default build goes further
+(``parcelnet.plan.build.build_network``): it may place hubs by the p-hub median search, and it
+sizes capacities by simulating a design day, both of which live above the network layer. They
+work on a :class:`Draft`, which keeps what the tables are made from.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from parcelnet import __version__
 from parcelnet.geo import country_info, load_places, pairwise_km
+from parcelnet.geo.gravity import gravity
+from parcelnet.network.lanes import lane_minutes, trip_id, vehicle_trip_cost
 from parcelnet.network.layout import Layout, plan_layout, road_km
 from parcelnet.network.model import Network
-from parcelnet.network.params import Params, load_params, minute_of_day, to_toml
+from parcelnet.network.params import Params, load_params
 from parcelnet.network.schema import COLUMNS
+from parcelnet.progress import Progress, or_none
 from parcelnet.units import DAY
 
 TIERS = ("first_mile", "feeder", "linehaul", "air", "last_mile")
+#: Stages of a build, as reported to a Progress.
+BUILD_STAGES = ("loading places", "placing stations, centres and hubs", "laying lanes and timing trips",
+                "sizing capacities for a normal day")
 
 
-def build_network(country: str, params: Params | None = None, progress=None) -> Network:
-    """Build the default network of ``country`` (ISO alpha-2)."""
+@dataclass(frozen=True, eq=False)
+class Draft:
+    """A network being built: its layout, lanes (with unrounded km), departures and normal-day
+    volume. :meth:`network` gives the PNF network with capacities from the gravity model;
+    :meth:`sized` the same network with capacities for measured loads."""
+
+    country: str
+    params: Params
+    places: pd.DataFrame
+    layout: Layout
+    lanes: pd.DataFrame          # tier, from/to (kind, position), mode, km, duration
+    trips: pd.DataFrame          # lane (row of ``lanes``), departure (minute of day)
+    volume: float                # parcels on a normal day
+
+    def network(self) -> Network:
+        """The network with every trip and sorter sized by the gravity model's flows."""
+        flow = _lane_flows(self.layout, self.lanes, self.volume, self.params)
+        tables = _tables(self.places, self.layout, self.lanes, self.trips, flow, self.params)
+        meta = {"params.toml": self.params.to_toml(),
+                "build.json": json.dumps(_summary(self.country, self.layout, self.lanes, self.volume),
+                                         indent=2) + "\n"}
+        return Network.from_tables(tables, meta)
+
+    def sized(self, net: Network, trip_load: np.ndarray, sorted_by_hour: np.ndarray) -> Network:
+        """``net`` (from :meth:`network`) with capacities for a day's measured loads: each trip
+        gets vehicles for ``trip_load`` (parcels a day, trips.csv order) x headroom, each
+        sorter the rate of its busiest hour of ``sorted_by_hour`` (facility x hour of day) x
+        headroom x ``sorter_peak_factor``; lane costs and design flows follow."""
+        pc = self.params.capacity
+        tt = net.timetable
+        cap, cost = _capacity(self.lanes, tt.trip_lane, trip_load, self.params)
+        lanes_csv = net.lanes.assign(cost_per_trip=_fmt(cost, 0), design_parcels_per_day=np.round(
+            np.bincount(tt.trip_lane, weights=trip_load, minlength=len(self.lanes))).astype(np.int64))
+        peak = sorted_by_hour.max(axis=1) * pc.headroom * pc.sorter_peak_factor
+        rate = np.maximum(1, np.ceil(peak / 60)).astype(np.int64)
+        return net.replace(lanes=lanes_csv).with_capacities(cap, rate)
+
+
+#: Moves the layout's hubs (centres, centre distances, p-median hubs, params) -> (hubs, centre_hub).
+HubRefiner = Callable[[pd.DataFrame, np.ndarray, np.ndarray, Params], tuple[np.ndarray, np.ndarray]]
+
+
+def draft_network(country: str, params: Params | None = None, *, refine_hubs: HubRefiner | None = None,
+                  progress: Progress | None = None) -> Draft:
+    """Lay out and time the network of ``country`` (ISO alpha-2). ``refine_hubs`` moves the
+    p-median hubs (``hubs.method = "p-hub"``; see :func:`parcelnet.plan.build.build_network`)."""
     country = country.upper()
     params = params or load_params(country)
-    step = progress or (lambda msg: None)
-    step("loading places")
+    progress = or_none(progress)
+    progress.start(BUILD_STAGES[0])
     places = load_places(country)
-    step("placing stations, centres and hubs")
-    lay = plan_layout(places, params)
-    step("laying lanes and timing trips")
+    progress.start(BUILD_STAGES[1])
+    lay = plan_layout(places, params, refine_hubs=refine_hubs)
+    progress.start(BUILD_STAGES[2])
     lanes = _lanes(lay, params)
     trips = _timetable(lay, lanes, params)
-    step("sizing capacities for a normal day")
-    volume = _volume(country, places, params)
-    flow = _lane_flows(lay, lanes, volume, params)
-    tables = _tables(places, lay, lanes, trips, flow, params)
-    meta = {"params.toml": to_toml(params),
-            "build.json": json.dumps(_summary(country, lay, lanes, volume), indent=2) + "\n"}
-    net = Network.from_tables(tables, meta)
-    if params["capacity"]["method"] == "simulated":
-        step("sizing capacities by simulating a design day")
-        net = _size_by_simulation(net, lanes, volume, params)
+    progress.finish()
+    return Draft(country, params, places, lay, lanes, trips, _volume(country, places, params))
+
+
+def build_gravity_network(country: str, params: Params | None = None,
+                          progress: Progress | None = None) -> Network:
+    """The network of ``country`` with capacities by the gravity model (``capacity.method =
+    "gravity"``) and hubs by the p-median (the network layer alone)."""
+    draft = draft_network(country, params, progress=progress)
+    or_none(progress).start(BUILD_STAGES[3])
+    net = draft.network()
+    or_none(progress).finish()
     return net
-
-
-def _size_by_simulation(net: Network, lanes: pd.DataFrame, volume: float, p: Params) -> Network:
-    """Capacities from a design day: a sample of the demand model (``parcelnet.demand``)
-    runs through the timetable with unlimited capacity (``parcelnet.sim``); each trip
-    gets vehicles for its daily boardings, each sorter the rate of its busiest hour of
-    day, scaled from the sample to ``volume`` and times headroom (sorters also times
-    ``sorter_peak_factor``: trucks unload in bursts, so a sorter must clear its
-    busiest hour faster than in an hour for connections to hold)."""
-    from parcelnet.demand import generate_parcels
-    from parcelnet.sim.run import simulate
-    pc = p["capacity"]
-    tt = net.timetable
-    free_net = net.with_capacities(np.full(len(tt.trip_lane), 10**9), np.zeros(tt.n_facilities))
-    n = int(pc["sizing_parcels"])
-    df = generate_parcels(free_net, n, "normal", seed=0)
-    idx = free_net.facility_index
-    res = simulate(free_net, df["parcel_id"].to_numpy(), df["created_minute"].to_numpy(),
-                   idx.get_indexer(df["origin_facility"]), idx.get_indexer(df["dest_station"]))
-    scale = volume / n
-    load = res.raw.trip_boarded * scale              # steady state: all days' boardings = one day's
-    cap, cost = _capacity(lanes, tt.trip_lane, load, p)
-    lanes_csv = net.lanes.assign(cost_per_trip=_fmt(cost, 0), design_parcels_per_day=np.round(
-        np.bincount(tt.trip_lane, weights=load, minlength=len(lanes))).astype(np.int64))
-    hourly = res.raw.hourly
-    by_hour = np.zeros((hourly.shape[0], 24))
-    for h in range(hourly.shape[1]):              # fold absolute hours onto hours of day
-        by_hour[:, (h + res.raw.hour0) % 24] += hourly[:, h]
-    peak = by_hour.max(axis=1) * scale * pc["headroom"] * pc["sorter_peak_factor"]
-    rate = np.maximum(1, np.ceil(peak / 60)).astype(np.int64)
-    return net.replace(lanes=lanes_csv).with_capacities(cap, rate)
 
 
 # -- ids and facilities ------------------------------------------------------
@@ -95,7 +122,7 @@ def _ids(lay: Layout):
 # -- lanes -------------------------------------------------------------------
 def _lanes(lay: Layout, p: Params) -> pd.DataFrame:
     """One row per lane: from/to as (tier-kind, position), mode, duration, km."""
-    sp = p["speeds"]
+    sp = p.speeds
     rows = []
 
     def add(tier, fk, fi, tk, ti, km_road, mode):
@@ -103,13 +130,13 @@ def _lanes(lay: Layout, p: Params) -> pd.DataFrame:
 
     S, C, H = lay.stations, lay.centres, lay.hubs
     sc = lay.station_centre
-    km = road_km(S["lat"], S["lon"], C["lat"].to_numpy()[sc], C["lon"].to_numpy()[sc], sp["circuity"])
+    km = road_km(S["lat"], S["lon"], C["lat"].to_numpy()[sc], C["lon"].to_numpy()[sc], sp.circuity)
     for s, (c, d) in enumerate(zip(sc, km)):
-        mode = "van" if d <= sp["van_max_km"] else "truck"
+        mode = "van" if d <= sp.van_max_km else "truck"
         add("first_mile", "S", s, "C", c, d, mode)
         add("last_mile", "C", c, "S", s, d, mode)
     ch = lay.centre_hub
-    km = road_km(C["lat"], C["lon"], H["lat"].to_numpy()[ch], H["lon"].to_numpy()[ch], sp["circuity"])
+    km = road_km(C["lat"], C["lon"], H["lat"].to_numpy()[ch], H["lon"].to_numpy()[ch], sp.circuity)
     for c, (h, d) in enumerate(zip(ch, km)):
         add("feeder", "C", c, "H", h, d, "truck")
         add("feeder", "H", h, "C", c, d, "truck")
@@ -117,18 +144,15 @@ def _lanes(lay: Layout, p: Params) -> pd.DataFrame:
     gc = pairwise_km(hlat, hlon)
     for a in range(len(H)):
         for b in range(len(H)):
-            if a != b and gc[a, b] * sp["circuity"] <= p["timetable"]["max_truck_hub_km"]:
-                add("linehaul", "H", a, "H", b, gc[a, b] * sp["circuity"], "truck")
+            if a != b and gc[a, b] * sp.circuity <= p.timetable.max_truck_hub_km:
+                add("linehaul", "H", a, "H", b, gc[a, b] * sp.circuity, "truck")
     air = np.flatnonzero(H["air"].to_numpy())
     for a in air:
         for b in air:
-            if a != b and gc[a, b] >= p["air"]["min_distance_km"]:
+            if a != b and gc[a, b] >= p.air.min_distance_km:
                 add("air", "H", a, "H", b, gc[a, b], "air")
     df = pd.DataFrame(rows, columns=["tier", "from_kind", "from_pos", "to_kind", "to_pos", "mode", "km"])
-    speed = df["mode"].map({"van": sp["van_kmh"], "truck": sp["truck_kmh"], "air": sp["air_kmh"]})
-    minutes = np.ceil(df["km"] / speed * 60).astype(np.int64)
-    minutes[df["mode"] == "air"] += int(sp["air_ground_minutes"])
-    df["duration"] = np.maximum(minutes, 5)
+    df["duration"] = lane_minutes(df["km"].to_numpy(), df["mode"].to_numpy(), sp)
     return df
 
 
@@ -163,10 +187,10 @@ def _timetable(lay: Layout, lanes: pd.DataFrame, p: Params) -> pd.DataFrame:
     station's wave; a hub's shuttle to a centre arrives in time for the vans of
     ``timing_share`` of the centre's population. Outliers take the next trip.
     """
-    tp, pr = p["timetable"], p["processing"]
-    step, slack, q = tp["round_minutes"], tp["slack_minutes"], tp["timing_share"]
-    first = np.array([minute_of_day(t, "") for t in tp["first_mile_departures"]], np.int64)
-    waves = np.array([minute_of_day(w[0], "") for w in tp["waves"]], np.int64)
+    tp, pr = p.timetable, p.processing
+    step, slack, q = tp.round_minutes, tp.slack_minutes, tp.timing_share
+    first = np.array(tp.first_mile_minutes, np.int64)
+    waves = np.array([w for w, _ in tp.wave_minutes], np.int64)
     nC, nH = len(lay.centres), len(lay.hubs)
     spop = lay.stations["population"].to_numpy(float)
     cpop = lay.centres["population"].to_numpy(float)
@@ -177,23 +201,23 @@ def _timetable(lay: Layout, lanes: pd.DataFrame, p: Params) -> pd.DataFrame:
 
     # backward from the waves: centre -> station vans, then hub -> centre shuttles
     lm = by["last_mile"]
-    lm_dep = _round(waves[None, :] - slack - pr["station_minutes"] - dur[lm][:, None], step, False)
+    lm_dep = _round(waves[None, :] - slack - pr.station_minutes - dur[lm][:, None], step, False)
     dep.update(zip(lm, lm_dep))
     # deadline at the centre: the van departures of (1 - q) of the population are earlier
     deadline = _wquantile(frm[lm], lm_dep, spop[to[lm]], 1 - q, nC)
     down = by["feeder"][lanes.loc[by["feeder"], "from_kind"].to_numpy() == "H"]
     for l in down:
-        dep[l] = _round(deadline[to[l]] - slack - pr["centre_minutes"] - dur[l], step, False)
+        dep[l] = _round(deadline[to[l]] - slack - pr.centre_minutes - dur[l], step, False)
 
     # forward from the first-mile cut-offs: station -> centre, centre -> hub, hub banks
     fm = by["first_mile"]
     dep.update((l, first.copy()) for l in fm)
-    sorted_at_c = first[None, :] + dur[fm][:, None] + pr["centre_minutes"]
+    sorted_at_c = first[None, :] + dur[fm][:, None] + pr.centre_minutes
     ready_c = _wquantile(to[fm], sorted_at_c, spop[frm[fm]], q, nC)
     up = by["feeder"][lanes.loc[by["feeder"], "from_kind"].to_numpy() == "C"]
     up_dep = _round(ready_c[frm[up]], step, True)
     dep.update(zip(up, up_dep))
-    banks = _round(_wquantile(to[up], up_dep + dur[up][:, None] + pr["hub_minutes"],
+    banks = _round(_wquantile(to[up], up_dep + dur[up][:, None] + pr.hub_minutes,
                               cpop[frm[up]], q, nH), step, True)
     for l in by["linehaul"]:
         dep[l] = banks[frm[l]]
@@ -208,26 +232,26 @@ def _timetable(lay: Layout, lanes: pd.DataFrame, p: Params) -> pd.DataFrame:
 def _volume(country: str, places: pd.DataFrame, p: Params) -> float:
     """Parcels on a normal day: the parameter, else the country's population
     (GeoNames country info; the places' sum if unknown) x parcels per capita."""
-    pv = p["volume"]
-    if pv["parcels_per_day"] > 0:
-        return float(pv["parcels_per_day"])
+    pv = p.volume
+    if pv.parcels_per_day > 0:
+        return float(pv.parcels_per_day)
     pop = country_info(country).get("population") or places["population"].sum()
-    return float(pop * pv["parcels_per_capita_per_day"])
+    return float(pop * pv.parcels_per_capita_per_day)
 
 
 def _lane_flows(lay: Layout, lanes: pd.DataFrame, volume: float, p: Params) -> np.ndarray:
     """Design parcels per day on every lane: a gravity OD between centres,
     routed station-centre-hub-hub-centre-station (far hub pairs without a
     truck lane via their air hubs; a share of long air-region flow flies)."""
-    pv = p["volume"]
+    pv = p.volume
     spop = lay.stations["population"].to_numpy(float)
     share = spop / spop.sum()
     cpop = lay.centres["population"].to_numpy(float)
     dist = pairwise_km(lay.centres["lat"].to_numpy(float), lay.centres["lon"].to_numpy(float))
-    g = np.outer(cpop, cpop) / (1 + dist / pv["distance_scale_km"]) ** pv["distance_decay"]
+    g = gravity(cpop, cpop, dist, pv.distance_scale_km, pv.distance_decay)
     np.fill_diagonal(g, 0)
     # centre x centre, between cities (none when the country has a single centre)
-    od = volume * (1 - pv["intra_city_share"]) * g / g.sum() if g.sum() > 0 else np.zeros_like(g)
+    od = volume * (1 - pv.intra_city_share) * g / g.sum() if g.sum() > 0 else np.zeros_like(g)
     nH = len(lay.hubs)
     ch = lay.centre_hub
     hub_od = np.zeros((nH, nH))
@@ -251,7 +275,7 @@ def _lane_flows(lay: Layout, lanes: pd.DataFrame, volume: float, p: Params) -> n
             truck = key.get(("H", a, "H", b, "truck"))
             A, B = air_of[a], air_of[b]
             flies = ("H", A, "H", B, "air") in key
-            air_part = f * p["air"]["air_share"] if flies else 0.0
+            air_part = f * p.air.air_share if flies else 0.0
             if truck is None and flies:
                 air_part = f
             elif truck is not None:
@@ -267,14 +291,11 @@ def _lane_flows(lay: Layout, lanes: pd.DataFrame, volume: float, p: Params) -> n
 def _capacity(lanes: pd.DataFrame, trip_lane: np.ndarray, trip_load: np.ndarray, p: Params):
     """Vehicles per departure for each trip's daily load x headroom -> parcels per
     trip, and per lane the mean cost of its trips."""
-    pc, co = p["capacity"], p["costs"]
+    pc = p.capacity
     modes = lanes["mode"].to_numpy()[trip_lane]
-    unit = pd.Series(modes).map({"van": pc["van_parcels"], "truck": pc["truck_parcels"],
-                                 "air": pc["air_parcels"]}).to_numpy(float)
-    vehicles = np.maximum(1, np.ceil(trip_load * pc["headroom"] / unit)).astype(np.int64)
-    fixed = lanes["mode"].map({m: co[f"{m}_fixed"] for m in ("van", "truck", "air")}).to_numpy()
-    per_km = lanes["mode"].map({m: co[f"{m}_per_km"] for m in ("van", "truck", "air")}).to_numpy()
-    one = (fixed + per_km * lanes["km"].to_numpy())[trip_lane]
+    unit = pd.Series(modes).map(pc.parcels_per_vehicle).to_numpy(float)
+    vehicles = np.maximum(1, np.ceil(trip_load * pc.headroom / unit)).astype(np.int64)
+    one = vehicle_trip_cost(lanes["km"].to_numpy(), lanes["mode"].to_numpy(), p.costs)[trip_lane]
     n_trips = np.bincount(trip_lane, minlength=len(lanes))
     lane_cost = np.bincount(trip_lane, weights=vehicles * one, minlength=len(lanes)) / np.maximum(n_trips, 1)
     return vehicles * unit.astype(np.int64), lane_cost
@@ -282,7 +303,7 @@ def _capacity(lanes: pd.DataFrame, trip_lane: np.ndarray, trip_load: np.ndarray,
 
 def _sort_rates(lay: Layout, lanes: pd.DataFrame, flow: np.ndarray, p: Params):
     """Parcels per minute each sorter needs: daily inbound visits x headroom / sorting hours."""
-    pc = p["capacity"]
+    pc = p.capacity
     visits = {k: np.zeros(n) for k, n in (("S", len(lay.stations)), ("C", len(lay.centres)),
                                           ("H", len(lay.hubs)))}
     for kind, pos, f in zip(lanes["to_kind"], lanes["to_pos"], flow):
@@ -290,8 +311,8 @@ def _sort_rates(lay: Layout, lanes: pd.DataFrame, flow: np.ndarray, p: Params):
     for kind, pos, f in zip(lanes["from_kind"], lanes["from_pos"], flow):
         if kind == "S":  # a parcel's first sort is at its origin station
             visits[kind][pos] += f
-    hours = {"S": pc["station_sort_hours"], "C": pc["centre_sort_hours"], "H": pc["hub_sort_hours"]}
-    return {k: np.maximum(1, np.ceil(v * pc["headroom"] / (hours[k] * 60))).astype(np.int64)
+    hours = {"S": pc.station_sort_hours, "C": pc.centre_sort_hours, "H": pc.hub_sort_hours}
+    return {k: np.maximum(1, np.ceil(v * pc.headroom / (hours[k] * 60))).astype(np.int64)
             for k, v in visits.items()}
 
 
@@ -304,24 +325,24 @@ def _tables(places, lay: Layout, lanes, trips, flow, p) -> dict[str, pd.DataFram
     sid, cid, hid = _ids(lay)
     fid = {"S": sid, "C": cid, "H": hid}
     rate = _sort_rates(lay, lanes, flow, p)
-    pr = p["processing"]
+    pr = p.processing
     hub_tier = np.where(lay.hubs["air"].to_numpy(), "air_hub", "hub")
     hub_name = [f"{n} {'air hub' if a else 'regional hub'}" for n, a in
                 zip(_city(lay.hubs), lay.hubs["air"])]
     fac = pd.concat([
         pd.DataFrame({"facility_id": hid, "kind": "hub", "name": hub_name,
                       "lat": _fmt(lay.hubs["lat"], 5), "lon": _fmt(lay.hubs["lon"], 5),
-                      "sort_per_minute": rate["H"], "process_minutes": pr["hub_minutes"],
+                      "sort_per_minute": rate["H"], "process_minutes": pr.hub_minutes,
                       "tier": hub_tier, "admin1": lay.hubs["admin1"]}),
         pd.DataFrame({"facility_id": cid, "kind": "hub",
                       "name": [f"{n} sorting centre" for n in _city(lay.centres)],
                       "lat": _fmt(lay.centres["lat"], 5), "lon": _fmt(lay.centres["lon"], 5),
-                      "sort_per_minute": rate["C"], "process_minutes": pr["centre_minutes"],
+                      "sort_per_minute": rate["C"], "process_minutes": pr.centre_minutes,
                       "tier": "centre", "admin1": lay.centres["admin1"]}),
         pd.DataFrame({"facility_id": sid, "kind": "station",
                       "name": [f"{n} station" for n in lay.stations["name"]],
                       "lat": _fmt(lay.stations["lat"], 5), "lon": _fmt(lay.stations["lon"], 5),
-                      "sort_per_minute": rate["S"], "process_minutes": pr["station_minutes"],
+                      "sort_per_minute": rate["S"], "process_minutes": pr.station_minutes,
                       "tier": "station", "admin1": lay.stations["admin1"]}),
     ], ignore_index=True)
     frm = [fid[k][i] for k, i in zip(lanes["from_kind"], lanes["from_pos"])]
@@ -335,11 +356,10 @@ def _tables(places, lay: Layout, lanes, trips, flow, p) -> dict[str, pd.DataFram
                         "distance_km": _fmt(lanes["km"], 1), "cost_per_trip": _fmt(cost, 0),
                         "tier": lanes["tier"], "design_parcels_per_day": np.round(flow).astype(np.int64)})
     lane_of = np.asarray(lane_id, dtype=object)[trips["lane"].to_numpy()]
-    tri = pd.DataFrame({"trip_id": [f"{l}@{m // 60:02d}{m % 60:02d}" for l, m in
-                                    zip(lane_of, trips["departure"])],
+    tri = pd.DataFrame({"trip_id": [trip_id(l, m) for l, m in zip(lane_of, trips["departure"])],
                         "lane_id": lane_of, "departure_minute": trips["departure"],
                         "capacity": cap})
-    waves = [(minute_of_day(w[0], ""), w[1]) for w in p["timetable"]["waves"]]
+    waves = list(p.timetable.wave_minutes)
     wav = pd.DataFrame([(s, a, d) for s in sid for a, d in waves], columns=COLUMNS["waves.csv"])
     pla = places.drop(columns=[c for c in ("group",) if c in places]).copy()
     pla.insert(7, "station_id", sid[lay.place_station])

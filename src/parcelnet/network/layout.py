@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from parcelnet.errors import ParameterError
 from parcelnet.geo import haversine_km, pairwise_km
+from parcelnet.geo.coords import EARTH_RADIUS_KM
 from parcelnet.network.hubs import auto_p_median, p_median
+from parcelnet.network.params import Params
 
-_EARTH_KM = 6371.0088
 
 
 @njit(cache=True)
@@ -34,7 +36,7 @@ def _greedy_cluster(lat, lon, order, radius_km):
             dlat = (lat[j] - lat[i]) * rad
             dlon = (lon[j] - lon[i]) * rad
             a = np.sin(dlat / 2) ** 2 + np.cos(lat[i] * rad) * np.cos(lat[j] * rad) * np.sin(dlon / 2) ** 2
-            d = 2 * _EARTH_KM * np.arcsin(min(1.0, np.sqrt(a)))
+            d = 2 * EARTH_RADIUS_KM * np.arcsin(min(1.0, np.sqrt(a)))
             if d <= bd:
                 best, bd = j, d
         if best < 0:
@@ -77,19 +79,24 @@ def _seed_table(df: pd.DataFrame, seed_of: np.ndarray,
     return out, pos
 
 
-def plan_layout(places: pd.DataFrame, params: dict) -> Layout:
-    """Stations over places, centres over stations, hubs over centres, air hubs over hubs."""
-    ps = params["stations"]
-    if ps["method"] == "per_place":
+def plan_layout(places: pd.DataFrame, params: Params, refine_hubs=None) -> Layout:
+    """Stations over places, centres over stations, hubs over centres, air hubs over hubs.
+
+    Hubs are the population-weighted p-median of the centres. ``hubs.method = "p-hub"`` moves
+    them by the p-hub median search, which lives in ``parcelnet.plan``: pass it as
+    ``refine_hubs(centres, km, p_median_hubs, params) -> (hubs, centre_hub)``
+    (:func:`parcelnet.plan.build.plan_layout` does)."""
+    ps = params.stations
+    if ps.method == "per_place":
         seed = np.arange(len(places))
     else:
         seed = cluster_by_population(places["lat"], places["lon"], places["population"],
-                                     ps["merge_radius_km"])
+                                     ps.merge_radius_km)
     st_seeds = np.unique(seed)
     stations, place_station = _seed_table(places, seed, st_seeds)
 
-    pc = params["centres"]
-    if pc["method"] == "admin" and "group" in stations and (stations["group"] != "").all():
+    pc = params.centres
+    if pc.method == "admin" and "group" in stations and (stations["group"] != "").all():
         # the most populous station of each administrative group
         order = np.lexsort((np.arange(len(stations)), -stations["population"].to_numpy()))
         first = stations.iloc[order].drop_duplicates("group")
@@ -97,51 +104,36 @@ def plan_layout(places: pd.DataFrame, params: dict) -> Layout:
         cseed = seed_of_group.loc[stations["group"]].to_numpy()
     else:
         cseed = cluster_by_population(stations["lat"], stations["lon"], stations["population"],
-                                      pc["radius_km"])
+                                      pc.radius_km)
     centres, station_centre = _seed_table(stations, cseed, np.unique(cseed))
 
     clat, clon = centres["lat"].to_numpy(float), centres["lon"].to_numpy(float)
     dist = pairwise_km(clat, clon)
     w = centres["population"].to_numpy(float)
-    ph = params["hubs"]
-    if ph["count"] > 0:
-        med = p_median(dist, w, ph["count"])
+    ph = params.hubs
+    if ph.count > 0:
+        med = p_median(dist, w, ph.count)
     else:
-        med = auto_p_median(dist, w, ph["target_mean_km"], ph["min_count"], ph["max_count"])
+        med = auto_p_median(dist, w, ph.target_mean_km, ph.min_count, ph.max_count)
     centre_hub = np.argmin(dist[:, med], axis=1)
-    if ph["method"] == "p-hub" and len(med) < len(centres):
-        med, centre_hub = _p_hub(centres, dist, med, params)
+    if ph.method == "p-hub" and len(med) < len(centres):
+        if refine_hubs is None:
+            raise ParameterError("hubs.method 'p-hub' needs the p-hub median search of "
+                                 "parcelnet.plan (parcelnet.plan.build.build_network)")
+        med, centre_hub = refine_hubs(centres, dist, med, params)
     hubs = centres.iloc[med].reset_index(drop=True)
     hubs["population"] = np.bincount(centre_hub, weights=w, minlength=len(med)).astype(np.int64)
     hubs["centre"] = med
 
     hub_air = np.full(len(hubs), -1, np.int64)
     hd = pairwise_km(hubs["lat"].to_numpy(float), hubs["lon"].to_numpy(float))
-    pa = params["air"]
-    if len(hubs) >= 2 and hd.max() >= pa["min_span_km"]:
-        n_air = pa["count"] if pa["count"] > 0 else max(2, round(len(hubs) / 4))
+    pa = params.air
+    if len(hubs) >= 2 and hd.max() >= pa.min_span_km:
+        n_air = pa.count if pa.count > 0 else max(2, round(len(hubs) / 4))
         air = p_median(hd, hubs["population"].to_numpy(float), min(n_air, len(hubs)))
         hub_air = air[np.argmin(hd[:, air], axis=1)]
     hubs["air"] = np.isin(np.arange(len(hubs)), hub_air)
     return Layout(stations, place_station, centres, station_centre, hubs, centre_hub, hub_air)
-
-
-def _p_hub(centres: pd.DataFrame, dist: np.ndarray, med: np.ndarray, params: dict):
-    """Hubs (sorted) and each centre's hub by the p-hub median local search from the p-median
-    hubs: gravity flows between centres (the volume model's), road distances."""
-    from parcelnet.plan.hubdata import HubInstance
-    from parcelnet.plan.hubs import local_search
-    pv = params["volume"]
-    pop = centres["population"].to_numpy(float)
-    flow = np.outer(pop, pop) / (1 + dist / pv["distance_scale_km"]) ** pv["distance_decay"]
-    np.fill_diagonal(flow, 0)
-    flow /= flow.sum() if flow.sum() > 0 else 1.0
-    road = dist * params["speeds"]["circuity"]
-    inst = HubInstance("centres", road, flow, len(med), 1.0, params["hubs"]["transfer_discount"], 1.0)
-    sol = local_search(inst, start_hubs=med)
-    hubs = np.asarray(sol.hubs, np.int64) - 1
-    alloc = np.asarray(sol.allocation, np.int64) - 1
-    return hubs, np.searchsorted(hubs, alloc)
 
 
 def road_km(lat1, lon1, lat2, lon2, circuity: float) -> np.ndarray:

@@ -9,6 +9,7 @@ capacities, and CSR adjacency. Build one with :func:`Network.from_tables`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -248,8 +249,47 @@ class Network:
         fac = self.facilities
         return np.column_stack([fac["lat"].astype(float), fac["lon"].astype(float)])
 
+    @cached_property
+    def country(self) -> str | None:
+        """The ISO country code the network was built for (its build.json), if known."""
+        try:
+            return json.loads(self.meta.get("build.json", "{}")).get("country")
+        except (json.JSONDecodeError, AttributeError):
+            return None
+
+    @cached_property
+    def parcels_per_day(self) -> int | None:
+        """The normal day's volume the network was built for (its build.json), if known."""
+        try:
+            v = json.loads(self.meta.get("build.json", "{}")).get("parcels_per_day")
+        except (json.JSONDecodeError, AttributeError):
+            return None
+        return int(v) if isinstance(v, (int, float)) and v > 0 else None
+
     def lane_ids(self, lanes: np.ndarray) -> list[str]:
         return self.lane_id_array[lanes].tolist()
+
+    def find(self, text: str, kind: str | None = None, limit: int | None = 20) -> pd.DataFrame:
+        """Facilities by id, name, or the names of the places they serve, best matches first
+        (:func:`parcelnet.network.search.find_facilities`)."""
+        from parcelnet.network.search import find_facilities
+        return find_facilities(self, text, kind, limit)
+
+    def station_of_place(self, place_id: str) -> str:
+        """The station serving a place (places.csv ``place_id``, e.g. a county code)."""
+        hit = self.places.loc[self.places["place_id"] == str(place_id), "station_id"]
+        if hit.empty:
+            raise NotFoundError(f"no place with id {place_id} in this network")
+        return str(hit.iloc[0])
+
+    def centre_of_station(self, station_id: str) -> str:
+        """The facility a station's first-mile lane leads to (its sorting centre)."""
+        s = self.station(station_id)
+        tt = self.timetable
+        lanes = tt.out_lane[tt.out_ptr[s]:tt.out_ptr[s + 1]]
+        if len(lanes) == 0:
+            raise NotFoundError(f"station {station_id} has no outgoing lane")
+        return str(self.facility_index[tt.lane_to[lanes[0]]])
 
     def summary(self) -> dict[str, int]:
         kinds = np.bincount(self.timetable.kind, minlength=len(FACILITY_KINDS))

@@ -38,9 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from parcelnet.errors import ParameterError
+from parcelnet.errors import ParameterError, SolverError
 from parcelnet.network.model import Network
-from parcelnet.sim.kpis import kpis
+from parcelnet.parcels import Parcels
+from parcelnet.progress import Progress, log, or_none
+from parcelnet.results import Result, jsonable
+from parcelnet.sim.kpis import Kpis, kpis
 from parcelnet.sim.run import simulate
 
 #: Daily cost of one parcel a minute of sorter rate: a cross-belt line of about 20,000 parcels
@@ -115,39 +118,44 @@ def trim_idle(network: Network, base: Network, trip_peak: np.ndarray, sort_peak:
 
 
 @dataclass(frozen=True)
-class CapacityPlan:
+class CapacityPlan(Result):
+    """The added capacity, what it costs a day (CNY) and what it does to the day."""
+
     network: Network             # the network with the added capacity
     lanes: pd.DataFrame          # lanes that grew: capacity a day before and after, cost a day
     sorters: pd.DataFrame        # sorters that grew: rate before and after, cost a day
     rounds: list[dict]           # per round: on-time share, late parcels, cost so far
-    before: dict                 # KPIs of the day as it was
-    after: dict                  # KPIs of the day with the added capacity
+    before: Kpis                 # KPIs of the day as it was
+    after: Kpis                  # KPIs of the day with the added capacity
     cost_per_day: float
     reached: bool
     seconds: float
     reverse: dict = None         # the taking-back pass: simulations, items reverted, cost saved
 
-    def to_json(self) -> dict:
-        short = lambda k: {x: k[x] for x in ("parcels", "delivered_share", "on_time_share",  # noqa: E731
-                                             "within_24h_share", "within_48h_share")}
-        return {"reached": self.reached, "cost_per_day": round(self.cost_per_day, 2),
-                "lane_cost_per_day": round(float(self.lanes["cost_per_day"].sum()), 2),
-                "sorter_cost_per_day": round(float(self.sorters["cost_per_day"].sum()), 2),
-                "before": short(self.before), "after": short(self.after), "rounds": self.rounds,
-                "reverse": self.reverse,
-                "lanes": self.lanes.to_dict("records"), "sorters": self.sorters.to_dict("records"),
-                "seconds": round(self.seconds, 2)}
+    def to_dict(self) -> dict:
+        short = lambda k: {x: getattr(k, x) for x in ("parcels", "delivered_share",  # noqa: E731
+                                                       "on_time_share", "within_24h_share",
+                                                       "within_48h_share")}
+        return jsonable({"reached": self.reached, "cost_per_day": round(self.cost_per_day, 2),
+                         "lane_cost_per_day": round(float(self.lanes["cost_per_day"].sum()), 2),
+                         "sorter_cost_per_day": round(float(self.sorters["cost_per_day"].sum()), 2),
+                         "before": short(self.before), "after": short(self.after),
+                         "rounds": self.rounds, "reverse": self.reverse,
+                         "lanes": self.lanes, "sorters": self.sorters,
+                         "seconds": round(self.seconds, 2)})
 
 
-def plan_capacity(network: Network, parcel_id, created, origin, dest, target: float = 0.95,
+def plan_capacity(network: Network, parcels: Parcels, target: float = 0.95,
                   max_rounds: int = 20, sorter_cost: float = SORTER_COST_PER_PPM_DAY,
                   capacity_scale: float = 1.0, horizon_minutes: int | None = None,
-                  reverse_sims: int = 16, progress=None) -> CapacityPlan:
-    """Grow capacity until ``target`` of the parcels (arrays as for ``simulate``) are on time.
+                  reverse_sims: int = 16, progress: Progress | None = None) -> CapacityPlan:
+    """Grow capacity until ``target`` of ``parcels`` are on time.
 
     With ``capacity_scale`` s the parcels are a sample: each round simulates the network with
     capacities times s (as ``parcelnet simulate --capacity-scale``), and the growth found is
-    applied to, and reported for, the full network."""
+    applied to, and reported for, the full network. Reports the stages "growing capacity"
+    (rounds) and "taking capacity back" (trial days) to ``progress``; each round's on-time
+    share is logged (``logging.getLogger("parcelnet")``, INFO)."""
     if not 0 < target <= 1:
         raise ParameterError(f"target on-time share must be in (0, 1], got {target}")
     if max_rounds < 1:
@@ -158,6 +166,9 @@ def plan_capacity(network: Network, parcel_id, created, origin, dest, target: fl
         raise ParameterError(f"capacity scale must be a positive number, got {capacity_scale}")
     if reverse_sims < 0:
         raise ParameterError(f"trial days for taking capacity back must be >= 0, got {reverse_sims}")
+    if len(parcels) == 0:
+        raise ParameterError("there are no parcels to plan capacity for")
+    progress = or_none(progress)
     t0 = time.perf_counter()
     tt = network.timetable
     unit = vehicle_units(network)[tt.trip_lane]
@@ -168,19 +179,20 @@ def plan_capacity(network: Network, parcel_id, created, origin, dest, target: fl
     net = network
     rounds, first, paths = [], None, None
     bar = max(FIRST_BACKLOG_MINUTES, BACKLOG_MINUTES)
+    progress.start("growing capacity", max_rounds + 1)
     for r in range(max_rounds + 1):
         run_on = net if capacity_scale == 1.0 else scale_capacity(net, capacity_scale)
-        res = simulate(run_on, parcel_id, created, origin, dest, horizon_minutes, paths=paths)
+        res = simulate(run_on, parcels, horizon_minutes=horizon_minutes, paths=paths)
         paths = res.paths
         k = kpis(res)
         first = first or k
         on_time = (res.delivered >= 0) & (res.delivered <= res.promise)
-        rounds.append({"round": r, "on_time_share": k["on_time_share"],
+        rounds.append({"round": r, "on_time_share": k.on_time_share,
                        "late": int((res.routable & ~on_time).sum()),
                        "cost_per_day": round(changes(network, net, sorter_cost)[2], 2)})
-        if progress:
-            progress(r, k["on_time_share"])
-        if k["on_time_share"] >= target or r == max_rounds:
+        progress.advance()
+        log.info("round %d: %.1f%% on time", r, 100 * k.on_time_share)
+        if k.on_time_share >= target or r == max_rounds:
             break
         left = res.raw.left_behind
         boarded = np.bincount(tt.trip_lane, weights=res.raw.trip_boarded, minlength=len(left))
@@ -190,7 +202,7 @@ def plan_capacity(network: Network, parcel_id, created, origin, dest, target: fl
         cap = np.where(full, grown, cap)
         rate = run_on.timetable.sort_per_minute.astype(float)
         back = res.raw.backlog_peak
-        if r > 0 and k["on_time_share"] - rounds[-2]["on_time_share"] < MIN_GAIN:
+        if r > 0 and k.on_time_share - rounds[-2]["on_time_share"] < MIN_GAIN:
             bar = max(BACKLOG_MINUTES, bar / 2)
         g = sorts & (back > bar * rate)
         while not full.any() and not g.any() and bar > BACKLOG_MINUTES:
@@ -202,27 +214,32 @@ def plan_capacity(network: Network, parcel_id, created, origin, dest, target: fl
         spm = tt.sort_per_minute
         net = network.with_capacities(cap, np.where(
             spm > 0, np.maximum(spm, np.ceil(np.round(spm * sorter_mult, 9))), 0))
+    progress.finish()
     reverse = {"simulations": 0, "reverted": 0, "cost_saved_per_day": 0.0}
-    if net is not network and k["on_time_share"] >= target:
+    if net is not network and k.on_time_share >= target:
+        progress.start("taking capacity back", reverse_sims)
         net, res, k, reverse = _reverse(network, net, res, k, target, sorter_cost, reverse_sims,
-                                        lambda n: _day(n, capacity_scale, parcel_id, created,
-                                                       origin, dest, horizon_minutes, paths))
+                                        lambda n: _day(n, capacity_scale, parcels,
+                                                       horizon_minutes, paths, progress))
+        progress.finish()
     if net is not network:
         trimmed = trim_idle(net, network, res.raw.trip_peak, res.raw.sort_peak, capacity_scale)
-        again, _ = _day(trimmed, capacity_scale, parcel_id, created, origin, dest,
-                        horizon_minutes, paths)
+        again, _ = _day(trimmed, capacity_scale, parcels, horizon_minutes, paths)
         if not np.array_equal(again.delivered, res.delivered):   # pragma: no cover - a bug
-            raise AssertionError("taking back idle capacity changed the simulated day")
+            raise SolverError("taking back idle capacity changed the simulated day; please "
+                              "report this as a bug")
         net = trimmed
     lane_rows, sorter_rows, total = changes(network, net, sorter_cost)
     return CapacityPlan(net, lane_rows, sorter_rows, rounds, first, k, total,
-                        k["on_time_share"] >= target, time.perf_counter() - t0, reverse)
+                        k.on_time_share >= target, time.perf_counter() - t0, reverse)
 
 
-def _day(net: Network, scale: float, parcel_id, created, origin, dest, horizon_minutes, paths):
+def _day(net: Network, scale: float, parcels: Parcels, horizon_minutes, paths, progress=None):
     from parcelnet.network.scale import scale_capacity
     run_on = net if scale == 1.0 else scale_capacity(net, scale)
-    res = simulate(run_on, parcel_id, created, origin, dest, horizon_minutes, paths=paths)
+    res = simulate(run_on, parcels, horizon_minutes=horizon_minutes, paths=paths)
+    if progress is not None:
+        progress.advance()
     return res, kpis(res)
 
 
@@ -261,7 +278,7 @@ def _reverse(base: Network, net: Network, res, k, target, sorter_cost, sims, day
         trial = base.with_capacities(c2, r2)
         res2, k2 = day(trial)
         out["simulations"] += 1
-        if k2["on_time_share"] >= target:
+        if k2.on_time_share >= target:
             cap, rate, net, res, k = c2, r2, trial, res2, k2
             out["reverted"] += len(block)
             out["cost_saved_per_day"] = round(out["cost_saved_per_day"] + float(cost[block].sum()), 2)

@@ -15,12 +15,16 @@ is within 24 hours but that the simulated day delivers later.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from parcelnet.network.model import Network
 from parcelnet.network.scale import scale_capacity
-from parcelnet.promise._kernels import DAY
+from parcelnet.parcels import Parcels
+from parcelnet.results import Result
 from parcelnet.sim.run import simulate
+from parcelnet.units import DAY
 
 UNLIMITED = 10**12
 
@@ -36,17 +40,54 @@ def _lifted(network: Network, lanes=(), sorters=()) -> Network:
     return network.with_capacities(cap, spm)
 
 
-def order_on_a_day(network: Network, parcels, origin: str, destination: str, created: int,
-                   capacity_scale: float = 1.0) -> dict:
-    """The order simulated among ``parcels`` (a read_parcels frame) on capacities times
-    ``capacity_scale``; with the limit that makes it late, if any."""
+@dataclass
+class OrderOnDay(Result):
+    """One order simulated among a day's parcels (minutes absolute; None: unroutable or not
+    delivered). ``limit``: the limit that makes it late (``kind`` lane, sorter or several,
+    ``id``, ``text``), None when it is on time. ``late_minutes`` and ``within_24h`` are given
+    when the order has a promise."""
+
+    parcels: int
+    capacity_scale: float
+    promise_minute: int | None
+    delivered_minute: int | None
+    limit: dict | None
+    late_minutes: int | None = None
+    within_24h: bool | None = None
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        if self.promise_minute is None:
+            del d["late_minutes"], d["within_24h"]
+        return d
+
+
+@dataclass(frozen=True)
+class DayShares(Result):
+    """Shares of a simulated day's parcels: promised within 24 h, delivered within 24 h, and
+    promised within but delivered beyond 24 h (a capacity limit's doing)."""
+
+    parcels: int
+    capacity_scale: float
+    within_24h_by_promise: float
+    within_24h_simulated: float
+    outside_24h_by_capacity: float
+
+
+def order_on_a_day(network: Network, parcels: Parcels, origin: str, destination: str, created: int,
+                   capacity_scale: float = 1.0) -> OrderOnDay:
+    """The order simulated among ``parcels`` on capacities times ``capacity_scale``; with the
+    limit that makes it late, if any."""
+    out = _order_on_a_day(network, parcels, origin, destination, created, capacity_scale)
+    return OrderOnDay(**out)
+
+
+def _order_on_a_day(network, parcels, origin, destination, created, capacity_scale) -> dict:
     net = scale_capacity(network, capacity_scale) if capacity_scale != 1.0 else network
     o, d = network.facility(origin), network.station(destination)
-    pid = np.r_[parcels["parcel_id"].to_numpy(np.int64), parcels["parcel_id"].max() + 1 if len(parcels) else 0]
-    cre = np.r_[parcels["created_minute"].to_numpy(np.int64), created]
-    org = np.r_[parcels["origin_pos"].to_numpy(np.int64), o]
-    dst = np.r_[parcels["dest_pos"].to_numpy(np.int64), d]
-    res = simulate(net, pid, cre, org, dst)
+    day = parcels.append(int(parcels.parcel_id.max()) + 1 if len(parcels) else 0, created, o, d)
+    pid = day.parcel_id
+    res = simulate(net, day)
     promise, got = int(res.promise[-1]), int(res.delivered[-1])
     out = {"parcels": len(pid), "capacity_scale": capacity_scale,
            "promise_minute": promise if promise >= 0 else None,
@@ -70,7 +111,7 @@ def order_on_a_day(network: Network, parcels, origin: str, destination: str, cre
             order.append(("lane", lanes[i]))
 
     def on_time(lanes_up=(), sorters_up=()) -> int:
-        r = simulate(_lifted(net, lanes_up, sorters_up), pid, cre, org, dst, paths=res.paths)
+        r = simulate(_lifted(net, lanes_up, sorters_up), day, paths=res.paths)
         return int(r.delivered[-1])
     for kind, x in order:
         g = on_time(lanes_up=[x]) if kind == "lane" else on_time(sorters_up=[x])
@@ -94,34 +135,33 @@ def order_on_a_day(network: Network, parcels, origin: str, destination: str, cre
     return out
 
 
-def capacity_reason(sim: dict, created: int, promised_within_24h: bool) -> dict | None:
+def capacity_reason(sim: OrderOnDay, created: int, promised_within_24h: bool) -> dict | None:
     """The ``capacity limit`` reason of parcelnet explain, when the simulated day puts the
     order beyond 24 hours (or later still than a promise already beyond them)."""
-    if sim.get("promise_minute") is None or sim.get("limit") is None:
+    if sim.promise_minute is None or sim.limit is None:
         return None
-    got = sim["delivered_minute"]
-    late = sim["late_minutes"]
+    got = sim.delivered_minute
+    late = sim.late_minutes
     if promised_within_24h and got is not None and got - created <= DAY:
         return None                 # late against its promise, still within 24 h
     when = ("not delivered within the horizon" if got is None
             else f"delivered {late} min after its promise, {(got - created) / 60:.1f} h after the order")
     return {"reason": "capacity limit", "minutes": late,
-            "text": f"on a simulated day of {sim['parcels']:,} parcels it is {when}: "
-                    f"{sim['limit']['text']}", "limit": sim["limit"]}
+            "text": f"on a simulated day of {sim.parcels:,} parcels it is {when}: "
+                    f"{sim.limit['text']}", "limit": sim.limit}
 
 
-def day_outside_24h(network: Network, parcels, capacity_scale: float = 1.0) -> dict:
+def day_outside_24h(network: Network, parcels: Parcels, capacity_scale: float = 1.0) -> DayShares:
     """Shares of a simulated day: within 24 h by promise, within 24 h simulated, and the
     parcels a capacity limit puts beyond 24 h (promise within, delivery beyond)."""
     net = scale_capacity(network, capacity_scale) if capacity_scale != 1.0 else network
-    res = simulate(net, parcels["parcel_id"].to_numpy(), parcels["created_minute"].to_numpy(),
-                   parcels["origin_pos"].to_numpy(), parcels["dest_pos"].to_numpy())
+    res = simulate(net, parcels)
     cre = res.created
     p, d = res.promise, res.delivered
     by_promise = (p >= 0) & (p - cre <= DAY)
     simulated = (d >= 0) & (d - cre <= DAY)
     n = max(len(cre), 1)
-    return {"parcels": int(len(cre)), "capacity_scale": capacity_scale,
-            "within_24h_by_promise": float(by_promise.sum() / n),
-            "within_24h_simulated": float(simulated.sum() / n),
-            "outside_24h_by_capacity": float((by_promise & ~simulated).sum() / n)}
+    return DayShares(parcels=int(len(cre)), capacity_scale=capacity_scale,
+                     within_24h_by_promise=float(by_promise.sum() / n),
+                     within_24h_simulated=float(simulated.sum() / n),
+                     outside_24h_by_capacity=float((by_promise & ~simulated).sum() / n))

@@ -26,6 +26,8 @@ adds a fifth reason, ``capacity limit``, from a simulated day
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from parcelnet.network import rules
@@ -33,6 +35,7 @@ from parcelnet.network.model import Network
 from parcelnet.network.schema import LANE_MODES
 from parcelnet.promise import PromiseEngine
 from parcelnet.promise.bounds import free_flow, physical_minimum
+from parcelnet.results import Result
 from parcelnet.units import DAY, clock, hhmm
 
 
@@ -74,8 +77,38 @@ def replay(network: Network, origin: int, station: int, created: int, lanes: lis
     return steps
 
 
+@dataclass
+class Explanation(Result):
+    """The promise of one order (minutes absolute), the steps of its promised path (each a
+    dict: ``step`` = created, departure or wave, with minutes and the wait), and, beyond 24
+    hours, the reasons in the order of the module docs (each a dict with ``reason`` and
+    ``text``). ``simulated``: the order on a simulated day (``parcelnet explain
+    --parcels``), when asked for."""
+
+    origin: str
+    destination: str
+    created_minute: int
+    promise_minute: int | None
+    hours: float | None
+    path: list[str]
+    within_24h: bool
+    steps: list[dict]
+    reasons: list[dict]
+    fastest_possible_minutes: int | None = None
+    fastest_by_ground_minutes: int | None = None
+    physical_minimum_minutes: int | None = None
+    simulated: dict | None = None
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        for k in ("physical_minimum_minutes", "simulated"):
+            if d[k] is None:
+                del d[k]
+        return d
+
+
 def explain(network: Network, origin: str, destination: str, created: int,
-            engine: PromiseEngine | None = None) -> dict:
+            engine: PromiseEngine | None = None) -> Explanation:
     """The promise of one order, its steps and, beyond 24 hours, why (see the module docs)."""
     eng = engine or PromiseEngine(network)
     p = eng.query(origin, destination, created)
@@ -84,6 +117,13 @@ def explain(network: Network, origin: str, destination: str, created: int,
            "promise_minute": p.promise_minute, "hours": p.hours, "path": list(p.path),
            "within_24h": p.promise_minute is not None and p.promise_minute - created <= DAY,
            "steps": [], "reasons": []}
+    _explain(network, eng, p, o, d, int(created), out)
+    return Explanation(**out)
+
+
+def _explain(network, eng, p, o, d, created, out) -> None:
+    """Fill ``out`` with the steps and reasons of one order."""
+    origin, destination = out["origin"], out["destination"]
     ff = free_flow(network, o)[d]
     ground = free_flow(network, o, ground_only=True)[d]
     out["fastest_possible_minutes"] = None if not np.isfinite(ff) else int(ff)
@@ -91,11 +131,11 @@ def explain(network: Network, origin: str, destination: str, created: int,
     if p.promise_minute is None:
         out["reasons"].append({"reason": "unreachable",
                                "text": f"no chain of lanes leads from {origin} to {destination}"})
-        return out
+        return
     lanes = [network.lane_index.get_loc(x) for x in p.path]
     out["steps"] = replay(network, o, d, int(created), lanes, p.promise_minute)
     if out["within_24h"]:
-        return out
+        return
     reasons = out["reasons"]
     phys_all, km_all, kmh = physical_minimum(network, o)
     phys, km = phys_all[d], km_all[d]
@@ -124,16 +164,16 @@ def explain(network: Network, origin: str, destination: str, created: int,
                                 f"waves do not line up: waits of {detail}"})
         cut = eng.latest_order(origin, destination)
         tod = int(created) % DAY
-        if not cut["windows_24h"]:
-            best = np.nanmin(cut["promise_hours_by_minute"])
+        if not cut.windows_24h:
+            best = np.nanmin(cut.promise_hours_by_minute)
             reasons.append({"reason": "no 24 h order time",
                             "text": f"no order time of day reaches {destination} within 24 h; "
                                     f"the best promise is {best:.1f} h"})
         else:
-            starts = np.array([a for a, _ in cut["windows_24h"]])
-            ends = np.array([b for _, b in cut["windows_24h"]])
+            starts = np.array([a for a, _ in cut.windows_24h])
+            ends = np.array([b for _, b in cut.windows_24h])
             late, early = (tod - ends) % DAY, (starts - tod) % DAY
-            windows = ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in cut["windows_24h"])
+            windows = ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in cut.windows_24h)
             if late.min() <= early.min():
                 k = int(np.argmin(late))
                 reasons.append({"reason": "cut-off missed", "minutes": int(late[k]),
@@ -146,4 +186,3 @@ def explain(network: Network, origin: str, destination: str, created: int,
                                         f"first order time that makes 24 h ({hhmm(starts[k])}): "
                                         f"it waits for the same departures as an order then, so "
                                         f"its 24 h run out first (24 h order times: {windows})"})
-    return out

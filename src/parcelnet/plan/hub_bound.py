@@ -15,13 +15,17 @@ improve v. At the optimal v the bound equals the LP relaxation of the path formu
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
 
-from parcelnet.errors import SolverError
+from parcelnet.errors import ParameterError, SolverError
 from parcelnet.plan._highs import Rows, lp_model, quiet_highs
 from parcelnet.plan.hubdata import HubInstance
+from parcelnet.plan.hubs import HubSolution
+from parcelnet.progress import Counter, Progress, or_none
+from parcelnet.results import Result, internal
 
 
 @njit(cache=True, parallel=True, fastmath=True)
@@ -138,10 +142,30 @@ def _pmedian_lp(n: int, p: int):
     return h
 
 
+@dataclass(frozen=True)
+class LagrangianBound(Result):
+    """A proven lower bound on the optimum, the best objective known (``upper_bound``), their
+    relative gap, and the bound of every iteration (``history``). ``solution``: a solution the
+    Lagrangian heuristic found below the upper bound it started from, or None."""
+
+    lower_bound: float
+    upper_bound: float
+    gap: float
+    iterations: int
+    seconds: float
+    history: list[float] = internal(repr=False)
+    solution: HubSolution | None = None
+
+
+#: Seconds the bound runs by default (a budget of 10 minutes with the local search before it).
+DEFAULT_TIME_LIMIT = 540.0
+BOUND_STAGE = "Lagrangian bound (seconds of the limit)"
+
+
 def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iterations: int = 5000,
-                     time_limit: float = 540.0, target_gap: float = 0.01, aggregate: float = 0.3,
-                     stall: int = 20, deflection: float = 0.7, improve_every: int = 25,
-                     progress=None) -> dict:
+                     time_limit: float = DEFAULT_TIME_LIMIT, target_gap: float = 0.01,
+                     aggregate: float = 0.3, stall: int = 20, deflection: float = 0.7,
+                     improve_every: int = 25, progress: Progress | None = None) -> LagrangianBound:
     """Best proven lower bound found (and its history) within the limits; stops early once
     (upper - bound) / bound <= target_gap.
 
@@ -153,7 +177,8 @@ def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iter
     ``deflection`` times the last direction; Camerini, Fratta and Maffioli 1975), which
     zig-zags less. Every ``improve_every`` iterations the p hubs the relaxation opens most
     (largest z_kk) start the local search: a Lagrangian heuristic that can lower ``upper``
-    (``solution`` in the result is the best it found, or None)."""
+    (``solution`` in the result is the best it found, or None). Reports the stage
+    :data:`BOUND_STAGE` (seconds of the time limit) to ``progress``."""
     from parcelnet.plan.hubs import local_search
     t0 = time.perf_counter()
     inst = inst.with_p(p).check()
@@ -169,6 +194,7 @@ def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iter
     d_pi, d_v = np.zeros((n, n)), np.zeros((n, n, n))
     best, lam, since, history, solution, tried = -np.inf, 1.0, 0, [], None, set()
     priced = True
+    clock = Counter(progress, BOUND_STAGE, int(time_limit))
     for it in range(iterations):
         if priced and (it >= aggregate * iterations or lam < 0.125
                        or time.perf_counter() - t0 >= aggregate * time_limit):
@@ -198,8 +224,7 @@ def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iter
                 s = local_search(inst, p, start_hubs=hubs)
                 if s.objective < upper - 1e-9 * abs(upper):
                     upper, solution = s.objective, s
-        if progress:
-            progress(it, lb, best, upper)
+        clock(min(int(time.perf_counter() - t0), int(time_limit)))
         if (upper - best) / abs(best) <= target_gap or time.perf_counter() - t0 > time_limit \
                 or lam < 1e-4:
             break
@@ -213,6 +238,32 @@ def lagrangian_bound(inst: HubInstance, upper: float, p: int | None = None, iter
             continue
         if _step(v, d_v, g, deflection, lam * (upper - lb)) < 1e-12:
             break                                    # z satisfies (B): the bound is the optimum
-    return {"lower_bound": best, "upper_bound": upper, "gap": (upper - best) / abs(best),
-            "iterations": len(history), "seconds": time.perf_counter() - t0, "history": history,
-            "solution": solution}
+    clock.finish()
+    return LagrangianBound(best, upper, (upper - best) / abs(best), len(history),
+                           time.perf_counter() - t0, history, solution)
+
+
+def heuristic_with_bound(inst: HubInstance, time_limit: float = DEFAULT_TIME_LIMIT,
+                         target_gap: float = 0.01, progress: Progress | None = None) -> HubSolution:
+    """The single-allocation p-hub median at sizes the exact model cannot reach: the local
+    search, then the Lagrangian bound (which may also improve the solution), as one solution
+    with its proven lower bound. ``time_limit`` (seconds) and ``target_gap`` stop the bound."""
+    from dataclasses import replace
+
+    from parcelnet.plan.hubs import local_search
+    if not target_gap >= 0:
+        raise ParameterError(f"the target gap must be a share >= 0, got {target_gap}")
+    if not time_limit > 0:
+        raise ParameterError(f"the time limit must be a positive number of seconds, got {time_limit}")
+    progress = or_none(progress)
+    progress.start("local search")
+    sol = local_search(inst)
+    b = lagrangian_bound(inst, sol.objective, time_limit=time_limit, target_gap=target_gap,
+                         progress=progress)
+    if b.solution is not None:                # the Lagrangian heuristic did better
+        sol = replace(b.solution, method=sol.method + " from the relaxation's hubs",
+                      seconds=sol.seconds)
+    return replace(sol, lower_bound=b.lower_bound, seconds=sol.seconds + b.seconds,
+                   method=sol.method + " + Lagrangian bound",
+                   extra={**sol.extra, "bound_iterations": b.iterations,
+                          "bound_seconds": round(b.seconds, 1)})

@@ -28,10 +28,11 @@ from scipy import sparse
 from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.plan._highs import MipResult, Rows, solve_mip
 from parcelnet.plan.hubdata import HubInstance
+from parcelnet.results import Result
 
 
 @dataclass(frozen=True)
-class HubSolution:
+class HubSolution(Result):
     """Hubs and allocation, 1-based as in the data files. ``allocation[i]`` is node i+1's hub
     (single allocation) or the hubs its flow is collected at (multiple allocation)."""
 
@@ -49,7 +50,7 @@ class HubSolution:
         """Relative gap between the objective and the proven lower bound."""
         return (self.objective - self.lower_bound) / abs(self.objective) if self.objective else 0.0
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {"objective": round(float(self.objective), 6), "hubs": self.hubs,
                 "allocation": self.allocation, "lower_bound": round(float(self.lower_bound), 6),
                 "gap": round(self.gap, 9), "status": self.status,
@@ -346,7 +347,7 @@ def solve_single(inst: HubInstance, p: int | None = None, capacitated: bool = Fa
     if columns > MAX_COLUMNS:
         raise ParameterError(f"{inst.name}: n = {n} needs {columns:,} columns in the exact model, "
                              f"more than the {MAX_COLUMNS:,} solved here in minutes (n <= 55); "
-                             "use the local search (--heuristic)")
+                             "use the local search with its Lagrangian bound")
     t0 = time.perf_counter()
     cost, a, lo, hi, clo, chi, pairs = _single_model(inst, p, capacitated)
     integer = np.zeros(len(cost), bool)

@@ -30,13 +30,17 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from parcelnet.errors import ParameterError
+from parcelnet.errors import ParameterError, SolverError
 from parcelnet.geo.coords import haversine_km
+from parcelnet.network.lanes import lane_minutes, vehicle_trip_cost
 from parcelnet.network.model import Network
-from parcelnet.network.params import load_params
+from parcelnet.network.params import Params, load_params
+from parcelnet.parcels import Parcels
+from parcelnet.progress import Progress, or_none
 from parcelnet.plan import _service_kernels as K
 from parcelnet.promise.engine import INF as ENGINE_INF
 from parcelnet.promise.engine import PromiseEngine
+from parcelnet.results import Result, internal
 from parcelnet.units import DAY
 
 SCOPE_TIERS = ("linehaul", "air")
@@ -152,7 +156,7 @@ def _areas(network: Network, fixed: Network, scope: np.ndarray):
     return gates, owner[comp]
 
 
-def _demand_weights(network: Network, demand) -> dict:
+def _demand_weights(network: Network, demand: Parcels | None) -> dict:
     """(origin facility position, hour) -> share of the parcels; without demand every hub and
     hour the same, as ``parcelnet coverage``."""
     if demand is None:
@@ -161,7 +165,7 @@ def _demand_weights(network: Network, demand) -> dict:
             raise ParameterError("the network has no hubs to weigh orders from; pass a demand")
         w = 1.0 / (len(hubs) * 24)
         return {(int(o), h): w for o in hubs for h in range(24)}
-    origin, created = (np.asarray(x, np.int64) for x in demand)
+    origin, created = demand.origin_pos, demand.created_minute
     if len(origin) == 0:
         raise ParameterError("the demand has no parcels")
     key = origin * 24 + (created // 60) % 24
@@ -188,7 +192,8 @@ def _latest(fixed: Network, gates: np.ndarray, area: np.ndarray, pop_share: np.n
         big = np.where(d >= ENGINE_INF, np.iinfo(np.int64).max // 2, d)
         ext = np.concatenate([big, big + DAY])          # arrivals 0 .. 2879
         if (np.diff(ext, axis=0) < 0).any():  # arriving later never delivers earlier
-            raise AssertionError("delivery is not monotone in the arrival minute")
+            raise SolverError("delivery is not monotone in the arrival minute at a gateway; "
+                              "please report this as a bug")
         lo, hi = g_ptr[g], g_ptr[g + 1]
         p = pop_share[cols]
         for h, dl in enumerate(deadlines):
@@ -306,13 +311,12 @@ def _new_air(network: Network, scope, gates, offer, params):
     fac = network.facilities
     lat = fac["lat"].astype(float).to_numpy()[gates]
     lon = fac["lon"].astype(float).to_numpy()[gates]
-    sp, co, pc = params["speeds"], params["costs"], params["capacity"]
     air = scope & (lanes["mode"].to_numpy() == "air")
-    one = co["air_fixed"] + co["air_per_km"] * lanes["distance_km"].astype(float).to_numpy()
+    one = vehicle_trip_cost(lanes["distance_km"].astype(float).to_numpy(), "air", params.costs)
     vehicles = float(np.median(lanes["cost_per_trip"].astype(float).to_numpy()[air] / one[air])) \
         if air.any() else 1.0
     caps = tt.trip_capacity[air[tt.trip_lane]]
-    cap = int(np.median(caps)) if len(caps) else int(pc["air_parcels"])
+    cap = int(np.median(caps)) if len(caps) else int(params.capacity.air_parcels)
     have = {(int(a), int(b)) for a, b in zip(tt.lane_from[air], tt.lane_to[air])}
     ids = set(lanes["lane_id"])
     new, rows = [], []
@@ -321,14 +325,14 @@ def _new_air(network: Network, scope, gates, offer, params):
             if i == j or (int(gates[i]), int(gates[j])) in have:
                 continue
             km = float(haversine_km(lat[i], lon[i], lat[j], lon[j]))
-            if km < params["air"]["min_distance_km"]:
+            if km < params.air.min_distance_km:
                 continue
             a, b = network.facility_index[gates[i]], network.facility_index[gates[j]]
             lid = f"{a}>{b}:air"
             while lid in ids:
                 lid += "+"
-            dur = max(5, int(np.ceil(km / sp["air_kmh"] * 60)) + int(sp["air_ground_minutes"]))
-            cost = round(vehicles * (co["air_fixed"] + co["air_per_km"] * km))
+            dur = int(lane_minutes(km, "air", params.speeds))
+            cost = round(vehicles * float(vehicle_trip_cost(km, "air", params.costs)))
             new.append({"lane_id": lid, "from_facility": a, "to_facility": b, "mode": "air",
                         "duration_minutes": str(dur), "distance_km": f"{km:.1f}",
                         "cost_per_trip": str(cost), "tier": "air"})
@@ -337,11 +341,11 @@ def _new_air(network: Network, scope, gates, offer, params):
     return df, rows
 
 
-def build_model(network: Network, demand=None, tiers=SCOPE_TIERS, step: int = 30,
-                new_air: bool = True, params=None) -> ServiceModel:
+def build_model(network: Network, demand: Parcels | None = None, tiers=SCOPE_TIERS,
+                step: int = 30, new_air: bool = True, params: Params | None = None) -> ServiceModel:
     """The decomposed service design problem of ``network``.
 
-    ``demand`` is (origin facility positions, created minutes) of a demand day, or None for
+    ``demand`` is a demand day (its origins and creation hours weigh the orders), or None for
     every hub alike. ``step`` rounds the ready minutes offered as new departures (minutes).
     """
     if not (isinstance(step, int) and 1 <= step <= DAY):
@@ -355,9 +359,94 @@ def build_model(network: Network, demand=None, tiers=SCOPE_TIERS, step: int = 30
     fixed_value, keys = _sources(fixed, gates, area, weights, pop_share)
     g_ptr, l_sorted, suffix = _latest(fixed, gates, area, pop_share)
     if params is None:
-        from parcelnet.promise.report import network_country
-        params = load_params(network_country(network) or "XX")   # unknown: the defaults
+        params = load_params(network.country or "XX")   # unknown: the defaults
     cand = _candidates(network, scope, gates, keys, step, new_air, params)
     return ServiceModel(network=network, fixed=fixed, tiers=tuple(tiers), gateways=gates,
                         area=area, cand=cand, fixed_value=fixed_value, keys=keys, g_ptr=g_ptr,
                         l_sorted=l_sorted, suffix=suffix, weights=weights)
+
+
+@dataclass(frozen=True, eq=False)
+class ServiceDesign(Result):
+    """A chosen set of backbone trips and what it does (``parcelnet plan service``): the
+    objective (demand-weighted 24 h coverage, checked with the promise engine on the whole new
+    network), ``parcelnet coverage``'s share from the hubs, the backbone's cost a day (CNY), and
+    per-lane changes. ``network``: the network with exactly the chosen trips."""
+
+    method: str
+    budget: float | None
+    target: float | None
+    candidates: int
+    trips_before: int
+    trips_after: int
+    cost_before: float
+    cost_after: float
+    objective_before: float
+    objective_after: float
+    objective_upper_bound: float
+    coverage_24h_before: float
+    coverage_24h_after: float
+    lanes: dict
+    seconds: float
+    weights: str
+    network: Network = internal()
+    changes: pd.DataFrame = internal()
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        weights = d.pop("weights")
+        return {**d, "network": None, "weights": weights}
+
+
+DESIGN_STAGES = ("decomposing the network", "checking with the promise engine")
+
+
+def design_service(network: Network, demand: Parcels | None = None, *, budget: float | None = None,
+                   target: float | None = None, tiers=SCOPE_TIERS, step: int = 60,
+                   new_air: bool = True, method: str = "greedy", time_limit: float | None = None,
+                   progress: Progress | None = None) -> ServiceDesign:
+    """Choose the backbone trips of ``network`` (see the module docs): with neither ``budget``
+    nor ``target``, the best coverage at today's cost; ``method`` "greedy" (any size) or
+    "exact" (the MIP over chains, small networks). The chosen design's value is checked
+    against the promise engine on the whole new network; a mismatch is a
+    :class:`~parcelnet.errors.SolverError`."""
+    from parcelnet.plan.service_report import apply_design, engine_value, lane_changes
+    from parcelnet.plan.service_solve import exact, greedy
+    from parcelnet.promise.coverage import coverage
+    if method not in ("greedy", "exact"):
+        raise ParameterError(f"unknown service design method '{method}': greedy or exact")
+    progress = or_none(progress)
+    progress.start(DESIGN_STAGES[0], 1)
+    model = build_model(network, demand, tiers=tuple(tiers), step=step, new_air=new_air)
+    progress.advance()
+    if budget is None and target is None:
+        budget = model.cost(model.current)        # the same money, spent better
+    if method == "exact":
+        progress.start("solving the MIP over chains of trips")
+        design = exact(model, budget, target, time_limit=time_limit)
+    else:
+        design = greedy(model, budget, target, progress=progress)
+    new = apply_design(model, design.active)
+    progress.start(DESIGN_STAGES[1], 2)
+    checked_before = engine_value(network, model.weights)
+    checked = engine_value(new, model.weights)
+    progress.advance()
+    cov_before, cov_after = (coverage(x).population_share_24h for x in (network, new))
+    progress.advance()
+    progress.finish()
+    if abs(checked - design.value) > 1e-9:
+        raise SolverError(f"the design's coverage {design.value} differs from the promise "
+                          f"engine's {checked}; please report this as a bug")
+    changes = lane_changes(model, design.active)
+    counts = changes["status"].value_counts().to_dict()
+    before = model.current
+    return ServiceDesign(
+        method=design.method, budget=budget, target=target, candidates=len(model.cand),
+        trips_before=int(before.sum()), trips_after=int(design.active.sum()),
+        cost_before=model.cost(before), cost_after=design.cost,
+        objective_before=checked_before, objective_after=checked,
+        objective_upper_bound=design.upper_bound,
+        coverage_24h_before=cov_before, coverage_24h_after=cov_after,
+        lanes={k: int(counts.get(k, 0)) for k in ("added", "removed", "more", "fewer", "retimed", "same")},
+        seconds=round(design.seconds, 1), weights="demand" if demand is not None else "hubs alike",
+        network=new, changes=changes)

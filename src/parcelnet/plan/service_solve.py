@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import shortest_path
 
 from parcelnet.errors import ParameterError
 from parcelnet.plan._highs import Rows, solve_mip
+from parcelnet.progress import Counter, Progress
 from parcelnet.plan.service import DAY, ServiceModel
 
 #: chains the exact model may enumerate before it refuses (it is for small networks)
@@ -58,12 +59,12 @@ def reach(model: ServiceModel, active: np.ndarray) -> np.ndarray:
 
 
 def greedy(model: ServiceModel, budget: float | None = None, target: float | None = None,
-           progress=None, keep_connected: bool = True) -> Design:
+           progress: Progress | None = None, keep_connected: bool = True) -> Design:
     """Start from every candidate and drop, one at a time, the trip that loses the least
     coverage per unit of cost saved (losses evaluated exactly, lazily), until the budget is
     met (budget) or no trip can go without falling below the target (target); then spend any
-    budget left on the dropped trips that gain most. ``progress(done, total)`` is called as
-    it goes. With ``keep_connected`` a cheap skeleton of trips (:func:`_skeleton`) always
+    budget left on the dropped trips that gain most. Reports the stage "choosing trips"
+    (in thousandths of the way) to ``progress``. With ``keep_connected`` a cheap skeleton of trips (:func:`_skeleton`) always
     stays, so that no gateway loses a gateway it reaches with every candidate (some areas
     are far from 24 h, but none is cut off)."""
     _check(model, budget, target)
@@ -91,6 +92,7 @@ def greedy(model: ServiceModel, budget: float | None = None, target: float | Non
     total = upper
     cost = float(c.cost.sum())
     dropped: list[int] = []
+    share = Counter(progress, "choosing trips", 1000)
 
     def drop_unused():
         nonlocal cost
@@ -140,10 +142,12 @@ def greedy(model: ServiceModel, budget: float | None = None, target: float | Non
             tree[q] = new
         drop_unused()
         steps += 1
-        if progress and steps % 50 == 0:
+        if steps % 50 == 0:
             done = ((cost_all - cost) / max(cost_all - budget, 1e-9) if budget is not None
                     else 1 - len(heap) / max(n_heap, 1))
-            progress(min(int(1000 * done), 1000), 1000)
+            share(min(int(1000 * done), 1000))
+    share(1000)
+    share.finish()
     if budget is not None:
         total = _fill(model, active, budget, dropped[::-1], total)
     total = model.value(active)

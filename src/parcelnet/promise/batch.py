@@ -6,31 +6,38 @@ when unreachable) and ``path`` (lane ids joined by ``;``).
 
 from __future__ import annotations
 
-import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from parcelnet.errors import ValidationError
+from parcelnet.files import atomic_path
 from parcelnet import tables as v
 from parcelnet.network.model import STATION
-from parcelnet.network.pnf import read_csv, write_csv
+from parcelnet.network.pnf import write_csv
 from parcelnet.promise.engine import INF, MAX_CREATED_MINUTE, PromiseEngine
+from parcelnet.results import Result
 
 QUERY_COLUMNS = ("query_id", "origin", "destination", "created_minute")
+
+
+@dataclass(frozen=True)
+class BatchResult(Result):
+    """A batch answered: queries, how many are unreachable, seconds of the engine, the file."""
+
+    queries: int
+    unreachable: int
+    seconds: float
+    out: str
 
 
 def read_queries(engine: PromiseEngine, path: str | Path):
     """Validated queries: the table and (origin, destination, created) arrays."""
     path = Path(path)
-    if not path.is_file():
-        raise ValidationError("query file not found", file=str(path))
-    df = read_csv(path)
     name = path.name
-    for c in QUERY_COLUMNS:
-        if c not in df.columns:
-            raise ValidationError(f"missing column '{c}'", file=name, row=1, field=c)
+    df = v.read_csv(path, QUERY_COLUMNS, name=name)
     v.ids(df, name, "query_id")
     net = engine.network
     o = v.refs(df, name, "origin", net.facility_index, "facility")
@@ -49,8 +56,8 @@ def paths_as_text(engine: PromiseEngine, ptr: np.ndarray, lanes: np.ndarray) -> 
     return [";".join(s) for s in np.split(ids, ptr[1:-1])] if len(ptr) > 1 else []
 
 
-def run_batch(engine: PromiseEngine, queries: str | Path, out: str | Path):
-    """Answer a query file into ``out``; returns (queries, unreachable, seconds)."""
+def run_batch(engine: PromiseEngine, queries: str | Path, out: str | Path) -> BatchResult:
+    """Answer a query file into ``out`` (written atomically; its folder is created)."""
     df, o, d, t = read_queries(engine, queries)
     t0 = time.perf_counter()
     promise, (ptr, lanes) = engine.promise_many(o, d, t, paths=True)
@@ -59,9 +66,6 @@ def run_batch(engine: PromiseEngine, queries: str | Path, out: str | Path):
     df = df.copy()
     df["promise_minute"] = np.where(reach, promise.astype(str), "")
     df["path"] = paths_as_text(engine, ptr, lanes)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    write_csv(df, tmp)                   # an existing answer file is replaced only when complete
-    os.replace(tmp, out)
-    return len(df), int((~reach).sum()), secs
+    with atomic_path(out) as tmp:        # an existing answer file is replaced only when complete
+        write_csv(df, tmp)
+    return BatchResult(len(df), int((~reach).sum()), secs, str(out))

@@ -15,21 +15,30 @@ import numpy as np
 
 from parcelnet.network.model import Network
 from parcelnet.promise.bounds import free_flow, physical_minimum
-from parcelnet.promise.engine import DAY, INF, PromiseEngine
+from parcelnet.progress import Progress, or_none
+from parcelnet.results import Result
+from parcelnet.promise.engine import INF, PromiseEngine
+from parcelnet.units import DAY
+
+COVERAGE_STAGE = "coverage"
 
 #: Why a station is outside 24 hours, in the order parcelnet explain tests them.
 REASONS = ("unreachable", "physically impossible", "no air link", "timetable")
 
 
 @dataclass(frozen=True)
-class Coverage:
+class Coverage(Result):
     origins: list[str]
     created_minutes: np.ndarray            # order times (absolute minutes, day 0)
     by_hour: np.ndarray                    # national population share within 24h, per order time
     admin1: list[str]
     by_admin1: np.ndarray                  # (n_admin1, n_times)
-    place_hours: np.ndarray                # mean promised hours per place over order times (NaN = unreachable)
+    #: mean promised hours per place, over the (origin, order time) pairs that reach it
+    #: (NaN: no origin reaches it at any order time)
+    place_hours: np.ndarray
     station_hours: np.ndarray = field(repr=False)  # same per station (order of network.stations)
+    #: share of the (origin, order time) pairs that reach each station at all (any time)
+    station_reach: np.ndarray = field(default=None, repr=False)
     #: population share outside 24 h by reason (parcelnet explain's), averaged like by_hour; the
     #: shares add up to 1 - population_share_24h
     why_not: dict = field(default_factory=dict)
@@ -38,7 +47,7 @@ class Coverage:
     def population_share_24h(self) -> float:
         return float(self.by_hour.mean())
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {
             "origins": self.origins if len(self.origins) <= 20 else len(self.origins),
             "population_share_24h": round(self.population_share_24h, 6),
@@ -49,8 +58,9 @@ class Coverage:
 
 
 def coverage(network: Network, origins: list[str] | None = None,
-             created_minutes=None, progress=None) -> Coverage:
-    """Coverage from ``origins`` (facility ids; default every hub), averaged."""
+             created_minutes=None, progress: Progress | None = None) -> Coverage:
+    """Coverage from ``origins`` (facility ids; default every hub), averaged. Reports the
+    stage "coverage" (origins done) to ``progress``."""
     eng = PromiseEngine(network)
     if origins is None:
         pos = list(network.hubs)
@@ -72,8 +82,10 @@ def coverage(network: Network, origins: list[str] | None = None,
     by_hour = np.zeros(len(created))
     by_adm = np.zeros((len(names), len(created)))
     hours_sum = np.zeros(len(eng.stations))
-    reach_cnt = np.zeros(len(eng.stations))
+    reach_cnt = np.zeros(len(eng.stations))        # (origin, order time) pairs reaching it
     why = dict.fromkeys(REASONS, 0.0)
+    progress = or_none(progress)
+    progress.start(COVERAGE_STAGE, len(pos))
     fast = free_flow(network, np.asarray(pos, np.int64))[:, eng.stations] if pos else None
     for q, o in enumerate(pos):
         d = eng.delivered_from(o, created)
@@ -88,14 +100,14 @@ def coverage(network: Network, origins: list[str] | None = None,
             out = out & ~hit
         by_hour += within @ pop_s / total
         by_adm += (within.astype(float) @ m / m_tot).T
-        h = np.where(ok, (d - created[:, None]) / 60.0, 0.0)
-        hours_sum += h.mean(axis=0)
-        reach_cnt += ok.all(axis=0)
-        if progress:
-            progress()
+        hours_sum += np.where(ok, (d - created[:, None]) / 60.0, 0.0).sum(axis=0)
+        reach_cnt += ok.sum(axis=0)
+        progress.advance()
+    progress.finish()
     n = max(len(pos), 1)
-    station_hours = np.where(reach_cnt == n, hours_sum / n, np.nan)
+    station_hours = np.where(reach_cnt > 0, hours_sum / np.maximum(reach_cnt, 1), np.nan)
     return Coverage(origins=list(origins), created_minutes=created, by_hour=by_hour / n,
                     admin1=[str(x) for x in names], by_admin1=by_adm / n,
                     place_hours=station_hours[col], station_hours=station_hours,
+                    station_reach=reach_cnt / (n * max(len(created), 1)),
                     why_not={k: float(v.sum() if np.ndim(v) else v) / n for k, v in why.items()})

@@ -20,6 +20,8 @@ import numpy as np
 
 from parcelnet.errors import ValidationError
 from parcelnet.network.model import Network
+from parcelnet.progress import Progress, or_none
+from parcelnet.results import Result, internal
 from parcelnet.promise import _kernels as K
 from parcelnet.units import DAY
 
@@ -29,8 +31,9 @@ MAX_CREATED_MINUTE = 10**12
 
 
 @dataclass(frozen=True)
-class Promise:
-    """One answer: ``promise_minute`` is None when the station is unreachable."""
+class Promise(Result):
+    """One answer: ``promise_minute`` is None when the station is unreachable; ``path`` is the
+    lane ids of a path that achieves it."""
 
     origin: str
     destination: str
@@ -44,8 +47,28 @@ class Promise:
             return None
         return round((self.promise_minute - self.created_minute) / 60, 2)
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
         return {"promise_minute": self.promise_minute, "hours": self.hours, "path": list(self.path)}
+
+
+@dataclass(frozen=True)
+class Cutoffs(Result):
+    """Order cut-offs from an origin to a station (minutes of day, 0..1439; None where no
+    minute qualifies).
+
+    ``cutoff_24h``: the latest minute of day at which an order created on day 0 is still
+    promised within 24 hours (promise - created <= 1440). ``next_day_cutoff``: the latest
+    minute of day at which an order is delivered before the end of the next calendar day
+    (promise < 2880). ``windows_24h``: the creation-minute intervals [start, end] within 24 h.
+    ``promise_hours_by_minute``: the promise in hours for an order at each minute of day
+    (NaN: unreachable; not part of :meth:`to_dict`)."""
+
+    origin: str
+    destination: str
+    cutoff_24h: int | None
+    next_day_cutoff: int | None
+    windows_24h: list[list[int]]
+    promise_hours_by_minute: np.ndarray = internal(repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,9 +193,11 @@ class PromiseEngine:
         out[reach] = (out + shift[:, None])[reach]
         return out
 
-    def precompute(self, origins=None, progress=None) -> ProfileTable:
+    def precompute(self, origins=None, progress: Progress | None = None) -> ProfileTable:
         """Profiles of ``origins`` (facility positions; default every facility
-        with outgoing lanes or waves), kept for :meth:`promise_many`."""
+        with outgoing lanes or waves), kept for :meth:`promise_many`. Reports the stage
+        "profiles" (origins done) to ``progress``."""
+        progress = or_none(progress)
         origins = np.arange(self.n) if origins is None else np.unique(np.asarray(origins, np.int64))
         S = len(self.stations)
         bps = {int(o): self.breakpoints(int(o)) for o in origins}
@@ -183,13 +208,14 @@ class PromiseEngine:
         tab_ptr = bp_ptr[:-1] * S
         bp = np.zeros(bp_ptr[-1], np.int64)
         table = np.full(bp_ptr[-1] * S, -1, np.int32)
+        progress.start("profiles", len(bps))
         for o, b in bps.items():
             if len(b):
                 bp[bp_ptr[o]:bp_ptr[o + 1]] = b
                 d = self._per_start(o, b)
                 table[tab_ptr[o]:tab_ptr[o] + d.size] = np.where(d < INF, d, -1).ravel()
-            if progress:
-                progress()
+            progress.advance()
+        progress.finish()
         covered = np.zeros(self.n, bool)
         covered[origins] = True
         self.profiles = ProfileTable(covered, bp_ptr, bp, tab_ptr, table)
@@ -242,29 +268,22 @@ class PromiseEngine:
         return out, (ptr, lanes)
 
     # -- order cut-offs -----------------------------------------------------
-    def latest_order(self, origin: str, destination: str) -> dict:
-        """Cut-offs from one profile of ``origin``, evaluated at every minute of day.
-
-        ``cutoff_24h``: latest minute of day (0..1439) at which an order created
-        on day 0 is still promised within 24 hours (promise - created <= 1440).
-        ``next_day_cutoff``: latest minute of day at which an order is delivered
-        before the end of the next calendar day (promise < 2880).
-        ``windows_24h``: the creation-minute intervals [start, end] within 24h.
-        None where no minute qualifies.
-        """
+    def latest_order(self, origin: str, destination: str) -> Cutoffs:
+        """The :class:`Cutoffs` from ``origin`` to station ``destination``, from one profile of
+        the origin evaluated at every minute of day."""
         o, d = self.network.facility(origin), self.network.station(destination)
         minutes = np.arange(DAY, dtype=np.int64)
         col = int(np.searchsorted(self.stations, d))
         delivered = self.delivered_from(o, minutes)[:, col]
         within = delivered - minutes <= DAY
         nextday = delivered < 2 * DAY
-        return {
-            "origin": origin, "destination": destination,
-            "cutoff_24h": int(minutes[within].max()) if within.any() else None,
-            "next_day_cutoff": int(minutes[nextday].max()) if nextday.any() else None,
-            "windows_24h": _runs(within),
-            "promise_hours_by_minute": np.where(delivered < INF, (delivered - minutes) / 60, np.nan),
-        }
+        return Cutoffs(
+            origin=origin, destination=destination,
+            cutoff_24h=int(minutes[within].max()) if within.any() else None,
+            next_day_cutoff=int(minutes[nextday].max()) if nextday.any() else None,
+            windows_24h=_runs(within),
+            promise_hours_by_minute=np.where(delivered < INF, (delivered - minutes) / 60, np.nan),
+        )
 
 
 def _runs(mask: np.ndarray) -> list[list[int]]:

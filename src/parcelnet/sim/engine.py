@@ -13,6 +13,8 @@ import numpy as np
 
 from parcelnet.errors import ValidationError
 from parcelnet.network.model import STATION, Network
+from parcelnet.parcels import Parcels
+from parcelnet.progress import Counter, Progress
 from parcelnet.sim import _kernels as K
 from parcelnet.units import DAY
 
@@ -213,20 +215,24 @@ class Run:
         return out
 
 
-def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path_lanes,
-              horizon_minutes: int | None = None, check: bool = True,
-              path_id=None, progress=None, chunk_minutes: int = DAY,
+#: The longest span of creation minutes one simulation takes (a year).
+MAX_CREATION_SPAN = 366 * DAY
+SIM_STAGE = "simulation"
+
+
+def run_paths(network: Network, parcels: Parcels, path_ptr, path_lanes, *,
+              horizon_minutes: int | None = None, check: bool = True, path_id=None,
+              progress: Progress | None = None, chunk_minutes: int = DAY,
               prepared: Prepared | None = None) -> RawResult:
     """Simulate parcels on given paths (lane positions, CSR); see the module docs.
 
     Without ``path_id`` parcel i follows CSR path i; with it, path ``path_id[i]``
     (parcels sharing a path share its storage). The compiled loop runs in
-    windows of ``chunk_minutes``; after each, ``progress(minutes, delivered or
-    finished so far)`` is called. ``prepared`` (of this network) saves the set-up."""
-    parcel_id = np.asarray(parcel_id, np.int64)
-    created = np.asarray(created, np.int64)
-    origin = np.asarray(origin, np.int64)
-    dest = np.asarray(dest, np.int64)
+    windows of ``chunk_minutes``; after each, the stage "simulation" of ``progress`` advances
+    to the parcels delivered or finished so far. ``prepared`` (of this network) saves the
+    set-up."""
+    parcel_id, created = parcels.parcel_id, parcels.created_minute
+    origin, dest = parcels.origin_pos, parcels.dest_pos
     path_ptr = np.asarray(path_ptr, np.int64)
     path_lanes = np.asarray(path_lanes, np.int64)
     n = len(parcel_id)
@@ -234,6 +240,12 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
     dup = np.flatnonzero(parcel_id[idx][1:] == parcel_id[idx][:-1])
     if len(dup):
         raise ValidationError(f"parcel ids must be unique: {parcel_id[idx][dup[0]]} repeats")
+    if n and int(created.max()) - int(created.min()) > MAX_CREATION_SPAN:
+        late = int(np.argmax(created))
+        raise ValidationError(
+            f"parcel {parcel_id[late]} is created at minute {created[late]:,}, "
+            f"{(int(created.max()) - int(created.min())) / DAY:,.0f} days after the first; one "
+            f"simulation covers creations over at most {MAX_CREATION_SPAN // DAY} days")
     path_id = np.arange(n, dtype=np.int64) if path_id is None else np.asarray(path_id, np.int64)
     if check:
         pp = np.concatenate([[0], np.cumsum(np.diff(path_ptr)[path_id])])
@@ -251,11 +263,11 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
     order = np.argsort(c, kind="stable")          # by (created, index)
     run.feed(order, start[path_id[idx][order]], origin[idx][order], c[order])
     step = max(60, int(chunk_minutes))
+    done = Counter(progress, SIM_STAGE, n)
     while n and not run.done:
-        m = run.minute
-        run.advance(m + step - 1)
-        if progress:
-            progress(run.minute - m, n - run.in_system - run.pending())
+        run.advance(run.minute + step - 1)
+        done(n - run.in_system - run.pending())
+    done.finish()
     out = np.empty(n, np.int64)
     out[idx] = run.delivered
     dst = np.empty(n, np.int64)
@@ -264,8 +276,7 @@ def run_paths(network: Network, parcel_id, created, origin, dest, path_ptr, path
                      run.trip_boarded(), run.trip_peaks(), run.sort_peak)
 
 
-def simulate_paths(network: Network, parcel_id, created_minute, origin_pos, dest_pos,
-                   path_ptr, path_lanes, horizon_minutes: int | None = None) -> np.ndarray:
+def simulate_paths(network: Network, parcels: Parcels, path_ptr, path_lanes,
+                   horizon_minutes: int | None = None) -> np.ndarray:
     """Delivered minute of every parcel (-1 = not delivered within the horizon)."""
-    return run_paths(network, parcel_id, created_minute, origin_pos, dest_pos, path_ptr,
-                     path_lanes, horizon_minutes).delivered
+    return run_paths(network, parcels, path_ptr, path_lanes, horizon_minutes=horizon_minutes).delivered

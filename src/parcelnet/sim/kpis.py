@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from dataclasses import dataclass
+
 from parcelnet.network.model import HUB, Network
+from parcelnet.results import Result
 from parcelnet.units import DAY
 
 TOP = 20
@@ -104,9 +107,31 @@ def hist_percentile(hist: np.ndarray, q: float, scale: float = 60.0) -> float | 
     return _lerp(a / scale, b / scale, pos - lo)
 
 
+@dataclass(frozen=True)
+class Kpis(Result):
+    """What a planner looks at after a simulated day (docs/simulation.md). Shares are of all
+    parcels; ``delivery_hours`` are hours from creation to delivery (mean and percentiles) of
+    the delivered parcels."""
+
+    parcels: int
+    unroutable: int
+    delivered: int
+    not_delivered: int
+    delivered_share: float
+    on_time_share: float
+    within_24h_share: float
+    within_48h_share: float
+    delivery_hours: dict
+    horizon_end_minute: int
+    late_by_province: list
+    saturated_lanes: list
+    busiest_hubs: list
+    seconds: dict
+
+
 def summarize(network: Network, t: dict, names: np.ndarray, raw, horizon_end: int,
-              seconds: dict | None = None) -> dict:
-    """The KPI dictionary of a tally (``names``: group names) and a run's per-facility and
+              seconds: dict | None = None) -> Kpis:
+    """The KPIs of a tally (``names``: group names) and a run's per-facility and
     per-lane outputs ``raw`` (a :class:`parcelnet.sim.engine.RawResult`)."""
     c = t["counts"]
     n = int(c[N_PARCELS])
@@ -135,23 +160,23 @@ def summarize(network: Network, t: dict, names: np.ndarray, raw, horizon_end: in
     done = int(c[N_DELIVERED])
     mean = float((age * np.arange(len(age))).sum()) / done / 60 if done else None
     pct = lambda q: None if not done else round(hist_percentile(age, q), 2)  # noqa: E731
-    return {
-        "parcels": n,
-        "unroutable": int(c[N_UNROUTABLE]),
-        "delivered": done,
-        "not_delivered": n - int(c[N_UNROUTABLE]) - done,
-        "delivered_share": share(done),
-        "on_time_share": share(c[N_ON_TIME]),
-        "within_24h_share": share(c[N_24H]),
-        "within_48h_share": share(c[N_48H]),
-        "delivery_hours": {"mean": None if mean is None else round(mean, 2),
-                           "p50": pct(50), "p90": pct(90), "p95": pct(95), "p99": pct(99)},
-        "horizon_end_minute": int(horizon_end),
-        "late_by_province": late_prov,
-        "saturated_lanes": sat_lanes,
-        "busiest_hubs": hubs,
-        "seconds": {k: round(v, 3) for k, v in (seconds or {}).items()},
-    }
+    return Kpis(
+        parcels=n,
+        unroutable=int(c[N_UNROUTABLE]),
+        delivered=done,
+        not_delivered=n - int(c[N_UNROUTABLE]) - done,
+        delivered_share=share(done),
+        on_time_share=share(c[N_ON_TIME]),
+        within_24h_share=share(c[N_24H]),
+        within_48h_share=share(c[N_48H]),
+        delivery_hours={"mean": None if mean is None else round(mean, 2),
+                        "p50": pct(50), "p90": pct(90), "p95": pct(95), "p99": pct(99)},
+        horizon_end_minute=int(horizon_end),
+        late_by_province=late_prov,
+        saturated_lanes=sat_lanes,
+        busiest_hubs=hubs,
+        seconds={k: round(v, 3) for k, v in (seconds or {}).items()},
+    )
 
 
 def tally_of(res) -> tuple[dict, np.ndarray]:
@@ -165,7 +190,7 @@ def tally_of(res) -> tuple[dict, np.ndarray]:
     return t, names
 
 
-def kpis(res, tallied: tuple[dict, np.ndarray] | None = None) -> dict:
+def kpis(res, tallied: tuple[dict, np.ndarray] | None = None) -> Kpis:
     """KPIs (docs/simulation.md) of a :class:`parcelnet.sim.run.SimulationResult` or a
     streamed :class:`parcelnet.sim.stream.DayResult`; ``tallied`` = its tally, if made."""
     t, names = tallied if tallied is not None else (

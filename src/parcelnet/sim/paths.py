@@ -14,7 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcelnet.promise import _kernels as PK
+from parcelnet.parcels import Parcels
+from parcelnet.progress import Progress, or_none
 from parcelnet.promise.engine import INF, PromiseEngine
+
+PATHS_STAGE = "paths"
 
 
 @dataclass(frozen=True)
@@ -31,13 +35,13 @@ class Paths:
                         if len(self.path_ptr) > 1 else [], dtype=object)
 
 
-def assign_paths(engine: PromiseEngine, origin: np.ndarray, dest: np.ndarray,
-                 created: np.ndarray, progress=None) -> Paths:
-    """Promise and a promise-achieving path for every parcel (positions, minutes)."""
-    origin = np.asarray(origin, np.int64)
-    dest = np.asarray(dest, np.int64)
-    created = np.asarray(created, np.int64)
+def assign_paths(engine: PromiseEngine, parcels: Parcels, progress: Progress | None = None) -> Paths:
+    """Promise and a promise-achieving path for every parcel. Reports the stage "paths" (parcels
+    routed) to ``progress``."""
+    origin, dest, created = parcels.origin_pos, parcels.dest_pos, parcels.created_minute
     m = len(origin)
+    progress = or_none(progress)
+    progress.start(PATHS_STAGE, m)
     n_fac = engine.n
     lane_from = engine.network.timetable.lane_from
     promise = np.full(m, INF, np.int64)
@@ -64,8 +68,8 @@ def assign_paths(engine: PromiseEngine, origin: np.ndarray, dest: np.ndarray,
             lanes_all.append(lanes)
             rows += len(ukey)
             offset += len(lanes)
-        if progress:
-            progress(len(idx))
+        progress.advance(len(idx))
+    progress.finish()
     path_ptr = np.concatenate(ptrs)
     path_lanes = np.concatenate(lanes_all) if lanes_all else np.zeros(0, np.int64)
     return Paths(promise, path_id, path_ptr, path_lanes)

@@ -48,6 +48,7 @@ from numba import njit, prange
 
 from parcelnet.errors import ValidationError
 from parcelnet.promise import _kernels as PK
+from parcelnet.progress import Progress, or_none
 from parcelnet.promise.engine import INF, PromiseEngine
 from parcelnet.units import DAY
 
@@ -296,7 +297,8 @@ class RouteTable:
     ``route[start + 1]``, ... up to the -1 (take ``route`` after the look-up:
     lazy look-ups may grow it)."""
 
-    def __init__(self, engine: PromiseEngine, origins=None, lazy: bool = True, progress=None):
+    def __init__(self, engine: PromiseEngine, origins=None, lazy: bool = True,
+                 progress: Progress | None = None):
         t0 = time.perf_counter()
         tt = engine.network.timetable
         n = engine.n
@@ -342,6 +344,8 @@ class RouteTable:
         else:
             pieces = [np.full(1, -1, np.int32)]
             self._length = 1
+        progress = or_none(progress)
+        progress.start("route table", len(bps))
         for o, b in bps.items():
             K = len(b)
             if K:
@@ -355,8 +359,8 @@ class RouteTable:
                 else:
                     pieces.append(self._build_origin(lo, o, ready, pred))
                 del ready, pred
-            if progress:
-                progress()
+            progress.advance()
+        progress.finish()
         if not self.lazy:
             self._route = np.concatenate(pieces)
             del pieces

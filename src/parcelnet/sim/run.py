@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from parcelnet.network.model import Network
+from parcelnet.parcels import Parcels
+from parcelnet.progress import Progress, or_none
 from parcelnet.promise.engine import INF, PromiseEngine
 from parcelnet.sim.engine import DEFAULT_HORIZON, RawResult, run_paths
 from parcelnet.sim.paths import Paths, assign_paths
@@ -21,16 +23,31 @@ from parcelnet.sim.paths import Paths, assign_paths
 
 @dataclass(frozen=True, eq=False)
 class SimulationResult:
+    """A simulated day held in memory: the parcels, their paths, and the run's outputs."""
+
     network: Network
-    parcel_id: np.ndarray
-    created: np.ndarray
-    origin: np.ndarray
-    dest: np.ndarray
+    parcels: Parcels
     paths: Paths
     raw: RawResult               # for the routable parcels, in the order of ``routable``
     routable: np.ndarray         # bool per parcel
     horizon_end: int
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def parcel_id(self) -> np.ndarray:
+        return self.parcels.parcel_id
+
+    @property
+    def created(self) -> np.ndarray:
+        return self.parcels.created_minute
+
+    @property
+    def origin(self) -> np.ndarray:
+        return self.parcels.origin_pos
+
+    @property
+    def dest(self) -> np.ndarray:
+        return self.parcels.dest_pos
 
     @cached_property
     def promise(self) -> np.ndarray:
@@ -60,41 +77,28 @@ class SimulationResult:
         return df
 
 
-def simulate(network: Network, parcel_id, created, origin, dest,
-             horizon_minutes: int | None = None, progress=None,
-             paths: Paths | None = None) -> SimulationResult:
-    """Simulate parcels given as arrays (ids, created minutes, facility positions).
+def simulate(network: Network, parcels: Parcels, *, horizon_minutes: int | None = None,
+             progress: Progress | None = None, paths: Paths | None = None) -> SimulationResult:
+    """Simulate ``parcels`` on ``network`` (docs/simulation.md).
 
-    ``progress(stage, done, total)`` is called as work advances (stage is
-    "paths" or "simulation"). ``paths``: those of an earlier run of the same parcels on a
-    network with the same timetable (capacities do not change promises or paths)."""
-    parcel_id = np.asarray(parcel_id, np.int64)
-    created = np.asarray(created, np.int64)
-    origin = np.asarray(origin, np.int64)
-    dest = np.asarray(dest, np.int64)
-    n = len(parcel_id)
+    Reports the stages "paths" (parcels routed) and "simulation" (parcels delivered or done)
+    to ``progress``. ``paths``: those of an earlier run of the same parcels on a network with
+    the same timetable (capacities do not change promises or paths)."""
+    n = len(parcels)
+    progress = or_none(progress)
     t0 = time.perf_counter()
-    done = [0]
-
-    def path_step(k):
-        done[0] += k
-        if progress:
-            progress("paths", done[0], n)
     if paths is None:
-        paths = assign_paths(PromiseEngine(network), origin, dest, created, progress=path_step)
+        paths = assign_paths(PromiseEngine(network), parcels, progress=progress)
     t1 = time.perf_counter()
     ok = paths.path_id >= 0
+    created = parcels.created_minute
     horizon = DEFAULT_HORIZON if horizon_minutes is None else int(horizon_minutes)
     t_end = int(created.max()) + horizon if n else 0
-
-    def sim_step(_minutes, finished):
-        if progress:
-            progress("simulation", finished, int(ok.sum()))
     # H counts from the last creation of ALL parcels (unroutable ones too), as kpis report it
     sim_horizon = t_end - int(created[ok].max()) if ok.any() else horizon
-    raw = run_paths(network, parcel_id[ok], created[ok], origin[ok], dest[ok], paths.path_ptr,
-                    paths.path_lanes, horizon_minutes=sim_horizon, check=False,
-                    path_id=paths.path_id[ok], progress=sim_step)
+    raw = run_paths(network, parcels.take(ok), paths.path_ptr, paths.path_lanes,
+                    horizon_minutes=sim_horizon, check=False, path_id=paths.path_id[ok],
+                    progress=progress)
     t2 = time.perf_counter()
-    return SimulationResult(network, parcel_id, created, origin, dest, paths, raw, ok, t_end,
+    return SimulationResult(network, parcels, paths, raw, ok, t_end,
                             {"paths": t1 - t0, "simulation": t2 - t1})

@@ -20,6 +20,7 @@ import numpy as np
 
 from parcelnet.errors import ValidationError
 from parcelnet.network.model import STATION, Network
+from parcelnet.progress import Counter, Progress
 from parcelnet.promise.engine import PromiseEngine
 from parcelnet.sim.engine import DEFAULT_HORIZON, Prepared, RawResult, Run
 from parcelnet.sim.kpis import admin1_groups, kpis, new_tally, tally
@@ -82,16 +83,17 @@ def _check_block(b, expect_id: int, last_minute: int, after: int, stations: np.n
 
 
 def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int = DAY - 1,
-                    horizon_minutes: int | None = None, progress=None,
+                    horizon_minutes: int | None = None, progress: Progress | None = None,
                     route_table: RouteTable | None = None,
                     prepared: Prepared | None = None) -> DayResult:
-    """Simulate ``n`` parcels arriving as ``blocks`` (``parcel_id``, ``created_minute``,
-    ``origin_pos``, ``dest_pos`` arrays; see the module docs), created no later than
+    """Simulate ``n`` parcels arriving as ``blocks`` (:class:`~parcelnet.parcels.Parcels`; see
+    the module docs), created no later than
     ``last_minute``. The horizon ends at the last creation + ``horizon_minutes`` (default 7
     days), as in :func:`parcelnet.sim.run.simulate`.
 
-    ``progress(stage, done, total)``: stage "parcels" (created and fed so far) and "delivered".
-    ``route_table`` (a lazy one for this network) saves building one."""
+    Reports to ``progress`` the stages "route table" (origins, when it builds one), "parcels"
+    (created and fed so far) and "delivered" (of the parcels fed). ``route_table`` (a lazy one
+    for this network) saves building one."""
     t0 = time.perf_counter()
     n = int(n)
     if n >= 2 ** 31:
@@ -103,7 +105,8 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
     is_station = tt.kind == STATION
     col = np.full(tt.n_facilities, -1, np.int64)
     col[network.stations] = np.arange(len(network.stations))
-    rt = route_table if route_table is not None else RouteTable(PromiseEngine(network))
+    rt = route_table if route_table is not None else RouteTable(PromiseEngine(network),
+                                                                progress=progress)
     prep = prepared if prepared is not None else Prepared(network)
     t1 = time.perf_counter()
     promise = np.full(n, -1, np.int32)
@@ -115,6 +118,7 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
     seconds = {"demand": 0.0, "routes": 0.0, "simulation": 0.0}
     done, last, first = 0, -1, None
     tb = time.perf_counter()
+    fed_so_far = Counter(progress, "parcels", n)
     for b in blocks:
         s = time.perf_counter()
         seconds["demand"] += s - tb        # making the block (e.g. sampling it)
@@ -144,19 +148,20 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
         done += k
         last = int(b.created_minute[-1])
         seconds["simulation"] += time.perf_counter() - s2
-        if progress:
-            progress("parcels", done, n)
+        fed_so_far(done)
         tb = time.perf_counter()
     if done != n:
         raise ValidationError(f"{done} parcels streamed, {n} announced")
+    fed_so_far.finish()
     s = time.perf_counter()
     t_end = (last if n else 0) + horizon
     run.t_end = t_end               # the horizon counts from the last creation, now known
     fed = int((promise >= 0).sum())
+    delivered_so_far = Counter(progress, "delivered", fed)
     while n and not run.done:
         run.advance(run.minute + DAY - 1)
-        if progress:
-            progress("delivered", fed - run.in_system, fed)
+        delivered_so_far(fed - run.in_system)
+    delivered_so_far.finish()
     seconds["simulation"] += time.perf_counter() - s
     delivered = run.delivered
     delivered[delivered > t_end] = -1           # a wave ending after H: not delivered
@@ -168,7 +173,8 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
 
 
 def simulate_day(network: Network, n: int, day: str = "normal", seed: int = 0,
-                 horizon_minutes: int | None = None, progress=None, **model_kw) -> DayResult:
+                 horizon_minutes: int | None = None, progress: Progress | None = None,
+                 **model_kw) -> DayResult:
     """Generate a day of the demand model (:mod:`parcelnet.demand`) and simulate it as it is
     generated: the parcels of ``parcelnet demand ... --seed S`` without writing them."""
     from parcelnet.demand.generate import _check_count, _check_seed, check_day, demand_model, iter_parcel_blocks

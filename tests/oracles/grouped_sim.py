@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from parcelnet.promise._kernels import wave_end
+from parcelnet.network.rules import wave_end
 from parcelnet.sim.engine import Prepared
 
 DAY = 1440

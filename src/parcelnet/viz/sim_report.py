@@ -1,6 +1,6 @@
 """The simulation report: one self-contained HTML file with the KPIs and charts
 (delivery-time distribution, hourly throughput of the busiest hubs, a
-province map of the on-time share), plus a terminal summary."""
+province map of the on-time share)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from parcelnet.files import write_text
 
 
 def _png(fig: Figure) -> str:
@@ -115,13 +116,15 @@ def _fmt(v) -> str:
     return "" if v is None else str(v)
 
 
-def write_report(res, k: dict, path: str | Path, country: str | None,
+def write_report(res, kpis, path: str | Path, country: str | None = None,
                  tallied: tuple[dict, np.ndarray] | None = None) -> Path:
-    """Write the HTML report of a simulation result (in memory or streamed) and its KPIs
-    ``k``; ``tallied`` = its tally, if made. Returns the path."""
+    """Write the HTML report of a simulation result (in memory or streamed) and its
+    :class:`~parcelnet.sim.kpis.Kpis`; ``tallied`` = its tally, if made; ``country``: whose
+    outlines to draw (default: the network's). Returns the path."""
     from parcelnet.sim.kpis import tally_of
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    k = kpis.to_dict()
+    country = country or res.network.country
     t, names = tallied if tallied is not None else (
         res.tally() if hasattr(res, "tally") else tally_of(res))
     g = t["groups"]
@@ -151,29 +154,5 @@ text-align:left}}img{{max-width:100%;display:block;margin:12px 0}}</style></head
 {_table(k['busiest_hubs'], ["facility_id", "name", "peak_backlog", "sorted"])}
 <p>Paths {k['seconds'].get('paths', 0):.2f} s, simulation {k['seconds'].get('simulation', 0):.2f} s.</p>
 </body></html>"""
-    path.write_text(page, encoding="utf-8")
+    write_text(path, page)
     return path
-
-
-def print_kpis(k: dict) -> None:
-    from rich.table import Table
-
-    from parcelnet._ui import console
-    t = Table(title=f"Simulated day: {k['parcels']:,} parcels", show_header=False)
-    t.add_column("")
-    t.add_column("", justify="right")
-    for label, key in [("unroutable", "unroutable"), ("delivered", "delivered_share"),
-                       ("on time (by the promise)", "on_time_share"),
-                       ("within 24 h of creation", "within_24h_share"),
-                       ("within 48 h of creation", "within_48h_share")]:
-        t.add_row(label, _fmt(k[key]))
-    dh = k["delivery_hours"]
-    t.add_row("delivery hours p50 / p90 / p99",
-              " / ".join("-" if dh[q] is None else f"{dh[q]:.1f}" for q in ("p50", "p90", "p99")))
-    console().print(t)
-    if k["late_by_province"] and k["late_by_province"][0]["late"]:
-        worst = ", ".join(f"{r['admin1']} {r['late']:,}" for r in k["late_by_province"][:5] if r["late"])
-        console().print(f"most late parcels: {worst}")
-    if k["saturated_lanes"]:
-        console().print("most saturated lanes: " + ", ".join(
-            f"{r['lane_id']} ({r['left_behind']:,} left behind)" for r in k["saturated_lanes"][:5]))

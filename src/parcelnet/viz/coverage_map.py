@@ -1,5 +1,8 @@
 """Coverage maps: a static PNG (matplotlib, Agg) and a self-contained HTML/SVG page.
 
+:func:`render_coverage` draws a :class:`parcelnet.promise.Coverage` of a network;
+:func:`render_coverage_map` is the drawing itself, on plain tables.
+
 Both show province outlines (optionally shaded by 24h population share), line-haul
 and air lanes, hubs, places coloured by promised hours and the chosen origin.
 """
@@ -20,7 +23,9 @@ from matplotlib.colors import ListedColormap, Normalize, to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-__all__ = ["HOUR_BINS", "hour_bin", "render_coverage_map"]
+from parcelnet.files import atomic_path, write_text
+
+__all__ = ["HOUR_BINS", "hour_bin", "map_layers", "render_coverage", "render_coverage_map"]
 
 #: (label, colour) per promised-hours class; the last one is "unreachable".
 HOUR_BINS: list[tuple[str, str]] = [
@@ -170,7 +175,8 @@ def _render_png(outlines, hubs, pl, lanes, origin, title, proj, share, png_path)
     ax.set_aspect("equal")
     ax.set_axis_off()
     fig.suptitle(title, fontsize=16, y=1 - 0.15 / h_in, va="top")
-    fig.savefig(png_path, dpi=100, facecolor="white")
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, facecolor="white")
 
 
 def _svg(outlines, hubs, pl, lanes, origin, proj, share, width: float = 1200.0) -> str:
@@ -309,8 +315,51 @@ def render_coverage_map(
     proj = _Proj(lons, lats)
     hubs, pl = _prep(facilities, places)
     png_path, html_path = Path(png_path), Path(html_path)
-    for p in (png_path, html_path):
-        p.parent.mkdir(parents=True, exist_ok=True)
     _render_png(outlines, hubs, pl, lanes, origin, title, proj, province_share, png_path)
     svg = _svg(outlines, hubs, pl, lanes, origin, proj, province_share)
-    html_path.write_text(_html(title, svg, pl, province_share), encoding="utf-8")
+    write_text(html_path, _html(title, svg, pl, province_share))
+
+
+def map_layers(net):
+    """Facilities and lanes of a network with lat/lon and a tier (derived when the file has
+    none), as the map draws them."""
+    from parcelnet.network.model import HUB
+    fac = net.facilities.copy()
+    fac["lat"], fac["lon"] = net.lat_lon[:, 0], net.lat_lon[:, 1]
+    if "tier" not in fac:
+        fac["tier"] = fac["kind"]
+    tt = net.timetable
+    lanes = pd.DataFrame({"from_lat": net.lat_lon[tt.lane_from, 0], "from_lon": net.lat_lon[tt.lane_from, 1],
+                          "to_lat": net.lat_lon[tt.lane_to, 0], "to_lon": net.lat_lon[tt.lane_to, 1],
+                          "mode": net.lanes["mode"].to_numpy()})
+    if "tier" in net.lanes:
+        lanes["tier"] = net.lanes["tier"].to_numpy()
+    else:
+        both_hubs = (tt.kind[tt.lane_from] == HUB) & (tt.kind[tt.lane_to] == HUB)
+        lanes["tier"] = np.where(lanes["mode"] == "air", "air", np.where(both_hubs, "linehaul", "other"))
+    return fac, lanes
+
+
+def render_coverage(net, cov, prefix: str | os.PathLike, origin: str | None) -> tuple[Path, Path]:
+    """Write PREFIX.png and PREFIX.html: the coverage ``cov`` of ``net`` from ``origin`` (a
+    facility id), or averaged over its origins (None)."""
+    from parcelnet.geo import load_outlines
+    country = net.country
+    outlines = load_outlines(country) if country else []
+    fac, lanes = map_layers(net)
+    places = pd.DataFrame({"name": net.places["name"], "lat": net.places["lat"].astype(float),
+                           "lon": net.places["lon"].astype(float),
+                           "population": net.place_population, "admin1": net.places["admin1"],
+                           "hours": cov.place_hours})
+    org = None
+    if origin is not None:
+        i = net.facility(origin)
+        org = (str(fac["name"].iloc[i]), float(fac["lat"].iloc[i]), float(fac["lon"].iloc[i]))
+    who = f"from {org[0]}" if org else f"mean over {len(cov.origins)} hubs"
+    title = (f"{country or 'Network'}: {cov.population_share_24h:.1%} of population within 24 h {who} "
+             f"(mean over order hours); colour = mean promised hours")
+    prefix = Path(prefix)
+    png, html_path = prefix.with_name(prefix.name + ".png"), prefix.with_name(prefix.name + ".html")
+    share = dict(zip(cov.admin1, cov.by_admin1.mean(axis=1)))
+    render_coverage_map(outlines, fac, lanes, places, org, title, png, html_path, province_share=share)
+    return png, html_path

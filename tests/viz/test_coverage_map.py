@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parcelnet.geo.maps import HOUR_BINS, hour_bin, render_coverage_map
+from parcelnet.viz.coverage_map import HOUR_BINS, hour_bin, render_coverage_map
 
 
 def _square(x0: float, y0: float, size: float) -> np.ndarray:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from parcelnet.files import atomic_path, write_text
 from parcelnet.geo.routing import LocalRouter
 from parcelnet.geo.streets import Ways, street_graph
 
@@ -58,8 +59,8 @@ def render_day(ways: Ways, station, stops: pd.DataFrame, couriers: pd.DataFrame,
     ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
     fig.suptitle(title, fontsize=14)
     png_path, html_path = Path(png_path), Path(html_path)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png_path, facecolor="white")
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, format="png", facecolor="white")
     img = base64.b64encode(png_path.read_bytes()).decode()
 
     def table(df):
@@ -67,14 +68,14 @@ def render_day(ways: Ways, station, stops: pd.DataFrame, couriers: pd.DataFrame,
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
                        for r in df.itertuples(index=False))
         return f"<table><tr>{head}</tr>{body}</table>"
-    html_path.write_text(
+    write_text(html_path, (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
         "td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><img alt='courier routes' style='max-width:100%' "
         f"src='data:image/png;base64,{img}'><h2>Couriers</h2>{table(plan.couriers)}"
         f"<h2>Stops left out</h2>{table(plan.unassigned)}<h2>Stops in order</h2>{table(plan.routes)}"
-        "</body></html>", encoding="utf-8")
+        "</body></html>"))
 
 
 def render_rider_day(city, result, rider: int, stores: pd.DataFrame, title: str, png_path) -> None:
@@ -123,8 +124,8 @@ def render_rider_day(city, result, rider: int, stores: pd.DataFrame, title: str,
     ax.set_axis_off()
     ax.legend(loc="lower left", fontsize=10)
     fig.suptitle(title, fontsize=13)
-    Path(png_path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png_path, facecolor="white")
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, format="png", facecolor="white")
 
 
 def render_areas(areas, stations: pd.DataFrame, title: str, png_path, html_path) -> None:
@@ -155,17 +156,16 @@ def render_areas(areas, stations: pd.DataFrame, title: str, png_path, html_path)
     ax.set_axis_off()
     fig.suptitle(title, fontsize=13)
     png_path, html_path = Path(png_path), Path(html_path)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png_path, facecolor="white")
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, format="png", facecolor="white")
     img = base64.b64encode(png_path.read_bytes()).decode()
     t = areas.table
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
                    for r in t.itertuples(index=False))
-    html_path.write_text(
+    write_text(html_path, (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:2px 8px}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><img alt='service areas' style='max-width:100%' "
-        f"src='data:image/png;base64,{img}'><table><tr>{head}</tr>{body}</table></body></html>",
-        encoding="utf-8")
+        f"src='data:image/png;base64,{img}'><table><tr>{head}</tr>{body}</table></body></html>"))

@@ -1,0 +1,65 @@
+"""The ``parcelnet`` command: thin commands over the library, one module per domain.
+
+Each module defines its commands' parsers beside their handlers (``register``); a handler
+parses its options, calls library functions and renders their results. Exit codes live here:
+
+- 0: done;
+- 1: nothing found (``parcelnet find``);
+- 2: bad input or usage: one line on stderr, ``parcelnet: error: ...``, never a traceback;
+- 3: an internal error (a bug): one line too; set ``PARCELNET_DEBUG=1`` for the traceback;
+- 130: interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from parcelnet import __version__
+from parcelnet.cli import demo, lastmile, network, o2o, plan, promise, sim
+from parcelnet.cli._common import Parser, one_line, setup_logging
+from parcelnet.errors import ParcelnetError
+
+EXIT_OK, EXIT_NOT_FOUND, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+DESCRIPTION = ("parcelnet: nationwide parcel networks on real geography. Build a network, promise "
+               "delivery times, show 24-hour coverage, simulate every parcel of a day, design hubs, "
+               "service and capacity, and plan the last mile. Minutes are absolute: 0 is midnight "
+               "at the start of day 0.")
+
+
+def parser() -> Parser:
+    p = Parser(prog="parcelnet", description=DESCRIPTION)
+    p.add_argument("--version", action="version", version=f"parcelnet {__version__}",
+                   help="print the version and exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    for module in (network, promise, sim, plan, lastmile, o2o, demo):
+        module.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    setup_logging(quiet=bool(getattr(args, "json", False)))
+    try:
+        return args.func(args)
+    except ParcelnetError as e:
+        print(f"parcelnet: error: {one_line(str(e))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:
+        what = e.filename if e.filename not in (None, "") else "output"
+        print(f"parcelnet: error: {one_line(f'{what}: {e.strerror or e}')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("parcelnet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:          # a bug: still one line, unless asked for the traceback
+        if os.environ.get("PARCELNET_DEBUG"):
+            raise
+        print(f"parcelnet: error: internal error ({type(e).__name__}: {one_line(str(e))}); "
+              "please report it with the command that caused it (PARCELNET_DEBUG=1 shows the "
+              "traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from parcelnet.cli import main
+
+sys.exit(main())

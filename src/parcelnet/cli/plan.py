@@ -1,0 +1,302 @@
+"""Design commands: plan hubs, plan capacity, plan service; explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parcelnet.cli._common import (UsageError, add_json, bars, integer, number, print_json,
+                                   writable)
+from parcelnet.units import clock
+
+
+def hubs(a) -> int:
+    from dataclasses import replace
+
+    from parcelnet.plan import local_search, read_ap, read_cab, solve_multiple, solve_single
+    from parcelnet.plan.hub_bound import DEFAULT_TIME_LIMIT, heuristic_with_bound
+    from parcelnet.viz.console import console, timed
+
+    if (a.ap is None) == (a.cab is None):
+        raise UsageError("give one data file: --ap FILE (OR-Library AP format) or --cab FILE")
+    p = None if a.p is None else integer(a.p, "--p", 1)
+    alpha = number(a.alpha, "--alpha", "a number")
+    time_limit = number(a.time_limit, "--time-limit", "a number of seconds", above=0)
+    capacitated = a.fixed is not None or a.capacity is not None
+    if capacitated and (a.fixed is None or a.capacity is None or a.ap is None):
+        raise UsageError("the capacitated problem needs --ap with both --fixed FILE and --capacity FILE")
+    if capacitated and a.allocation != "single":
+        raise UsageError("the capacitated problem is single allocation")
+    if a.cab is not None:
+        if alpha is None:
+            raise UsageError("--cab needs --alpha (the transfer discount, e.g. 0.2 to 1.0)")
+        if p is None:
+            raise UsageError("--cab needs --p (the CAB file has no number of hubs)")
+        inst = read_cab(a.cab, alpha, p)
+    else:
+        inst = read_ap(a.ap, a.fixed, a.capacity)
+        if alpha is not None:
+            inst = replace(inst, alpha=alpha).check()
+    if p is not None:
+        inst = inst.with_p(p).check()
+    if a.bound and not a.heuristic:
+        raise UsageError("--bound goes with --heuristic (the exact methods prove their own bound)")
+    if a.heuristic and (a.allocation != "single" or capacitated):
+        raise UsageError("--heuristic is the single-allocation p-hub median's local search")
+    if a.heuristic and a.bound:
+        target = number(a.target_gap, "--target-gap", "a share >= 0", lo=0)
+        with bars(quiet=a.json) as progress:
+            sol = heuristic_with_bound(inst, time_limit or DEFAULT_TIME_LIMIT, target, progress=progress)
+    else:
+        with timed(f"{inst.name}: hub location", quiet=a.json) as progress:
+            if a.heuristic:
+                progress.start("local search")
+                sol = local_search(inst)
+            elif a.allocation == "multiple":
+                progress.start("HiGHS, multiple allocation")
+                sol = solve_multiple(inst, time_limit=time_limit)
+            else:
+                progress.start("HiGHS, single allocation")
+                sol = solve_single(inst, capacitated=capacitated, time_limit=time_limit)
+    if a.json:
+        print_json(sol)
+        return 0
+    con = console()
+    con.print(f"[bold]{inst.name}[/]: {sol.extra.get('problem', a.allocation + ' allocation')}, "
+              f"{inst.n} nodes, p = {len(sol.hubs)}")
+    con.print(f"objective {sol.objective:,.2f} ({sol.status}; lower bound {sol.lower_bound:,.2f}, "
+              f"gap {sol.gap:.4%}) in {sol.seconds:.2f} s by {sol.method}")
+    con.print(f"hubs: {', '.join(map(str, sol.hubs))}")
+    if a.allocation == "single":
+        con.print("allocation: " + ", ".join(map(str, sol.allocation)))
+    return 0
+
+
+def capacity(a) -> int:
+    from parcelnet.demand import load_parcels
+    from parcelnet.network.pnf import load_network, write_pnf
+    from parcelnet.plan.capacity import SORTER_COST_PER_PPM_DAY, plan_capacity
+    from parcelnet.viz.console import console
+
+    target = number(a.target, "--target", "a share between 0 and 1")
+    scale = number(a.capacity_scale, "--capacity-scale", "a positive number", above=0)
+    cost = number(a.sorter_cost, "--sorter-cost", "a cost in CNY a day", lo=0)
+    rounds = integer(a.rounds, "--rounds", 1)
+    trials = integer(a.trials, "--trials")
+    if trials < 0:
+        raise UsageError(f"--trials must be >= 0, got {trials}")
+    if a.out:
+        writable(a.out, "--out")
+    net = load_network(a.network)
+    parcels = load_parcels(a.parcels, net)
+    with bars(quiet=a.json) as progress:
+        plan = plan_capacity(net, parcels, target=target, max_rounds=rounds,
+                             sorter_cost=SORTER_COST_PER_PPM_DAY if cost is None else cost,
+                             capacity_scale=scale, reverse_sims=trials, progress=progress)
+    if a.out:
+        write_pnf(plan.network, Path(a.out))
+    if a.json:
+        print_json({**plan.to_dict(), "network": a.out})
+        return 0
+    con = console()
+    verdict = "reached" if plan.reached else "[bold red]not reached[/]"
+    con.print(f"on time {plan.before.on_time_share:.1%} -> {plan.after.on_time_share:.1%} "
+              f"(target {target:.0%} {verdict}) after {len(plan.rounds) - 1} rounds; "
+              f"added cost CNY {plan.cost_per_day:,.0f} a day (vehicles "
+              f"CNY {plan.lanes['cost_per_day'].sum():,.0f}, sorters "
+              f"CNY {plan.sorters['cost_per_day'].sum():,.0f})")
+    con.print(f"{len(plan.lanes)} lanes with more vehicles ({plan.lanes['trips_grown'].sum():,} "
+              f"departures), {len(plan.sorters)} faster sorters; the most expensive:")
+    for r in plan.lanes.head(5).itertuples():
+        con.print(f"  {r.lane_id} ({r.mode}): +{r.vehicles_added:,g} vehicles of {r.parcels_per_vehicle:,} "
+                  f"parcels on {r.trips_grown} of {r.trips_per_day} departures, "
+                  f"{r.capacity_per_day:,} -> {r.new_capacity_per_day:,} parcels a day, "
+                  f"CNY {r.cost_per_day:,.0f} a day")
+    for r in plan.sorters.head(5).itertuples():
+        con.print(f"  {r.facility_id} {r.name}: {r.sort_per_minute:,} -> {r.new_sort_per_minute:,} "
+                  f"parcels a minute, CNY {r.cost_per_day:,.0f} a day")
+    rv = plan.reverse or {}
+    if rv.get("simulations"):
+        con.print(f"taking back: {rv['reverted']} of the grown trips and sorters could go "
+                  f"(saving CNY {rv['cost_saved_per_day']:,.0f} a day) in {rv['simulations']} "
+                  "trial days; capacity the day never used is taken back exactly")
+    if a.out:
+        con.print(f"network with the added capacity -> {a.out}")
+    return 0
+
+
+def service(a) -> int:
+    from parcelnet.demand import load_parcels
+    from parcelnet.network.pnf import load_network, write_pnf
+    from parcelnet.plan.service import design_service
+    from parcelnet.viz.console import console
+    from parcelnet.viz.service_map import render_changes
+
+    budget = number(a.budget, "--budget", "a cost in CNY a day", lo=0)
+    target = number(a.target, "--target", "a share between 0 and 1")
+    step = integer(a.step, "--step", 1, 1440)
+    time_limit = number(a.time_limit, "--time-limit", "a number of seconds", above=0)
+    tiers = tuple(t.strip() for t in a.tiers.split(",") if t.strip())
+    for flag, path in (("--out", a.out), ("--map", a.map)):
+        if path:
+            writable(path, flag)
+    net = load_network(a.network)
+    demand = load_parcels(a.parcels, net) if a.parcels else None
+    with bars(quiet=a.json) as progress:
+        d = design_service(net, demand, budget=budget, target=target, tiers=tiers, step=step,
+                           new_air=not a.no_new_air, method=a.method, time_limit=time_limit,
+                           progress=progress)
+    summary = {**d.to_dict(), "network": a.out}
+    if a.out:
+        from parcelnet.files import atomic_path
+        write_pnf(d.network, Path(a.out))
+        with atomic_path(Path(a.out) / "service_changes.csv") as tmp:
+            d.changes.to_csv(tmp, index=False)
+    if a.map:
+        title = (f"Service design: coverage {d.coverage_24h_before:.1%} -> {d.coverage_24h_after:.1%}, "
+                 f"cost a day CNY {d.cost_before:,.0f} -> CNY {d.cost_after:,.0f}")
+        render_changes(d.network, d.changes, title, f"{a.map}.png", f"{a.map}.html", summary)
+    if a.json:
+        print_json(summary)
+        return 0
+    con = console()
+    con.print(f"objective ({d.weights}) {d.objective_before:.2%} -> {d.objective_after:.2%} "
+              f"(upper bound with every candidate {d.objective_upper_bound:.2%}); checked with "
+              "the promise engine")
+    con.print(f"24 h population coverage from the hubs {d.coverage_24h_before:.2%} -> "
+              f"{d.coverage_24h_after:.2%}")
+    con.print(f"backbone cost a day CNY {d.cost_before:,.0f} -> CNY {d.cost_after:,.0f}; trips "
+              f"{d.trips_before:,} -> {d.trips_after:,} ({d.candidates:,} candidates)")
+    con.print("lanes: " + ", ".join(f"{v} {k}" for k, v in d.lanes.items()))
+    if a.out:
+        con.print(f"new network -> {a.out} (changes per lane in service_changes.csv)")
+    if a.map:
+        con.print(f"map -> {a.map}.png, {a.map}.html")
+    return 0
+
+
+def explain(a) -> int:
+    from parcelnet.network.pnf import load_network
+    from parcelnet.plan.explain import explain as run
+    from parcelnet.viz.console import console
+
+    net = load_network(a.network)
+    at = integer(a.at, "--at", 0)
+    res = run(net, a.origin, a.destination, at)
+    if a.parcels:
+        from parcelnet.demand import load_parcels
+        from parcelnet.plan.capacity_reason import capacity_reason, order_on_a_day
+        scale = number(a.capacity_scale, "--capacity-scale", "a positive number", above=0)
+        if res.promise_minute is not None:
+            sim = order_on_a_day(net, load_parcels(a.parcels, net), a.origin, a.destination, at,
+                                 capacity_scale=scale)
+            res.simulated = sim.to_dict()
+            reason = capacity_reason(sim, at, res.within_24h)
+            if reason:
+                res.reasons.append(reason)
+    if a.json:
+        print_json(res)
+        return 0
+    con = console()
+    if res.promise_minute is None:
+        con.print(f"{a.origin} -> {a.destination} at {clock(at)}: no promise")
+    else:
+        verdict = "within 24 h" if res.within_24h else "[bold red]beyond 24 h[/]"
+        con.print(f"{a.origin} -> {a.destination}, ordered {clock(at)}: delivered "
+                  f"{clock(res.promise_minute)} ({res.hours} h, {verdict})")
+    for s in res.steps:
+        if s["step"] == "departure":
+            con.print(f"  {s['at']}: ready {clock(s['ready'])}, waits {s['wait']} min, {s['lane']} "
+                      f"({s['mode']}) {clock(s['departs'])} -> {s['to']} {clock(s['arrives'])}")
+        elif s["step"] == "wave":
+            con.print(f"  {s['at']}: ready {clock(s['ready'])}, waits {s['wait']} min for the wave "
+                      f"{clock(s['wave_start'])}, delivered {clock(s['delivered'])}")
+    sim = res.simulated
+    if sim and sim["delivered_minute"] is not None and not any(
+            r["reason"] == "capacity limit" for r in res.reasons):
+        con.print(f"on a simulated day of {sim['parcels']:,} parcels: delivered "
+                  f"{clock(sim['delivered_minute'])}, {sim['late_minutes']} min after the promise"
+                  + (f" ({sim['limit']['text']})" if sim["limit"] else ""))
+    for r in res.reasons:
+        con.print(f"[bold]{r['reason']}[/]: {r['text']}")
+    return 0
+
+
+def register(sub) -> None:
+    from parcelnet.plan.service import SCOPE_TIERS
+
+    pl = sub.add_parser("plan", help="design the network: hub location, service, capacity for a "
+                                     "peak day")
+    psub = pl.add_subparsers(dest="plan", required=True, metavar="WHAT")
+    h = psub.add_parser("hubs", help="hub location solved exactly (HiGHS), on AP or CAB data",
+                        description="Hub location: the p-hub median (single or multiple "
+                                    "allocation) and the capacitated problem, solved exactly "
+                                    "with HiGHS, or by local search with a proven bound.")
+    h.add_argument("--ap", help="OR-Library AP data file (n, coordinates, flows, p, costs)")
+    h.add_argument("--cab", help="CAB data file (lines 'i j flow cost'; flows normalised)")
+    h.add_argument("--p", help="number of hubs (overrides the AP file's)")
+    h.add_argument("--alpha", help="transfer cost factor (required with --cab; overrides AP's)")
+    h.add_argument("--allocation", choices=["single", "multiple"], default="single",
+                   help="each node sends through one hub (single, default) or any (multiple)")
+    h.add_argument("--fixed", help="AP fixed cost file (FcostX.NN): capacitated problem")
+    h.add_argument("--capacity", help="AP capacity file (CapY.NN): capacitated problem")
+    h.add_argument("--time-limit", help="seconds for branch and bound (or for --bound); then the "
+                                        "best solution and the lower bound")
+    h.add_argument("--heuristic", action="store_true", help="local search only (large n)")
+    h.add_argument("--bound", action="store_true",
+                   help="with --heuristic: a proven lower bound by Lagrangian relaxation "
+                        "(stops at --target-gap or --time-limit, default 540 s)")
+    h.add_argument("--target-gap", default="0.01",
+                   help="--bound stops once objective <= (1 + gap) x bound (0.01; 0: at the limit)")
+    add_json(h, '{"objective", "hubs", "allocation", ...}; nodes from 1')
+    h.set_defaults(func=hubs)
+
+    c = psub.add_parser("capacity", help="more vehicles and faster sorters until a day is on time",
+                        description="Grow trip and sorter capacity where a simulated day is "
+                                    "short of it until a target share is on time, then take back "
+                                    "what is not needed; costs in CNY a day.")
+    c.add_argument("network", help="PNF folder or .pnfz bundle")
+    c.add_argument("--parcels", required=True, help="a (peak) day of parcels, Parquet or CSV")
+    c.add_argument("--target", default="0.95", help="on-time share to reach (default 0.95)")
+    c.add_argument("--capacity-scale", default="1.0",
+                   help="the parcels are this share of the day (as parcelnet simulate)")
+    c.add_argument("--rounds", default="20", help="rounds of growth at most (default 20)")
+    c.add_argument("--trials", default="16",
+                   help="trial days for taking grown capacity back in blocks (default 16; 0: none)")
+    c.add_argument("--sorter-cost", help="CNY a day of one parcel a minute of sorter rate (25)")
+    c.add_argument("--out", help="write the network with the added capacity (PNF folder)")
+    add_json(c, "the plan")
+    c.set_defaults(func=capacity)
+
+    v = psub.add_parser("service", help="which backbone trips to run for 24 h coverage at least cost",
+                        description="Service network design: choose the backbone trips (existing, "
+                                    "extra departures, new air links) for the best 24 h coverage "
+                                    "within a budget, or a coverage target at least cost (CNY a "
+                                    "day).")
+    v.add_argument("network", help="PNF folder or .pnfz bundle")
+    v.add_argument("--parcels", help="a demand day (parcelnet demand) weighting origins and hours; "
+                   "default every hub and hour alike")
+    v.add_argument("--budget", help="cost a day of the backbone trips, CNY (default: today's)")
+    v.add_argument("--target", help="coverage share to reach at least cost (instead of --budget)")
+    v.add_argument("--tiers", default=",".join(SCOPE_TIERS),
+                   help=f"lane tiers to design (default {','.join(SCOPE_TIERS)})")
+    v.add_argument("--step", default="60", help="minutes to which new departure times round (default 60)")
+    v.add_argument("--no-new-air", action="store_true", help="no new air links, only the network's lanes")
+    v.add_argument("--method", choices=["greedy", "exact"], default="greedy",
+                   help="greedy (any size) or exact MIP over chains of trips (small networks)")
+    v.add_argument("--time-limit", help="seconds for the exact MIP")
+    v.add_argument("--out", help="write the new network (PNF folder) and service_changes.csv")
+    v.add_argument("--map", help="write PREFIX.png and PREFIX.html: the lanes added, removed, retimed")
+    add_json(v, "the summary")
+    v.set_defaults(func=service)
+
+    x = sub.add_parser("explain", help="why an order is (not) delivered within 24 hours")
+    x.add_argument("network", help="PNF folder or .pnfz bundle")
+    x.add_argument("--from", dest="origin", required=True, help="origin facility id")
+    x.add_argument("--to", dest="destination", required=True, help="destination station id")
+    x.add_argument("--at", required=True, help="created minute (absolute; 1080 = 18:00 on day 0)")
+    x.add_argument("--parcels", help="a day of parcels: simulate the order among them and name "
+                   "the capacity limit that makes it late, if any")
+    x.add_argument("--capacity-scale", default="1.0",
+                   help="the parcels are this share of the day (as parcelnet simulate)")
+    add_json(x, "the steps and reasons")
+    x.set_defaults(func=explain)

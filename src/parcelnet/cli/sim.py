@@ -1,0 +1,119 @@
+"""Demand and simulation commands: demand, simulate."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from parcelnet.cli._common import UsageError, add_json, bars, integer, number, print_json, warn, writable
+from parcelnet.demand.generate import DAYS
+
+
+def demand(a) -> int:
+    from parcelnet.demand import default_parcels, generate_to_file
+    from parcelnet.network.pnf import load_network
+    from parcelnet.viz.console import console
+    n = default_parcels(a.day) if a.parcels is None else integer(a.parcels, "--parcels")
+    seed = integer(a.seed, "--seed")
+    writable(a.out, "--out")
+    net = load_network(a.network)
+    t0 = time.perf_counter()
+    with bars() as progress:
+        generate_to_file(net, a.out, n, a.day, seed, a.origin_shares, progress=progress)
+    console().print(f"{n:,} parcels ({a.day} day, seed {seed}) -> {a.out} "
+                    f"in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def simulate(a) -> int:
+    from parcelnet.demand import load_parcels
+    from parcelnet.network.pnf import load_network
+    from parcelnet.network.scale import scale_capacity
+    from parcelnet.sim.kpis import kpis
+    from parcelnet.sim.results import write_results
+    from parcelnet.sim.run import simulate as run
+    from parcelnet.viz.console import console
+    from parcelnet.viz.sim_report import write_report
+    from parcelnet.viz.text import kpi_table
+
+    horizon_days = integer(a.horizon_days, "--horizon-days", 1, 366)
+    if (a.parcels is None) == (a.generate is None):
+        raise UsageError("give either --parcels FILE or --generate N (a day of the demand model)")
+    if a.generate is not None and a.out:
+        raise UsageError("--out: a streamed day (--generate) keeps no per-parcel paths; write the "
+                         "parcels with 'parcelnet demand' and simulate that file for per-parcel results")
+    if a.parcels is not None and (a.day or a.seed is not None):
+        raise UsageError("--day and --seed go with --generate, not with --parcels")
+    for flag, target in (("--out", a.out), ("--report", a.report)):
+        if target:   # fail before an hour of simulation, not after; create nothing yet
+            writable(target, flag)
+    scale = number(a.capacity_scale, "--capacity-scale", "a positive number", above=0)
+    net = load_network(a.network)
+    n = integer(a.generate, "--generate") if a.generate is not None else None
+    seed = integer(a.seed, "--seed") if a.seed is not None else 0
+    parcels = load_parcels(a.parcels, net) if a.parcels is not None else None
+    _warn_full_capacity(net, n if n is not None else len(parcels), scale)
+    if scale != 1.0:
+        net = scale_capacity(net, scale)
+    with bars(quiet=a.json) as progress:
+        if n is not None:
+            from parcelnet.sim.stream import simulate_day
+            res = simulate_day(net, n, a.day or "normal", seed, horizon_minutes=horizon_days * 1440,
+                               progress=progress)
+        else:
+            res = run(net, parcels, horizon_minutes=horizon_days * 1440, progress=progress)
+    k = kpis(res)
+    if a.out:
+        write_results(res, a.out)
+    report = Path(a.report) if a.report else (Path(a.out).with_suffix(".html") if a.out
+                                               else Path("simulation.html"))
+    write_report(res, k, report)
+    if a.json:
+        print_json({**k.to_dict(), "results": a.out, "report": str(report)})
+    else:
+        kpi_table(k)
+        console().print(f"report: {report}" + (f"  results: {a.out}" if a.out else ""))
+    return 0
+
+
+def _warn_full_capacity(net, n: int, scale: float) -> None:
+    """A sample of a day on the capacities of the whole day makes the network look empty."""
+    volume = net.parcels_per_day
+    if volume and scale == 1.0 and n < 0.5 * volume:
+        warn(f"{n:,} parcels on capacities built for {volume:,} a day: sorters and trips will look "
+             f"empty. For a sample of a day pass --capacity-scale {n / volume:.3g} (parcels / "
+             f"the day's volume)")
+
+
+def register(sub) -> None:
+    m = sub.add_parser("demand", help="a day of parcels (origins, destinations, creation minutes)",
+                       description="Sample a day of parcels from the demand model (docs/demand.md) "
+                                   "into a Parquet or CSV file.")
+    m.add_argument("network", help="PNF folder or .pnfz bundle")
+    m.add_argument("--parcels", help="number of parcels (default 1,000,000; peak: x 777/545)")
+    m.add_argument("--day", default="normal",
+                   help=f"{' or '.join(DAYS)} (peak: Singles Day; default normal)")
+    m.add_argument("--seed", default="0", help="random seed (default 0); same seed, same parcels")
+    m.add_argument("--origin-shares", help="TOML of provincial origin shares (see docs/demand.md)")
+    m.add_argument("--out", required=True, help="parcels file: Parquet, or CSV when it ends in .csv")
+    m.set_defaults(func=demand)
+
+    s = sub.add_parser("simulate", help="run a day of parcels through sorters and trips with "
+                                        "capacities",
+                       description="Simulate every parcel of a day through sorters and trips with "
+                                   "capacities, exactly as docs/simulation.md defines it.")
+    s.add_argument("network", help="PNF folder or .pnfz bundle")
+    s.add_argument("--parcels", help="parcels file (Parquet, or CSV by extension)")
+    s.add_argument("--generate", metavar="N",
+                   help="instead of a file: simulate N parcels of the demand model as they are "
+                        "sampled (streamed; memory for 777M parcels fits in 24 GB)")
+    s.add_argument("--day", help="with --generate: normal or peak (default normal)")
+    s.add_argument("--seed", help="with --generate: random seed (default 0), as parcelnet demand")
+    s.add_argument("--out", help="per-parcel results (Parquet, or CSV when it ends in .csv)")
+    add_json(s, "the KPIs")
+    s.add_argument("--report", help="HTML report path (default RESULTS.html or simulation.html)")
+    s.add_argument("--horizon-days", default="7", help="days after the last creation (default 7)")
+    s.add_argument("--capacity-scale", default="1.0",
+                   help="multiply trip capacities and sorter rates (e.g. 0.002 to run a 1/500 "
+                        "sample of a day)")
+    s.set_defaults(func=simulate)
