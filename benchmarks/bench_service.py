@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from parcelnet.parcels import Parcels  # noqa: E402
 from parcelnet.plan.service import build_model  # noqa: E402
-from parcelnet.plan.service_report import apply_design, engine_value  # noqa: E402
-from parcelnet.plan.service_solve import exact, greedy  # noqa: E402
+from parcelnet.plan.service.report import apply_design, engine_value  # noqa: E402
+from parcelnet.plan.service.solve import exact, greedy  # noqa: E402
 
 
 def small(a) -> None:

@@ -15,8 +15,8 @@ from parcelnet.errors import ParameterError
 from parcelnet.network.model import Network
 from parcelnet.network.pnf import load_network, write_pnf
 from parcelnet.plan.service import build_model
-from parcelnet.plan.service_report import apply_design, engine_value, lane_changes
-from parcelnet.plan.service_solve import exact, greedy, reach
+from parcelnet.plan.service.report import apply_design, engine_value, lane_changes
+from parcelnet.plan.service.solve import exact, greedy, reach
 from parcelnet.promise.coverage import coverage
 from parcelnet.parcels import Parcels
 from tests.conftest import assert_one_line_error, run_cli

@@ -23,7 +23,8 @@ from scipy.sparse.csgraph import shortest_path
 from parcelnet.errors import ParameterError
 from parcelnet.plan._highs import Rows, solve_mip
 from parcelnet.progress import Counter, Progress
-from parcelnet.plan.service import DAY, ServiceModel
+from parcelnet.plan.service.model import ServiceModel
+from parcelnet.units import DAY
 
 #: chains the exact model may enumerate before it refuses (it is for small networks)
 MAX_CHAINS = 200_000

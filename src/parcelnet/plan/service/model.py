@@ -1,4 +1,4 @@
-"""Service network design for 24 hours: which backbone trips to run (``parcelnet plan service``).
+"""The service design model: the exact decomposition of ``parcelnet plan service``.
 
 The backbone is the set of lanes of the chosen tiers (default ``linehaul`` and ``air``); the
 rest of the network (first mile, feeders, last mile) stays as it is. Removing the backbone
@@ -36,11 +36,9 @@ from parcelnet.network.lanes import lane_minutes, vehicle_trip_cost
 from parcelnet.network.model import Network
 from parcelnet.network.params import Params, load_params
 from parcelnet.parcels import Parcels
-from parcelnet.progress import Progress, or_none
-from parcelnet.plan import _service_kernels as K
+from parcelnet.plan.service import _kernels as K
 from parcelnet.promise.engine import INF as ENGINE_INF
 from parcelnet.promise.engine import PromiseEngine
-from parcelnet.results import Result, internal
 from parcelnet.units import DAY
 
 SCOPE_TIERS = ("linehaul", "air")
@@ -365,88 +363,3 @@ def build_model(network: Network, demand: Parcels | None = None, tiers=SCOPE_TIE
                         area=area, cand=cand, fixed_value=fixed_value, keys=keys, g_ptr=g_ptr,
                         l_sorted=l_sorted, suffix=suffix, weights=weights)
 
-
-@dataclass(frozen=True, eq=False)
-class ServiceDesign(Result):
-    """A chosen set of backbone trips and what it does (``parcelnet plan service``): the
-    objective (demand-weighted 24 h coverage, checked with the promise engine on the whole new
-    network), ``parcelnet coverage``'s share from the hubs, the backbone's cost a day (CNY), and
-    per-lane changes. ``network``: the network with exactly the chosen trips."""
-
-    method: str
-    budget: float | None
-    target: float | None
-    candidates: int
-    trips_before: int
-    trips_after: int
-    cost_before: float
-    cost_after: float
-    objective_before: float
-    objective_after: float
-    objective_upper_bound: float
-    coverage_24h_before: float
-    coverage_24h_after: float
-    lanes: dict
-    seconds: float
-    weights: str
-    network: Network = internal()
-    changes: pd.DataFrame = internal()
-
-    def to_dict(self) -> dict:
-        d = super().to_dict()
-        weights = d.pop("weights")
-        return {**d, "network": None, "weights": weights}
-
-
-DESIGN_STAGES = ("decomposing the network", "checking with the promise engine")
-
-
-def design_service(network: Network, demand: Parcels | None = None, *, budget: float | None = None,
-                   target: float | None = None, tiers=SCOPE_TIERS, step: int = 60,
-                   new_air: bool = True, method: str = "greedy", time_limit: float | None = None,
-                   progress: Progress | None = None) -> ServiceDesign:
-    """Choose the backbone trips of ``network`` (see the module docs): with neither ``budget``
-    nor ``target``, the best coverage at today's cost; ``method`` "greedy" (any size) or
-    "exact" (the MIP over chains, small networks). The chosen design's value is checked
-    against the promise engine on the whole new network; a mismatch is a
-    :class:`~parcelnet.errors.SolverError`."""
-    from parcelnet.plan.service_report import apply_design, engine_value, lane_changes
-    from parcelnet.plan.service_solve import exact, greedy
-    from parcelnet.promise.coverage import coverage
-    if method not in ("greedy", "exact"):
-        raise ParameterError(f"unknown service design method '{method}': greedy or exact")
-    progress = or_none(progress)
-    progress.start(DESIGN_STAGES[0], 1)
-    model = build_model(network, demand, tiers=tuple(tiers), step=step, new_air=new_air)
-    progress.advance()
-    if budget is None and target is None:
-        budget = model.cost(model.current)        # the same money, spent better
-    if method == "exact":
-        progress.start("solving the MIP over chains of trips")
-        design = exact(model, budget, target, time_limit=time_limit)
-    else:
-        design = greedy(model, budget, target, progress=progress)
-    new = apply_design(model, design.active)
-    progress.start(DESIGN_STAGES[1], 2)
-    checked_before = engine_value(network, model.weights)
-    checked = engine_value(new, model.weights)
-    progress.advance()
-    cov_before, cov_after = (coverage(x).population_share_24h for x in (network, new))
-    progress.advance()
-    progress.finish()
-    if abs(checked - design.value) > 1e-9:
-        raise SolverError(f"the design's coverage {design.value} differs from the promise "
-                          f"engine's {checked}; please report this as a bug")
-    changes = lane_changes(model, design.active)
-    counts = changes["status"].value_counts().to_dict()
-    before = model.current
-    return ServiceDesign(
-        method=design.method, budget=budget, target=target, candidates=len(model.cand),
-        trips_before=int(before.sum()), trips_after=int(design.active.sum()),
-        cost_before=model.cost(before), cost_after=design.cost,
-        objective_before=checked_before, objective_after=checked,
-        objective_upper_bound=design.upper_bound,
-        coverage_24h_before=cov_before, coverage_24h_after=cov_after,
-        lanes={k: int(counts.get(k, 0)) for k in ("added", "removed", "more", "fewer", "retimed", "same")},
-        seconds=round(design.seconds, 1), weights="demand" if demand is not None else "hubs alike",
-        network=new, changes=changes)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from parcelnet.network.lanes import trip_id
 from parcelnet.network.model import Network
-from parcelnet.plan.service import ServiceModel
+from parcelnet.plan.service.model import ServiceModel
 from parcelnet.promise.engine import INF, PromiseEngine
 from parcelnet.units import DAY, hhmm
 

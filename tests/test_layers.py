@@ -1,0 +1,30 @@
+"""The layers of docs/design.md hold: import-linter checks the contracts of pyproject.toml
+(every import counts, those inside functions too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+cli = pytest.importorskip("importlinter.cli")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_contracts_of_pyproject_hold(capsys):
+    status = cli.lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True)
+    report = capsys.readouterr().out
+    assert status == cli.EXIT_STATUS_SUCCESS, report
+    assert "BROKEN" not in report and report.count("KEPT") >= 3
+
+
+def test_a_layer_order_that_the_code_breaks_is_caught(tmp_path, capsys):
+    """The check can fail: with network placed above plan, plan's imports of network break it."""
+    cfg = tmp_path / "layers.toml"
+    cfg.write_text('[tool.importlinter]\nroot_package = "parcelnet"\n\n'
+                   '[[tool.importlinter.contracts]]\nname = "upside down"\ntype = "layers"\n'
+                   'layers = ["parcelnet.network", "parcelnet.plan"]\n')
+    status = cli.lint_imports(config_filename=str(cfg), no_cache=True, no_logo=True)
+    assert status == cli.EXIT_STATUS_ERROR
+    assert "BROKEN" in capsys.readouterr().out
