@@ -51,6 +51,11 @@ def check_writable(path: str | os.PathLike) -> Path:
     return path
 
 
+def is_csv_path(path: str | os.PathLike) -> bool:
+    """Whether an output path is CSV (by its ending), else a binary format (Parquet)."""
+    return str(path).lower().endswith(".csv")
+
+
 def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 

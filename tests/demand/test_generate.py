@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -391,3 +393,33 @@ def test_cli_demand_bad_input(cn_dir, tmp_path, capsys):
     _one_line_error(capsys, ["demand", cn_dir, "--parcels", "10", "--origin-shares", tmp_path / "no.toml",
                              "--out", out], "not found")
     assert not out.exists()
+
+
+def test_absurd_day_sizes_are_refused_or_warned(tmp_path, capsys, monkeypatch):
+    """10^11 parcels would need far more disk than there is: refused at once, before any
+    sampling; a legal but huge day (above twice the busiest real day) gets a warning."""
+    import logging
+    import shutil
+    import time
+
+    from parcelnet.demand.generate import FILE_BYTES_PER_PARCEL, check_room
+    tiny_dir = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+    out = tmp_path / "huge.parquet"
+    t0 = time.perf_counter()
+    _one_line_error(capsys, ["demand", tiny_dir, "--parcels", "100000000000", "--out", out],
+                    "100,000,000,000 parcels need about", "free")
+    assert time.perf_counter() - t0 < 10 and list(tmp_path.iterdir()) == []
+    free = shutil.disk_usage(tmp_path).free
+    n = free // FILE_BYTES_PER_PARCEL["csv"] + 1
+    with pytest.raises(ParameterError, match="free"):
+        check_room(tmp_path / "x.csv", n)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(1 << 50, 0, 1 << 50))
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("parcelnet").addHandler(handler)
+    try:
+        assert check_room(tmp_path / "x.parquet", 2_000_000_000) == 2_000_000_000 * 4
+    finally:
+        logging.getLogger("parcelnet").removeHandler(handler)
+    assert "3 times China's busiest day" in records[0].getMessage()

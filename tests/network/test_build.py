@@ -195,3 +195,41 @@ def test_p_hub_method_improves_the_hub_objective():
     assert after < before
     with pytest.raises(ParameterError, match="hubs.method must be one of p-median, p-hub"):
         p.updated({"hubs": {"method": "best"}})
+
+
+def test_a_params_file_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    from tests.conftest import assert_one_line_error, run_cli
+    f = tmp_path / "p.toml"
+    f.write_bytes("[hubs]\n# 注释\ncount = 6\n".encode("gb18030"))
+    with pytest.raises(ParameterError, match=r"p.toml: line 2: not UTF-8 text"):
+        load_params("CN", f)
+    code, out, err = run_cli(capsys, "build", "--country", "DE", "--out", tmp_path / "de",
+                             "--params", f)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "p.toml", "line 2", "not UTF-8")
+    assert not (tmp_path / "de").exists()
+
+
+def test_typed_parameters_match_the_defaults_file():
+    """Every key of defaults.toml is a field of the typed parameters, with its value, and a
+    variant is checked like a user's file."""
+    import dataclasses
+    import tomllib
+    from importlib import resources
+
+    from parcelnet.network.params import SECTIONS
+    raw = tomllib.loads(resources.files("parcelnet.network").joinpath("defaults.toml").read_text())
+    raw.pop("country")
+    p = load_params("XX")
+    for section, values in raw.items():
+        fields = [f.name for f in dataclasses.fields(SECTIONS[section])]
+        assert fields == list(values), section
+        got = p.as_dict()[section]
+        assert got == {k: (float(v) if isinstance(v, int) and isinstance(got[k], float) else v)
+                       for k, v in values.items()}, section
+    q = p.updated({"speeds": {"truck_kmh": 80}})
+    assert q.speeds.truck_kmh == 80.0 and p.speeds.truck_kmh == 72.0
+    with pytest.raises(ParameterError, match="speeds.truck_kmh must be > 0"):
+        p.updated({"speeds": {"truck_kmh": 0}})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.speeds.truck_kmh = 1.0

@@ -242,3 +242,18 @@ def test_utf8_with_chinese_is_fine(tmp_path):
     net = load_network(folder)
     assert net.places["name"].tolist()[2] == "拉萨市"
     assert net.facilities["name"].tolist()[2] == "北京枢纽"
+
+
+def test_validate_warns_about_a_station_no_lane_leads_to(capsys, tmp_path):
+    """Legal PNF, but station A of tiny can only deliver parcels created at A itself: a
+    warning naming its line, and an error with --strict."""
+    from tests.conftest import assert_one_line_error, run_cli
+    code, out, err = run_cli(capsys, "validate", FIXTURES / "tiny")
+    assert code == 0 and out.startswith("valid PNF v1")
+    assert err.startswith("parcelnet: warning: facilities.csv, line 2, field 'facility_id': "
+                          "station 'A' has no inbound lane")
+    code, out, err = run_cli(capsys, "validate", FIXTURES / "tiny", "--strict")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "facilities.csv, line 2", "station 'A' has no inbound lane")
+    code, out, err = run_cli(capsys, "validate", FIXTURES / "overlap", "--strict")
+    assert code == 0 and err == ""

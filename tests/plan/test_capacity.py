@@ -189,3 +189,17 @@ def test_cli_trials(capsys, tmp_path):
     code, out, err = run_cli(capsys, "plan", "capacity", folder, "--parcels", p, "--trials", -2)
     assert code == 2 and out == ""
     assert_one_line_error(err, "--trials", ">= 0")
+
+
+def test_an_empty_day_is_refused_and_costs_name_their_currency(capsys, tmp_path):
+    folder, p = _cli_day(tmp_path)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("parcel_id,created_minute,origin_facility,dest_station\n")
+    code, out, err = run_cli(capsys, "plan", "capacity", folder, "--parcels", empty)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "no parcels to plan capacity for")
+    code, out, _ = run_cli(capsys, "plan", "capacity", folder, "--parcels", p, "--target", 1)
+    text = " ".join(out.split())                 # the console wraps long lines
+    assert code == 0
+    assert "added cost CNY 300 a day (vehicles CNY 300, sorters CNY 0)" in text
+    assert "1 -> 2 parcels a day, CNY 300 a day" in text

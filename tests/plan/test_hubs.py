@@ -252,3 +252,16 @@ def test_cli_heuristic_with_bound(capsys):
     r = json.loads(out)
     assert r["lower_bound"] <= 135624.88 + 1e-6 <= r["objective"] + 1e-6 and 0 <= r["gap"] < 0.05
     assert "Lagrangian" in r["method"]
+
+
+def test_heuristic_with_bound_is_one_call_with_progress():
+    from parcelnet.plan.hub_bound import BOUND_STAGE, heuristic_with_bound
+    from parcelnet.progress import RecordingProgress
+    inst = read_ap(HUBS / "20.3").with_p(4)
+    rec = RecordingProgress()
+    sol = heuristic_with_bound(inst, time_limit=20, target_gap=0.0, progress=rec)
+    assert rec.stages() == ["local search", BOUND_STAGE]
+    assert sol.lower_bound <= sol.objective and abs(sol.objective - 135624.88) < 0.005  # published
+    assert "Lagrangian bound" in sol.method and sol.extra["bound_iterations"] > 0
+    with pytest.raises(ParameterError, match="target gap"):
+        heuristic_with_bound(inst, target_gap=-1)

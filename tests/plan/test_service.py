@@ -232,3 +232,20 @@ def test_cli(ring, tmp_path, capsys):
     code, _, err = run_cli(capsys, "plan", "service", src, "--target", "0.99999")
     assert code == 2
     assert_one_line_error(err, "out of reach")
+
+
+def test_design_service_is_the_cli_pipeline_with_progress(ring):
+    """The library pipeline reports its stages, checks itself against the promise engine and
+    gives the CLI's JSON; the new network has exactly the chosen trips."""
+    from parcelnet.plan.service import design_service
+    from parcelnet.progress import RecordingProgress
+    rec = RecordingProgress()
+    d = design_service(ring, new_air=False, progress=rec)
+    assert rec.stages()[0] == "decomposing the network" and "choosing trips" in rec.stages()
+    assert rec.stages()[-1] == "checking with the promise engine"
+    assert d.objective_after == pytest.approx(engine_value(d.network, build_model(ring).weights))
+    assert d.cost_after <= d.cost_before + 1e-6
+    j = d.to_dict()
+    assert list(j)[-2:] == ["network", "weights"] and j["weights"] == "hubs alike"
+    assert j["trips_after"] == len(d.network.tables["trips.csv"]) - (
+        len(ring.tables["trips.csv"]) - j["trips_before"])

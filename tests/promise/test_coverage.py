@@ -44,3 +44,29 @@ def test_matches_single_queries(seed):
             within = np.array([p is not None and p - 60 * h <= 1440 for p in ok])
             shares.append((pop * within).sum() / pop.sum())
         assert cov.by_hour[h] == pytest.approx(np.mean(shares))
+
+
+def test_a_place_some_origins_cannot_reach_keeps_the_hours_of_those_that_can(tiny):
+    """Averaged over origins, a place is unreachable only when no origin reaches it (the US map
+    used to show every place as unreachable because one hub could not reach it)."""
+    from parcelnet.promise import PromiseEngine
+    cov = coverage(tiny, ["A", "C"])              # C reaches nothing; A reaches B and C
+    st = list(tiny.facility_index[tiny.stations])
+    hours = dict(zip(st, cov.station_hours))
+    assert np.isfinite(hours["B"]) and np.isfinite(hours["C"])
+    eng = PromiseEngine(tiny)
+    want = np.mean([eng.query("A", "B", 60 * h).hours for h in range(24)])
+    assert hours["B"] == pytest.approx(want)
+    reach = dict(zip(st, cov.station_reach))
+    assert reach["B"] == pytest.approx(0.5)        # A at every hour, C never
+
+
+def test_coverage_refuses_a_capacity_scale_of_zero(capsys, tmp_path):
+    from tests.conftest import FIXTURES, assert_one_line_error, run_cli
+    day = tmp_path / "d.csv"
+    day.write_text("parcel_id,created_minute,origin_facility,dest_station\n1,1000,A,B\n")
+    for scale in ("0", "-1", "abc"):
+        code, out, err = run_cli(capsys, "coverage", FIXTURES / "tiny", "--parcels", day,
+                                 "--capacity-scale", scale, "--map", tmp_path / "m")
+        assert code == 2 and out == ""
+        assert_one_line_error(err, "--capacity-scale must be a positive number")

@@ -335,3 +335,37 @@ def test_generate_bad_arguments(capsys, tmp_path, extra, parts):
     assert code == 2 and stdout == ""
     assert_one_line_error(err, *parts)
     assert not (tmp_path / "X.html").exists()
+
+
+def test_creations_over_more_than_a_year_are_refused(capsys, tmp_path):
+    """A creation minute far in the future would make one run span centuries (and its hourly
+    tallies petabytes): one clear refusal naming the parcel, nothing simulated."""
+    p = tmp_path / "far.csv"
+    p.write_text("parcel_id,created_minute,origin_facility,dest_station\n"
+                 "1,1000,A,B\n2,100000000000,A,B\n")
+    code, out, err = run(capsys, "simulate", TINY, "--parcels", p, "--report", tmp_path / "r.html")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "parcel 2", "100,000,000,000", "at most 366 days")
+    assert not (tmp_path / "r.html").exists()
+    # far in the future but all together is legal: it simulates from there
+    p.write_text("parcel_id,created_minute,origin_facility,dest_station\n"
+                 "1,100000000000,A,B\n2,100000000060,A,B\n")
+    code, out, err = run(capsys, "simulate", TINY, "--parcels", p, "--report", tmp_path / "r.html",
+                         "--json")
+    assert code == 0 and json.loads(out)["delivered"] == 2
+
+
+def test_a_sample_on_full_day_capacities_is_warned_about(capsys, tmp_path):
+    """--generate N on a network built for a day of V parcels, without --capacity-scale: the
+    sorters and trips would look empty; the warning says which scale to pass."""
+    net = load_network(TINY)
+    folder = write_pnf(net.replace(meta={"build.json": '{"parcels_per_day": 1000000}'}),
+                       tmp_path / "net")
+    code, out, err = run(capsys, "simulate", folder, "--generate", 1000, "--json",
+                         "--report", tmp_path / "r.html")
+    assert code == 0 and json.loads(out)["parcels"] == 1000
+    assert err.startswith("parcelnet: warning: 1,000 parcels on capacities built for 1,000,000 a day")
+    assert "--capacity-scale 0.001" in err
+    code, _, err = run(capsys, "simulate", folder, "--generate", 1000, "--capacity-scale", "0.001",
+                       "--json", "--report", tmp_path / "r.html")
+    assert code == 0 and "warning" not in err

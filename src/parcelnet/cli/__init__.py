@@ -13,7 +13,9 @@ parses its options, calls library functions and renders their results. Exit code
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
 from parcelnet import __version__
 from parcelnet.cli import demo, lastmile, network, o2o, plan, promise, sim
@@ -37,9 +39,26 @@ def parser() -> Parser:
     return p
 
 
+def _terminated(signum, frame):
+    """SIGTERM (a kill, a job's time limit) ends the command like Ctrl-C: writes in progress are
+    undone (no temporary files are left) and the exit code is 128 + the signal."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     setup_logging(quiet=bool(getattr(args, "json", False)))
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _run(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args) -> int:
     try:
         return args.func(args)
     except ParcelnetError as e:

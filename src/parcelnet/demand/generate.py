@@ -36,7 +36,7 @@ from parcelnet.geo.coords import EARTH_RADIUS_KM
 from parcelnet.geo.gravity import distance_decay
 from parcelnet.network.model import Network
 from parcelnet.parcels import Parcels
-from parcelnet.progress import Progress, or_none
+from parcelnet.progress import Progress, log, or_none
 from parcelnet.units import DAY
 
 DAYS = ("normal", "peak")
@@ -536,6 +536,40 @@ def generate_parcels(network: Network | str | os.PathLike, n: int | None = None,
     })
 
 
+#: Bytes a parcel takes in a parcels file (measured on China's network: 3.7 in Parquet, 27 in
+#: CSV; docs/benchmarks.md), for the disk check of :func:`generate_to_file`.
+FILE_BYTES_PER_PARCEL = {"parquet": 4, "csv": 28}
+#: Parcels of China's busiest day (Singles Day 2025); far larger days get a warning.
+BUSIEST_DAY = 777_000_000
+
+
+def _size(nbytes: float) -> str:
+    for unit, k in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if nbytes >= k:
+            return f"{nbytes / k:,.1f} {unit}"
+    return f"{nbytes:,.0f} bytes"
+
+
+def check_room(path: str | os.PathLike, n: int) -> int:
+    """The bytes ``n`` parcels will take in ``path``; a :class:`ParameterError` when the disk
+    has not that much free, a warning (``logging``) when ``n`` is far beyond a real day."""
+    import shutil
+
+    from parcelnet.files import is_csv_path
+    need = n * FILE_BYTES_PER_PARCEL["csv" if is_csv_path(path) else "parquet"]
+    folder = Path(path).absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if need > free:
+        raise ParameterError(f"{n:,} parcels need about {_size(need)} in {Path(path).name}, but "
+                             f"only {_size(free)} are free in {folder}")
+    if n > 2 * BUSIEST_DAY:
+        log.warning("%s parcels: %.0f times China's busiest day (777 M); about %s to write",
+                    f"{n:,}", n / BUSIEST_DAY, _size(need))
+    return need
+
+
 def generate_to_file(network: Network | str | os.PathLike, path: str | os.PathLike,
                      n: int | None = None, day: str = "normal", seed: int = 0, origin_shares=None,
                      *, progress: Progress | None = None, alpha: float | None = None,
@@ -548,6 +582,7 @@ def generate_to_file(network: Network | str | os.PathLike, path: str | os.PathLi
     model, n, seed = _prepare(network, n, day, seed, origin_shares,
                               {"alpha": alpha, "distance_scale_km": distance_scale_km,
                                    "distance_decay": distance_decay, "balanced": balanced})
+    check_room(path, n)
     progress = or_none(progress)
     progress.start("parcels", n)
     with ParcelWriter(Path(path), model.network) as w:

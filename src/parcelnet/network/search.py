@@ -11,10 +11,11 @@ Matches are ranked, best first:
 0. the facility id itself (any case);
 1. a whole word of the facility's own name (``hangzhou`` -> "Hangzhou sorting centre", not
    "Changzhou sorting centre");
-2. a whole word of a served place's name or region, or the whole name without its suffix
-   (``杭州`` = 杭州市);
-3. the start of a name or word;
-4. anywhere inside a name or id ("Changzhou" contains "hangzhou").
+2. a whole word of the name or region of a place in the facility's own service area, or the
+   whole name without its suffix (``杭州`` = 杭州市, ``西湖`` = 西湖区);
+3. the same for a place served through the facility's lanes (a centre, by its stations' areas);
+4. the start of a name or word;
+5. anywhere inside a name or id ("Changzhou" contains "hangzhou").
 
 Within a rank: hubs before stations, then the order of facilities.csv.
 """
@@ -42,26 +43,26 @@ def _rank_text(field: str, q: str, whole: int) -> int:
                 break
         if field == q or stem == q:
             return whole
-        return 3 if field.startswith(q) else 4
+        return 4 if field.startswith(q) else 5
     if re.search(rf"(?<![\w]){re.escape(q)}(?![\w])", field):
         return whole
     if field.startswith(q) or re.search(rf"(?<![\w]){re.escape(q)}", field):
-        return 3
-    return 4
+        return 4
+    return 5
 
 
-def _served_places(network) -> dict[int, list[int]]:
-    """Facility position -> rows of places.csv it serves (its own area; a facility with lanes
-    into stations, those stations' areas)."""
+def _served_places(network) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Rows of places.csv per facility position: its own service area (stations), and the
+    areas of the stations its lanes lead to (centres)."""
     tt = network.timetable
-    by_station: dict[int, list[int]] = {}
+    own: dict[int, list[int]] = {}
     for row, st in enumerate(network.place_station):
-        by_station.setdefault(int(st), []).append(row)
-    out = {s: list(rows) for s, rows in by_station.items()}
+        own.setdefault(int(st), []).append(row)
+    via: dict[int, list[int]] = {}
     for f, t in zip(tt.lane_from, tt.lane_to):
-        if int(t) in by_station and int(f) not in by_station:
-            out.setdefault(int(f), []).extend(by_station[int(t)])
-    return out
+        if int(t) in own and int(f) not in own:
+            via.setdefault(int(f), []).extend(own[int(t)])
+    return own, via
 
 
 def find_facilities(network, text: str, kind: str | None = None, limit: int | None = 20) -> pd.DataFrame:
@@ -75,18 +76,19 @@ def find_facilities(network, text: str, kind: str | None = None, limit: int | No
     pla = network.places
     cols = [c for c in pla.columns if c.startswith(("name", "admin"))]
     ptext = [pla[c].astype(str).str.lower().to_numpy() for c in cols]
-    served = _served_places(network)
+    own, via = _served_places(network)
+    served = {i: own.get(i, []) + via.get(i, []) for i in set(own) | set(via)}
     ids = fac["facility_id"].astype(str).str.lower().to_numpy()
     names = fac["name"].astype(str).str.lower().to_numpy()
     ranks = np.full(len(fac), 9)
     for i in range(len(fac)):
-        r = 0 if ids[i] == q else min(_rank_text(names[i], q, 1), 4 if q in ids[i] else 9)
-        if r > 2:
-            for row in served.get(i, ()):
-                for col in ptext:
-                    r = min(r, _rank_text(col[row], q, 2))
-                if r == 2:
+        r = 0 if ids[i] == q else min(_rank_text(names[i], q, 1), 5 if q in ids[i] else 9)
+        for whole, rows in ((2, own.get(i, ())), (3, via.get(i, ()))):
+            for row in rows:
+                if r <= whole:
                     break
+                for col in ptext:
+                    r = min(r, _rank_text(col[row], q, whole))
         ranks[i] = r
     hit = np.flatnonzero(ranks < 9)
     served_pop = np.array([int(network.place_population[served.get(i, [])].sum())
