@@ -6,7 +6,6 @@ from pathlib import Path
 
 from parcelnet.cli._common import (UsageError, add_json, bars, integer, number, print_json,
                                    writable)
-from parcelnet.units import clock
 
 
 def hubs(a) -> int:
@@ -14,7 +13,8 @@ def hubs(a) -> int:
 
     from parcelnet.plan import local_search, read_ap, read_cab, solve_multiple, solve_single
     from parcelnet.plan.hub_bound import DEFAULT_TIME_LIMIT, heuristic_with_bound
-    from parcelnet.viz.console import console, timed
+    from parcelnet.viz.console import timed
+    from parcelnet.viz.text import hub_solution_text
 
     if (a.ap is None) == (a.cab is None):
         raise UsageError("give one data file: --ap FILE (OR-Library AP format) or --cab FILE")
@@ -60,14 +60,7 @@ def hubs(a) -> int:
     if a.json:
         print_json(sol)
         return 0
-    con = console()
-    con.print(f"[bold]{inst.name}[/]: {sol.extra.get('problem', a.allocation + ' allocation')}, "
-              f"{inst.n} nodes, p = {len(sol.hubs)}")
-    con.print(f"objective {sol.objective:,.2f} ({sol.status}; lower bound {sol.lower_bound:,.2f}, "
-              f"gap {sol.gap:.4%}) in {sol.seconds:.2f} s by {sol.method}")
-    con.print(f"hubs: {', '.join(map(str, sol.hubs))}")
-    if a.allocation == "single":
-        con.print("allocation: " + ", ".join(map(str, sol.allocation)))
+    hub_solution_text(inst, sol, a.allocation)
     return 0
 
 
@@ -76,6 +69,7 @@ def capacity(a) -> int:
     from parcelnet.network.pnf import load_network, write_pnf
     from parcelnet.plan.capacity import SORTER_COST_PER_PPM_DAY, plan_capacity
     from parcelnet.viz.console import console
+    from parcelnet.viz.text import capacity_plan_text
 
     target = number(a.target, "--target", "a share between 0 and 1")
     scale = number(a.capacity_scale, "--capacity-scale", "a positive number", above=0)
@@ -97,30 +91,9 @@ def capacity(a) -> int:
     if a.json:
         print_json({**plan.to_dict(), "network": a.out})
         return 0
-    con = console()
-    verdict = "reached" if plan.reached else "[bold red]not reached[/]"
-    con.print(f"on time {plan.before.on_time_share:.1%} -> {plan.after.on_time_share:.1%} "
-              f"(target {target:.0%} {verdict}) after {len(plan.rounds) - 1} rounds; "
-              f"added cost CNY {plan.cost_per_day:,.0f} a day (vehicles "
-              f"CNY {plan.lanes['cost_per_day'].sum():,.0f}, sorters "
-              f"CNY {plan.sorters['cost_per_day'].sum():,.0f})")
-    con.print(f"{len(plan.lanes)} lanes with more vehicles ({plan.lanes['trips_grown'].sum():,} "
-              f"departures), {len(plan.sorters)} faster sorters; the most expensive:")
-    for r in plan.lanes.head(5).itertuples():
-        con.print(f"  {r.lane_id} ({r.mode}): +{r.vehicles_added:,g} vehicles of {r.parcels_per_vehicle:,} "
-                  f"parcels on {r.trips_grown} of {r.trips_per_day} departures, "
-                  f"{r.capacity_per_day:,} -> {r.new_capacity_per_day:,} parcels a day, "
-                  f"CNY {r.cost_per_day:,.0f} a day")
-    for r in plan.sorters.head(5).itertuples():
-        con.print(f"  {r.facility_id} {r.name}: {r.sort_per_minute:,} -> {r.new_sort_per_minute:,} "
-                  f"parcels a minute, CNY {r.cost_per_day:,.0f} a day")
-    rv = plan.reverse or {}
-    if rv.get("simulations"):
-        con.print(f"taking back: {rv['reverted']} of the grown trips and sorters could go "
-                  f"(saving CNY {rv['cost_saved_per_day']:,.0f} a day) in {rv['simulations']} "
-                  "trial days; capacity the day never used is taken back exactly")
+    capacity_plan_text(plan, target)
     if a.out:
-        con.print(f"network with the added capacity -> {a.out}")
+        console().print(f"network with the added capacity -> {a.out}")
     return 0
 
 
@@ -130,6 +103,7 @@ def service(a) -> int:
     from parcelnet.plan.service import design_service
     from parcelnet.viz.console import console
     from parcelnet.viz.service_map import render_changes
+    from parcelnet.viz.text import service_design_text
 
     budget = number(a.budget, "--budget", "a cost in CNY a day", lo=0)
     target = number(a.target, "--target", "a share between 0 and 1")
@@ -158,15 +132,8 @@ def service(a) -> int:
     if a.json:
         print_json(summary)
         return 0
+    service_design_text(d)
     con = console()
-    con.print(f"objective ({d.weights}) {d.objective_before:.2%} -> {d.objective_after:.2%} "
-              f"(upper bound with every candidate {d.objective_upper_bound:.2%}); checked with "
-              "the promise engine")
-    con.print(f"24 h population coverage from the hubs {d.coverage_24h_before:.2%} -> "
-              f"{d.coverage_24h_after:.2%}")
-    con.print(f"backbone cost a day CNY {d.cost_before:,.0f} -> CNY {d.cost_after:,.0f}; trips "
-              f"{d.trips_before:,} -> {d.trips_after:,} ({d.candidates:,} candidates)")
-    con.print("lanes: " + ", ".join(f"{v} {k}" for k, v in d.lanes.items()))
     if a.out:
         con.print(f"new network -> {a.out} (changes per lane in service_changes.csv)")
     if a.map:
@@ -177,7 +144,7 @@ def service(a) -> int:
 def explain(a) -> int:
     from parcelnet.network.pnf import load_network
     from parcelnet.plan.explain import explain as run
-    from parcelnet.viz.console import console
+    from parcelnet.viz.text import explanation_text
 
     net = load_network(a.network)
     at = integer(a.at, "--at", 0)
@@ -196,28 +163,7 @@ def explain(a) -> int:
     if a.json:
         print_json(res)
         return 0
-    con = console()
-    if res.promise_minute is None:
-        con.print(f"{a.origin} -> {a.destination} at {clock(at)}: no promise")
-    else:
-        verdict = "within 24 h" if res.within_24h else "[bold red]beyond 24 h[/]"
-        con.print(f"{a.origin} -> {a.destination}, ordered {clock(at)}: delivered "
-                  f"{clock(res.promise_minute)} ({res.hours} h, {verdict})")
-    for s in res.steps:
-        if s["step"] == "departure":
-            con.print(f"  {s['at']}: ready {clock(s['ready'])}, waits {s['wait']} min, {s['lane']} "
-                      f"({s['mode']}) {clock(s['departs'])} -> {s['to']} {clock(s['arrives'])}")
-        elif s["step"] == "wave":
-            con.print(f"  {s['at']}: ready {clock(s['ready'])}, waits {s['wait']} min for the wave "
-                      f"{clock(s['wave_start'])}, delivered {clock(s['delivered'])}")
-    sim = res.simulated
-    if sim and sim["delivered_minute"] is not None and not any(
-            r["reason"] == "capacity limit" for r in res.reasons):
-        con.print(f"on a simulated day of {sim['parcels']:,} parcels: delivered "
-                  f"{clock(sim['delivered_minute'])}, {sim['late_minutes']} min after the promise"
-                  + (f" ({sim['limit']['text']})" if sim["limit"] else ""))
-    for r in res.reasons:
-        con.print(f"[bold]{r['reason']}[/]: {r['text']}")
+    explanation_text(res)
     return 0
 
 

@@ -536,8 +536,8 @@ def generate_parcels(network: Network | str | os.PathLike, n: int | None = None,
     })
 
 
-#: Bytes a parcel takes in a parcels file (measured on China's network: 3.7 in Parquet, 27 in
-#: CSV; docs/benchmarks.md), for the disk check of :func:`generate_to_file`.
+#: Bytes a parcel takes in a parcels file, rounded up from what China's network's days take
+#: (docs/benchmarks.md, "Parcels files"), for the disk check of :func:`generate_to_file`.
 FILE_BYTES_PER_PARCEL = {"parquet": 4, "csv": 28}
 #: Parcels of China's busiest day (Singles Day 2025); far larger days get a warning.
 BUSIEST_DAY = 777_000_000

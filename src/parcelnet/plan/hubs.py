@@ -253,8 +253,8 @@ def _single_model(inst: HubInstance, p: int | None, capacitated: bool):
     return cost, a, lo, hi, np.zeros(ncol), col_hi, (pi, pj)
 
 
-#: From this many nodes on the LP is solved by column generation (n = 40: the whole LP takes
-#: 16-27 s, column generation 28-46 s; n = 50, p = 5: 157 s against 65 s).
+#: From this many nodes on the LP is solved by column generation: below it the whole LP is
+#: faster, above it column generation is (timings in docs/benchmarks.md, "Hub location").
 COLUMN_GENERATION_FROM = 45
 
 
@@ -320,8 +320,8 @@ def _single_start(inst: HubInstance, a: np.ndarray, pairs) -> np.ndarray:
 #: two minutes (docs/benchmarks.md); n = 60 would have 6.4 M.
 MAX_COLUMNS = 4_500_000
 
-#: HiGHS options for this model: its presolve costs more than it saves here (n = 25: 5.2 s of
-#: 7.8 s), and dual simplex beats the interior point on its LP (n = 40: 25 s against 143 s).
+#: HiGHS options for this model: its presolve costs more than it saves here, and dual simplex
+#: beats the interior point on its LP (timings in docs/benchmarks.md, "Hub location").
 _OPTIONS = {"presolve": "off", "solver": "simplex"}
 
 

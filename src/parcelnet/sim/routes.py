@@ -26,17 +26,15 @@ Two ways to fill the per-key tables:
   facilities that feed a station, int32). A look-up first reads the tables
   (parallel); keys never seen before are then delivered (parallel) and traced
   (serial), once, and appended to ``route``. A day of parcels uses a small
-  part of all keys (30M parcels on China's network: 7.5M of 81.6M keys), so
-  this is the fastest for a day, and a key is computed at most once however
-  many parcels and blocks use it.
+  part of all keys, so this is the fastest for a day, and a key is computed at
+  most once however many parcels and blocks use it.
 - ``lazy=False``: every key at build time, nothing kept of the searches.
 
-On China's network (3247 origins, 28.7k breakpoints, 2845 stations: 81.6M
-keys), the two per-key tables take 2 x 311 MiB in both modes; the lazy mode
-adds 220 MiB of searches; the shared routes take 0.3 GiB once every key is
-built (without sharing they would take about 2 GiB). ``benchmarks/bench_routes.py``
-measures both. A look-up is O(1) per parcel once its key is built: a binary
-search over the origin's breakpoints and two reads.
+The two per-key tables take 4 bytes a key each in both modes; the lazy mode
+adds the kept searches; routes shared between keys are stored once.
+``benchmarks/bench_routes.py`` measures both modes on China's network (figures in
+docs/benchmarks.md, "The route table"). A look-up is O(1) per parcel once its
+key is built: a binary search over the origin's breakpoints and two reads.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
+from parcelnet.units import clock
 from parcelnet.viz.console import console
 
 
@@ -75,3 +76,83 @@ def kpi_table(k) -> None:
     if k.saturated_lanes:
         console().print("most saturated lanes: " + ", ".join(
             f"{r['lane_id']} ({r['left_behind']:,} left behind)" for r in k.saturated_lanes[:5]))
+
+
+def hub_solution_text(inst, sol, allocation: str) -> None:
+    """A hub location: the problem, objective and proven bound, hubs and allocation."""
+    con = console()
+    con.print(f"[bold]{inst.name}[/]: {sol.extra.get('problem', allocation + ' allocation')}, "
+              f"{inst.n} nodes, p = {len(sol.hubs)}")
+    con.print(f"objective {sol.objective:,.2f} ({sol.status}; lower bound {sol.lower_bound:,.2f}, "
+              f"gap {sol.gap:.4%}) in {sol.seconds:.2f} s by {sol.method}")
+    con.print(f"hubs: {', '.join(map(str, sol.hubs))}")
+    if allocation == "single":
+        con.print("allocation: " + ", ".join(map(str, sol.allocation)))
+
+
+def capacity_plan_text(plan, target: float) -> None:
+    """A capacity plan: the day before and after, what it costs (CNY a day), the dearest
+    additions and what the taking-back pass saved."""
+    con = console()
+    verdict = "reached" if plan.reached else "[bold red]not reached[/]"
+    con.print(f"on time {plan.before.on_time_share:.1%} -> {plan.after.on_time_share:.1%} "
+              f"(target {target:.0%} {verdict}) after {len(plan.rounds) - 1} rounds; "
+              f"added cost CNY {plan.cost_per_day:,.0f} a day (vehicles "
+              f"CNY {plan.lanes['cost_per_day'].sum():,.0f}, sorters "
+              f"CNY {plan.sorters['cost_per_day'].sum():,.0f})")
+    con.print(f"{len(plan.lanes)} lanes with more vehicles ({plan.lanes['trips_grown'].sum():,} "
+              f"departures), {len(plan.sorters)} faster sorters; the most expensive:")
+    for r in plan.lanes.head(5).itertuples():
+        con.print(f"  {r.lane_id} ({r.mode}): +{r.vehicles_added:,g} vehicles of {r.parcels_per_vehicle:,} "
+                  f"parcels on {r.trips_grown} of {r.trips_per_day} departures, "
+                  f"{r.capacity_per_day:,} -> {r.new_capacity_per_day:,} parcels a day, "
+                  f"CNY {r.cost_per_day:,.0f} a day")
+    for r in plan.sorters.head(5).itertuples():
+        con.print(f"  {r.facility_id} {r.name}: {r.sort_per_minute:,} -> {r.new_sort_per_minute:,} "
+                  f"parcels a minute, CNY {r.cost_per_day:,.0f} a day")
+    rv = plan.reverse or {}
+    if rv.get("simulations"):
+        con.print(f"taking back: {rv['reverted']} of the grown trips and sorters could go "
+                  f"(saving CNY {rv['cost_saved_per_day']:,.0f} a day) in {rv['simulations']} "
+                  "trial days; capacity the day never used is taken back exactly")
+
+
+def service_design_text(d) -> None:
+    """A service design: the objective, the hubs' 24 h coverage, the backbone's cost (CNY a
+    day) and the lanes changed."""
+    con = console()
+    con.print(f"objective ({d.weights}) {d.objective_before:.2%} -> {d.objective_after:.2%} "
+              f"(upper bound with every candidate {d.objective_upper_bound:.2%}); checked with "
+              "the promise engine")
+    con.print(f"24 h population coverage from the hubs {d.coverage_24h_before:.2%} -> "
+              f"{d.coverage_24h_after:.2%}")
+    con.print(f"backbone cost a day CNY {d.cost_before:,.0f} -> CNY {d.cost_after:,.0f}; trips "
+              f"{d.trips_before:,} -> {d.trips_after:,} ({d.candidates:,} candidates)")
+    con.print("lanes: " + ", ".join(f"{v} {k}" for k, v in d.lanes.items()))
+
+
+def explanation_text(res) -> None:
+    """An order's promise step by step (day and HH:MM), and why it is beyond 24 hours."""
+    con = console()
+    at = res.created_minute
+    if res.promise_minute is None:
+        con.print(f"{res.origin} -> {res.destination} at {clock(at)}: no promise")
+    else:
+        verdict = "within 24 h" if res.within_24h else "[bold red]beyond 24 h[/]"
+        con.print(f"{res.origin} -> {res.destination}, ordered {clock(at)}: delivered "
+                  f"{clock(res.promise_minute)} ({res.hours} h, {verdict})")
+    for s in res.steps:
+        if s["step"] == "departure":
+            con.print(f"  {s['at']}: ready {clock(s['ready'])}, waits {s['wait']} min, {s['lane']} "
+                      f"({s['mode']}) {clock(s['departs'])} -> {s['to']} {clock(s['arrives'])}")
+        elif s["step"] == "wave":
+            con.print(f"  {s['at']}: ready {clock(s['ready'])}, waits {s['wait']} min for the wave "
+                      f"{clock(s['wave_start'])}, delivered {clock(s['delivered'])}")
+    sim = res.simulated
+    if sim and sim["delivered_minute"] is not None and not any(
+            r["reason"] == "capacity limit" for r in res.reasons):
+        con.print(f"on a simulated day of {sim['parcels']:,} parcels: delivered "
+                  f"{clock(sim['delivered_minute'])}, {sim['late_minutes']} min after the promise"
+                  + (f" ({sim['limit']['text']})" if sim["limit"] else ""))
+    for r in res.reasons:
+        con.print(f"[bold]{r['reason']}[/]: {r['text']}")
