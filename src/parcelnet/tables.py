@@ -90,12 +90,13 @@ def not_utf8(path: Path, name: str | None = None) -> ValidationError:
                            row=line, field=field)
 
 
-def require_columns(present, required, file: str | None) -> None:
-    """Every column of ``required`` is among ``present`` (the header, line 1)."""
+def require_columns(present, required, file: str | None, row: int | None = 1) -> None:
+    """Every column of ``required`` is among ``present`` (the header: line 1 of a CSV file;
+    ``row=None`` for formats without lines, such as Parquet)."""
     have = set(map(str, present))
     for c in required:
         if c not in have:
-            raise ValidationError(f"missing column '{c}'", file=file, row=1, field=c)
+            raise ValidationError(f"missing column '{c}'", file=file, row=row, field=c)
 
 
 # -- values -------------------------------------------------------------------------------

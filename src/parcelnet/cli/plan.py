@@ -168,7 +168,8 @@ def explain(a) -> int:
 
 
 def register(sub) -> None:
-    from parcelnet.plan.service import SCOPE_TIERS
+    from parcelnet.plan.hubs import ALLOCATIONS
+    from parcelnet.plan.service import METHODS, SCOPE_TIERS
 
     pl = sub.add_parser("plan", help="design the network: hub location, service, capacity for a "
                                      "peak day")
@@ -181,7 +182,7 @@ def register(sub) -> None:
     h.add_argument("--cab", help="CAB data file (lines 'i j flow cost'; flows normalised)")
     h.add_argument("--p", help="number of hubs (overrides the AP file's)")
     h.add_argument("--alpha", help="transfer cost factor (required with --cab; overrides AP's)")
-    h.add_argument("--allocation", choices=["single", "multiple"], default="single",
+    h.add_argument("--allocation", choices=ALLOCATIONS, default="single",
                    help="each node sends through one hub (single, default) or any (multiple)")
     h.add_argument("--fixed", help="AP fixed cost file (FcostX.NN): capacitated problem")
     h.add_argument("--capacity", help="AP capacity file (CapY.NN): capacitated problem")
@@ -227,7 +228,7 @@ def register(sub) -> None:
                    help=f"lane tiers to design (default {','.join(SCOPE_TIERS)})")
     v.add_argument("--step", default="60", help="minutes to which new departure times round (default 60)")
     v.add_argument("--no-new-air", action="store_true", help="no new air links, only the network's lanes")
-    v.add_argument("--method", choices=["greedy", "exact"], default="greedy",
+    v.add_argument("--method", choices=METHODS, default="greedy",
                    help="greedy (any size) or exact MIP over chains of trips (small networks)")
     v.add_argument("--time-limit", help="seconds for the exact MIP")
     v.add_argument("--out", help="write the new network (PNF folder) and service_changes.csv")

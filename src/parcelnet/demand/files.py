@@ -21,6 +21,7 @@ from parcelnet.files import ensure_folder, temporary_name
 from parcelnet.network.model import STATION, Network
 from parcelnet.network.schema import FACILITY_KINDS
 from parcelnet.parcels import Parcels
+from parcelnet.tables import require_columns
 
 COLUMNS = ("parcel_id", "created_minute", "origin_facility", "dest_station")
 SCHEMA = pa.schema([("parcel_id", pa.int64()), ("created_minute", pa.int64()),
@@ -158,9 +159,7 @@ def _read_csv(path: Path, where: _Where) -> pa.Table:
         if c in seen:
             raise where.error(f"duplicate column '{c}'", header=True, field=c)
         seen.add(c)
-    for c in COLUMNS:
-        if c not in seen:
-            raise where.error(f"missing column '{c}'", header=True, field=c)
+    require_columns(header, COLUMNS, where.name)
     types = {c: pa.string() for c in header}
     types.update({"parcel_id": pa.int64(), "created_minute": pa.int64(),
                   "origin_facility": pa.dictionary(pa.int32(), pa.string()),
@@ -208,9 +207,7 @@ def _read_parquet(path: Path, where: _Where) -> pa.Table:
     for c in names:
         if names.count(c) > 1:
             raise where.error(f"duplicate column '{c}'", field=c)
-    for c in COLUMNS:
-        if c not in names:
-            raise where.error(f"missing column '{c}'", field=c)
+    require_columns(names, COLUMNS, where.name, row=None)
     strings = [c for c in ("origin_facility", "dest_station")
                if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)]
     try:

@@ -65,21 +65,21 @@ def vehicle_units(network: Network) -> np.ndarray:
     """Parcels a vehicle per lane: the builder's ``capacity.<mode>_parcels`` when the network
     carries its build parameters (params.toml) and every trip of the lane is a whole number
     of such vehicles; else 1 (capacity is counted in parcels)."""
-    import tomllib
+    from parcelnet.network.lanes import MODES_BUILT
+    from parcelnet.network.params import from_toml_text
     tt = network.timetable
     unit = np.ones(len(tt.lane_to), np.int64)
     text = network.meta.get("params.toml")
     if not text:
         return unit
     try:
-        pc = tomllib.loads(text).get("capacity", {})
-    except tomllib.TOMLDecodeError:
-        return unit
+        pc = from_toml_text(text).capacity
+    except ParameterError:
+        return unit                      # not parcelnet's parameters: count in parcels
     modes = network.lanes["mode"].to_numpy()
     for i, m in enumerate(modes):
-        u = pc.get(f"{m}_parcels")
-        if isinstance(u, int) and u > 0:
-            unit[i] = u
+        if m in MODES_BUILT:
+            unit[i] = pc.parcels_per_vehicle(m)
     whole = np.ones(len(unit), bool)
     np.logical_and.at(whole, tt.trip_lane, tt.trip_capacity % unit[tt.trip_lane] == 0)
     return np.where(whole, unit, 1)

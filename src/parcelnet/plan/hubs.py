@@ -31,6 +31,10 @@ from parcelnet.plan.hubdata import HubInstance
 from parcelnet.results import Result
 
 
+#: How nodes send their flow: through one hub each (single) or any of the hubs (multiple).
+ALLOCATIONS = ("single", "multiple")
+
+
 @dataclass(frozen=True)
 class HubSolution(Result):
     """Hubs and allocation, 1-based as in the data files. ``allocation[i]`` is node i+1's hub

@@ -24,7 +24,7 @@ from parcelnet.progress import Progress, or_none
 from parcelnet.promise.coverage import coverage
 from parcelnet.results import Result, internal
 
-__all__ = ["SCOPE_TIERS", "Candidates", "Design", "ServiceDesign", "ServiceModel", "apply_design",
+__all__ = ["METHODS", "SCOPE_TIERS", "Candidates", "Design", "ServiceDesign", "ServiceModel", "apply_design",
            "build_model", "design_service", "engine_value", "exact", "greedy", "lane_changes"]
 
 
@@ -61,6 +61,8 @@ class ServiceDesign(Result):
 
 
 DESIGN_STAGES = ("decomposing the network", "checking with the promise engine")
+#: How trips are chosen: an exact-loss greedy (any size) or the MIP over chains (small networks).
+METHODS = ("greedy", "exact")
 
 
 def design_service(network: Network, demand: Parcels | None = None, *, budget: float | None = None,
@@ -72,7 +74,7 @@ def design_service(network: Network, demand: Parcels | None = None, *, budget: f
     "exact" (the MIP over chains, small networks). The chosen design's value is checked
     against the promise engine on the whole new network; a mismatch is a
     :class:`~parcelnet.errors.SolverError`."""
-    if method not in ("greedy", "exact"):
+    if method not in METHODS:
         raise ParameterError(f"unknown service design method '{method}': greedy or exact")
     progress = or_none(progress)
     progress.start(DESIGN_STAGES[0], 1)
