@@ -1,4 +1,5 @@
-"""Tests for parcelnet.geo.maps (coverage map PNG + self-contained HTML)."""
+"""Tests for parcelnet.viz.coverage_map (coverage map PNG + self-contained HTML/SVG): layers,
+labels, the lanes option, the fitted province scale and the US insets."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parcelnet.viz.coverage_map import HOUR_BINS, hour_bin, render_coverage_map
+from matplotlib.colors import to_hex
+
+from parcelnet.geo import load_outlines
+from parcelnet.network.pnf import load_network
+from parcelnet.promise.coverage import coverage
+from parcelnet.viz.coverage_map import HOUR_BINS, hour_bin, render_coverage, render_coverage_map
+from parcelnet.viz.coverage_layers import SHARE_CMAP, ShareScale
+from tests.conftest import FIXTURES
 
 
 def _square(x0: float, y0: float, size: float) -> np.ndarray:
@@ -139,3 +147,147 @@ def test_render_large_is_fast(tmp_path) -> None:
     assert text.count("<circle") == n_pl
     assert len(text) < 3_000_000
     assert mpimg.imread(tmp_path / "big.png").shape[1] >= 1500
+
+
+def _svg_labels(text: str) -> dict[str, tuple[str, float, float]]:
+    """Label text -> (kind, x, y) of the SVG's <text> labels."""
+    return {html.unescape(t): (k, float(x), float(y)) for k, x, y, t in re.findall(
+        r'<text class="(\w+)" x="([-\d.]+)" y="([-\d.]+)"[^>]*>(.*?)</text>', text)}
+
+
+def _circles(text: str) -> dict[str, tuple[float, float]]:
+    return {html.unescape(t.split(" (")[0]): (float(x), float(y)) for x, y, t in re.findall(
+        r'<circle cx="([-\d.]+)" cy="([-\d.]+)"[^>]*><title>(.*?)</title>', text, flags=re.S)}
+
+
+def test_labels_name_origin_hubs_and_largest_places(tmp_path, small) -> None:
+    outlines, facilities, lanes, places, share = small
+    args = (outlines, facilities, lanes, places, ("Alphaville", 31.0, 101.0), "Labels")
+    render_coverage_map(*args, tmp_path / "a.png", tmp_path / "a.html", share)
+    text = (tmp_path / "a.html").read_text(encoding="utf-8")
+    got = _svg_labels(text)
+    # the origin, the air hub (short name; "Beta Hub" repeats it, so it is said once; "Alpha
+    # Hub" sits under the origin's star, which its name would cover), then the places by
+    # population, the origin's not again
+    assert {k: v[0] for k, v in got.items()} == {
+        "Alphaville": "origin", "Beta": "air_hub", "Betatown": "place",
+        "Far Away": "place", "Gammaburg": "place", "Nowhere<x>": "place"}
+    assert "Nowhere<x>" not in text
+    circles = _circles(text)
+    for name in ("Betatown", "Far Away", "Gammaburg"):  # each label next to its place
+        (lx, ly), (cx, cy) = got[name][1:], circles[name]
+        assert abs(ly - cy) < 20 and abs(lx - cx) < 20, name
+    # fewer places, or none at all
+    render_coverage_map(*args, tmp_path / "b.png", tmp_path / "b.html", share, labels=1)
+    assert set(_svg_labels((tmp_path / "b.html").read_text())) == {"Alphaville", "Beta", "Betatown"}
+    render_coverage_map(*args, tmp_path / "c.png", tmp_path / "c.html", share, labels=None)
+    assert _svg_labels((tmp_path / "c.html").read_text()) == {}
+    # the PNG has the names too: it differs from the one without, and only near the places
+    with_, without = mpimg.imread(tmp_path / "a.png"), mpimg.imread(tmp_path / "c.png")
+    assert with_.shape == without.shape
+    assert (np.abs(with_ - without).sum(axis=2) > 0.1).sum() > 500
+
+
+def test_lanes_option_changes_what_is_drawn(tmp_path, small) -> None:
+    outlines, facilities, lanes, places, share = small
+    pages, pngs = {}, {}
+    for mode in ("light", "bundled", "none"):
+        png, page = tmp_path / f"{mode}.png", tmp_path / f"{mode}.html"
+        render_coverage_map(outlines, facilities, lanes, places, None, mode, png, page, share,
+                            lane_mode=mode)
+        pages[mode], pngs[mode] = page.read_text(encoding="utf-8"), mpimg.imread(png)
+    groups = {m: re.findall(r'<g class="lanes (\w+)"', t) for m, t in pages.items()}
+    assert groups["none"] == [] and "<path d=\"M" in pages["light"]
+    assert sorted(groups["light"]) == sorted(groups["bundled"]) == ["air", "linehaul", "rail"]
+    # bundled strokes say what they carry (the truck and the rail lane between the same hubs
+    # stay apart: kinds are drawn separately)
+    assert re.findall(r"<title>(\d+) lanes?, (\d+) trips a day</title>", pages["bundled"]) == [
+        ("1", "1")] * 3
+    assert "trips a day" not in pages["light"]
+    assert "corridors" in pages["bundled"] and "line-haul lane" in pages["light"]
+    assert not np.array_equal(pngs["none"], pngs["light"])
+    assert not np.array_equal(pngs["light"], pngs["bundled"])
+    with pytest.raises(ValueError, match="lane_mode"):
+        render_coverage_map(outlines, facilities, lanes, places, None, "x", tmp_path / "x.png",
+                            tmp_path / "x.html", lane_mode="thick")
+
+
+def test_province_scale_is_fitted_to_the_shares(tmp_path, small) -> None:
+    outlines, facilities, lanes, places, _ = small
+    share = {"Alpha": 0.72, "Beta & Co": 0.84}
+    render_coverage_map(outlines, facilities, lanes, places, None, "Shares", tmp_path / "s.png",
+                        tmp_path / "s.html", province_share=share)
+    text = (tmp_path / "s.html").read_text(encoding="utf-8")
+    fills = dict((html.unescape(n), f) for f, n in
+                 re.findall(r'<path d="[^"]*" fill="(#[0-9a-f]{6})"><title>([^<:]+): ', text))
+    # 72% and 84% are the two ends of the scale, not two near shades of a 0-100% one
+    assert fills == {"Alpha": to_hex(SHARE_CMAP(0.0)), "Beta & Co": to_hex(SHARE_CMAP(1.0))}
+    assert "72%" in text and "84%" in text and "fitted to the data" in text
+    sc = ShareScale({"a": 0.031, "b": 0.052, "c": 0.0})
+    assert (sc.vmin, sc.vmax) == (0.0, 0.06) and "0–6%" in sc.caption
+    assert sc.colour("a") != sc.colour("b") != sc.colour("c")
+    assert ShareScale(None).colour("a") == "#f7f7f4"
+
+
+def test_us_alaska_and_hawaii_are_insets(tmp_path) -> None:
+    outlines = load_outlines("US")
+    fac = pd.DataFrame({"facility_id": ["H1", "H2", "H3"], "kind": "hub",
+                        "name": ["Chicago air hub", "Honolulu regional hub", "Denver regional hub"],
+                        "lat": [41.85, 21.31, 39.74], "lon": [-87.65, -157.86, -104.98],
+                        "tier": ["air_hub", "hub", "hub"]})
+    lanes = pd.DataFrame({"from_lat": [39.74], "from_lon": [-104.98], "to_lat": [21.31],
+                          "to_lon": [-157.86], "mode": ["truck"], "tier": ["linehaul"]})
+    places = pd.DataFrame({"name": ["Chicago", "Anchorage", "Juneau", "Hilo", "Miami"],
+                           "lat": [41.85, 61.22, 58.30, 19.72, 25.77],
+                           "lon": [-87.65, -149.90, -134.42, -155.09, -80.19],
+                           "population": [2.7e6, 3.0e5, 3.2e4, 4.3e4, 4.4e5],
+                           "admin1": ["Illinois", "Alaska", "Alaska", "Hawaii", "Florida"],
+                           "hours": [30.0, 60.0, np.nan, 20.0, 40.0]})
+    png, page = tmp_path / "us.png", tmp_path / "us.html"
+    render_coverage_map(outlines, fac, lanes, places, None, "US", png, page,
+                        province_share={"Illinois": 0.1, "Alaska": 0.0}, country="US")
+    text = page.read_text(encoding="utf-8")
+    boxes = {n: (float(x), float(y), float(w), float(h)) for n, x, y, w, h in re.findall(
+        r'<rect class="inset" data-name="(\w+)" x="([-\d.]+)" y="([-\d.]+)" '
+        r'width="([\d.]+)" height="([\d.]+)"', text)}
+    assert set(boxes) == {"Alaska", "Hawaii"}
+    vb_w, vb_h = map(float, re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', text).groups())
+
+    def where(x, y):
+        return [n for n, (bx, by, bw, bh) in boxes.items() if bx <= x <= bx + bw and by <= y <= by + bh]
+
+    circles = _circles(text)
+    assert where(*circles["Anchorage"]) == where(*circles["Juneau"]) == ["Alaska"]
+    assert where(*circles["Hilo"]) == ["Hawaii"]
+    assert where(*circles["Chicago"]) == where(*circles["Miami"]) == []
+    for n, (bx, by, bw, bh) in boxes.items():  # lower left
+        assert bx < vb_w / 2 and by + bh > vb_h / 2, n
+    # the hub, its label and its lane's end move into the Hawaii inset as well
+    hx, hy = map(float, re.search(r'<rect x="([-\d.]+)" y="([-\d.]+)" width="5" height="5" '
+                                  r'fill="#1f3b73"><title>Honolulu', text).groups())
+    assert where(hx + 2.5, hy + 2.5) == ["Hawaii"]
+    labels = _svg_labels(text)
+    assert where(*labels["Honolulu"][1:]) == ["Hawaii"] and where(*labels["Anchorage"][1:]) == ["Alaska"]
+    assert where(*labels["Chicago"][1:]) == []
+    lane = re.search(r'<g class="lanes linehaul"[^>]*>\n<path d="M([-\d. ]+)L([-\d. ]+)"', text)
+    end = [tuple(map(float, p.split())) for p in lane.groups()]
+    assert any(where(*p) == ["Hawaii"] for p in end) and any(where(*p) == [] for p in end)
+    # the lower 48 fill the map's width: the view is wide, not stretched by the Aleutians
+    assert vb_w / vb_h > 1.5
+    img = mpimg.imread(png)
+    assert img.shape[1] == 1600 and img.shape[0] < 1000
+
+
+def test_render_coverage_of_a_network_colours_reached_places(tmp_path) -> None:
+    """The all-hubs map: a place some (origin, hour) pair reaches gets its mean hours (a colour),
+    only the place nobody reaches is grey."""
+    net = load_network(FIXTURES / "tiny")
+    cov = coverage(net)  # every hub
+    png, page = render_coverage(net, cov, tmp_path / "m" / "tiny", None, lanes="bundled")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = page.read_text(encoding="utf-8")
+    titles = dict(re.findall(r"<circle[^>]*><title>([^(]+) \(.*?promised: (.*?)</title>", text,
+                             flags=re.S))
+    assert titles == {"Town A": "unreachable", "Town B": "18.7 h", "Town C": "88.0 h"}
+    assert {"Hub One", "Hub Two", "Town B", "Town C"} <= set(_svg_labels(text))
+    assert "lanes, " in text  # bundled corridors

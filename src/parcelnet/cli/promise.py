@@ -65,7 +65,7 @@ def coverage(a) -> int:
     with bars(quiet=a.json or a.origin is not None) as progress:
         cov = compute(net, origins, progress=progress)
     prefix = a.map or Path(a.network).with_suffix("").name + "-coverage"
-    png, html = render_coverage(net, cov, prefix, a.origin)
+    png, html = render_coverage(net, cov, prefix, a.origin, lanes=a.lanes)
     if not a.json:
         who = f"from {a.origin}" if a.origin else f"averaged over {len(cov.origins)} hubs"
         coverage_tables(cov, f"Share of population reached within 24 h, {who}")
@@ -86,6 +86,7 @@ def coverage(a) -> int:
 
 
 def register(sub) -> None:
+    from parcelnet.viz.map_lanes import LANE_MODES
     q = sub.add_parser("promise", help="when will an order arrive? (one order, or a batch file)",
                        description="The promise of an order: the earliest delivery by the "
                                    "network's timetable (capacity ignored), and its path.")
@@ -113,6 +114,8 @@ def register(sub) -> None:
     add_json(g, "the shares")
     g.add_argument("--map", help="map path prefix: writes PREFIX.png and PREFIX.html "
                                  "(default NETWORK-coverage)")
+    g.add_argument("--lanes", choices=LANE_MODES, default="light",
+                   help="map lanes: light, bundled (corridors, width by trips a day) or none")
     g.add_argument("--parcels", help="a day of parcels: also the share a capacity limit puts "
                                      "beyond 24 h")
     g.add_argument("--capacity-scale", default="1.0",

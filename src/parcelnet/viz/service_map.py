@@ -19,49 +19,19 @@ _STYLE = {"same": ("#9a9a9a", 0.35, 0.5), "retimed": ("#f28e2b", 0.8, 0.8),
           "removed": ("#d62728", 0.85, 1.0), "added": ("#2ca02c", 0.9, 1.3)}
 
 
+def _offset(seg: np.ndarray, d: float) -> np.ndarray:
+    """Each segment moved ``d`` to the right of its direction of travel (so that A->B and B->A
+    are both seen)."""
+    v = seg[:, 1] - seg[:, 0]
+    n = np.stack([v[:, 1], -v[:, 0]], 1) / np.maximum(np.hypot(v[:, 0], v[:, 1]), 1e-12)[:, None]
+    return seg + d * n[:, None, :]
+
+
 def render_changes(network: Network, changes: pd.DataFrame, title: str, png_path, html_path,
                    summary: dict) -> None:
-    """PNG map of the backbone lanes by status, and an HTML page with the map, the summary
-    and the table of changed lanes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.collections import LineCollection, PolyCollection
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-
-    from parcelnet.geo import load_outlines
-    country = network.country
-    outlines = load_outlines(country) if country else []
-    fac = network.facilities.set_index("facility_id")
-    lat, lon = fac["lat"].astype(float), fac["lon"].astype(float)
-    k = float(np.cos(np.radians(lat.mean())))
-    fig = Figure(figsize=(14, 10), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.01, 0.01, 0.98, 0.93))
-    polys = [np.c_[np.asarray(r)[:, 0] * k, np.asarray(r)[:, 1]] for _, rs in outlines for r in rs]
-    if polys:
-        ax.add_collection(PolyCollection(polys, facecolors="#f7f7f4", edgecolors="#b0b0b0",
-                                         linewidths=0.4, zorder=1))
-    handles = []
-    for status in ("same", "fewer", "retimed", "more", "removed", "added"):
-        g = changes[changes["status"] == status]
-        if g.empty:
-            continue
-        col, alpha, lw = _STYLE[status]
-        seg = np.stack([np.c_[lon[g["from"]].to_numpy() * k, lat[g["from"]].to_numpy()],
-                        np.c_[lon[g["to"]].to_numpy() * k, lat[g["to"]].to_numpy()]], 1)
-        ax.add_collection(LineCollection(seg, colors=col, alpha=alpha, linewidths=lw, zorder=2,
-                                         linestyles=(0, (4, 2)) if status == "removed" else "solid"))
-        handles.append(Line2D([], [], color=col, lw=2, label=f"{status} ({len(g)})"))
-    ends = pd.unique(pd.concat([changes["from"], changes["to"]]))
-    ax.scatter(lon[ends] * k, lat[ends], s=18, c="#1f3b73", zorder=3)
-    xs = np.r_[lon[ends] * k, [p[:, 0].min() for p in polys], [p[:, 0].max() for p in polys]]
-    ys = np.r_[lat[ends], [p[:, 1].min() for p in polys], [p[:, 1].max() for p in polys]]
-    ax.set_xlim(xs.min() - 0.5, xs.max() + 0.5)
-    ax.set_ylim(ys.min() - 0.5, ys.max() + 0.5)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.legend(handles=handles, loc="lower left", fontsize=11, title="backbone lanes")
-    fig.suptitle(title, fontsize=15)
+    """PNG map of the backbone lanes by status (:func:`changes_figure`), and an HTML page with
+    the map, the summary and the table of changed lanes."""
+    fig = changes_figure(network, changes, title)
     png_path, html_path = Path(png_path), Path(html_path)
     with atomic_path(png_path) as tmp:
         fig.savefig(tmp, format="png", facecolor="white")
@@ -79,3 +49,88 @@ def render_changes(network: Network, changes: pd.DataFrame, title: str, png_path
         f"<h1>{html.escape(title)}</h1><ul>{facts}</ul>"
         f"<img alt='map of the changed lanes' style='max-width:100%' src='data:image/png;base64,{img}'>"
         f"<h2>Changed lanes ({len(shown)})</h2><table><tr>{head}</tr>{rows}</table></body></html>"))
+
+
+def changes_figure(network: Network, changes: pd.DataFrame, title: str):
+    """The map of the backbone lanes by status: each direction on its own side of the pair,
+    the lane ends named where they fit, the US's Alaska and Hawaii as insets."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+
+    from parcelnet.geo import load_outlines
+    from parcelnet.viz.geometry import MapProjection
+    country = network.country
+    outlines = load_outlines(country) if country else []
+    fac = network.facilities.set_index("facility_id")
+    lat, lon = fac["lat"].astype(float), fac["lon"].astype(float)
+    proj = MapProjection(outlines, country, lon.to_numpy(), lat.to_numpy())
+    px, py = proj(lon.to_numpy(), lat.to_numpy())
+    x, y = pd.Series(px, index=fac.index), pd.Series(py, index=fac.index)
+    x0, x1, y0, y1 = proj.box
+    fig = Figure(figsize=(14, 10), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.93))
+    polys = [r for _, rs in proj.rings(outlines) for r in rs]
+    if polys:
+        ax.add_collection(PolyCollection(polys, facecolors="#f7f7f4", edgecolors="#b0b0b0",
+                                         linewidths=0.4, zorder=1))
+    for _, (fx0, fx1, fy0, fy1) in proj.frames:
+        ax.add_patch(Rectangle((fx0, fy0), fx1 - fx0, fy1 - fy0, fill=False, ec="#999999", lw=0.7))
+    handles = []
+    for status in ("same", "fewer", "retimed", "more", "removed", "added"):
+        g = changes[changes["status"] == status]
+        if g.empty:
+            continue
+        col, alpha, lw = _STYLE[status]
+        seg = np.stack([np.c_[x[g["from"]].to_numpy(), y[g["from"]].to_numpy()],
+                        np.c_[x[g["to"]].to_numpy(), y[g["to"]].to_numpy()]], 1)
+        ax.add_collection(LineCollection(_offset(seg, 0.0025 * (x1 - x0)), colors=col,
+                                         alpha=alpha, linewidths=lw, zorder=2,
+                                         linestyles=(0, (4, 2)) if status == "removed" else "solid"))
+        handles.append(Line2D([], [], color=col, lw=2, label=f"{status} ({len(g)})"))
+    ends = pd.unique(pd.concat([changes["from"], changes["to"]]))
+    ax.scatter(x[ends], y[ends], s=18, c="#1f3b73", zorder=3)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    legend = ax.legend(handles=handles, loc="lower right", fontsize=11, title="backbone lanes")
+    fig.suptitle(title, fontsize=15)
+    _end_labels(fig, ax, fac.loc[ends], x[ends], y[ends], proj, legend)
+    return fig
+
+
+def _end_labels(fig, ax, ends: pd.DataFrame, x: pd.Series, y: pd.Series, proj, legend) -> None:
+    """Name the lane ends (hubs first) where the names fit."""
+    from matplotlib.patheffects import withStroke
+
+    from parcelnet.viz.labels import Label, place_labels, short_name
+    ax.apply_aspect()
+    h = fig.bbox.height
+    tier = ends["tier"] if "tier" in ends else ends["kind"]
+    rank = tier.map({"air_hub": 0, "hub": 1}).fillna(2).to_numpy()
+    pts = ax.transData.transform(np.c_[x.to_numpy(), y.to_numpy()])
+    frame = proj.frame(ends["lon"].astype(float).to_numpy(), ends["lat"].astype(float).to_numpy())
+    labels = [Label(short_name(ends["name"].iloc[i]), float(pts[i, 0]), float(h - pts[i, 1]), 4.0,
+                    "hub", int(frame[i])) for i in np.argsort(rank, kind="stable")]
+
+    def box(b):
+        return (b.x0, b.x1, h - b.y1, h - b.y0)
+
+    def data_box(x0, x1, y0, y1):
+        (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
+        return (a, c, h - d, h - b)
+
+    frames = {-1: box(ax.bbox)} | {i: data_box(*f) for i, (_, f) in enumerate(proj.frames)}
+    avoid = [frames[i] for i in range(len(proj.frames))]
+    avoid.append(box(legend.get_window_extent(fig.canvas.get_renderer())))
+    inv = ax.transData.inverted()
+    for lb in place_labels(labels, {"hub": 13.0}, frames, avoid):
+        lx, ly = inv.transform((lb.at[0], h - lb.at[1]))
+        ax.text(lx, ly, lb.text, fontsize=9.5, color="#1f3b73", weight="bold", va="center",
+                ha={"start": "left", "end": "right"}.get(lb.align, "center"), zorder=4,
+                path_effects=[withStroke(linewidth=2.6, foreground="white")])
+

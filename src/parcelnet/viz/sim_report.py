@@ -1,6 +1,6 @@
 """The simulation report: one self-contained HTML file with the KPIs and charts
-(delivery-time distribution, hourly throughput of the busiest hubs, a
-province map of the on-time share)."""
+(delivery-time distribution, hourly throughput of the busiest hubs on a day-and-clock axis,
+a province map of the on-time share on a colour scale fitted to the data)."""
 
 from __future__ import annotations
 
@@ -55,11 +55,31 @@ def delivery_chart(t: dict) -> str:
     return _png(fig)
 
 
+def day_clock_ticks(ax, h0: float, h1: float) -> None:
+    """Show absolute hours h0..h1 on the x axis as people read them: ticks "day 0\n18:00" every
+    3, 6 or 12 hours (by the span), minor ticks every hour."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    from parcelnet.units import clock
+    span = max(h1 - h0, 1.0)
+    ax.set_xlim(h0, h0 + span)
+    step = 3 if span <= 30 else 6 if span <= 60 else 12
+    ax.xaxis.set_major_locator(MultipleLocator(step))
+    ax.xaxis.set_minor_locator(MultipleLocator(1))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda h, _: "\n".join(clock(round(h * 60)).rsplit(" ", 1))))
+
+
 def throughput_chart(raw, network, k: int = 6) -> str:
+    return _png(throughput_figure(raw, network, k))
+
+
+def throughput_figure(raw, network, k: int = 6) -> Figure:
+    """Parcels sorted per hour by the ``k`` busiest sorters, on a day-and-clock time axis."""
     fac = network.facilities
     totals = raw.hourly.sum(axis=1)
     busiest = np.argsort(-totals, kind="stable")[:k]
-    fig = Figure(figsize=(8, 3.6))
+    fig = Figure(figsize=(8, 3.8))
     ax = fig.add_subplot()
     hours = np.arange(raw.hourly.shape[1]) + raw.hour0
     per_hour = raw.hourly.sum(axis=0)        # crop the straggler tail: up to 99.9% of all sorting
@@ -67,38 +87,62 @@ def throughput_chart(raw, network, k: int = 6) -> str:
     for i in busiest:
         if totals[i]:
             ax.plot(hours[:last], raw.hourly[i, :last], lw=1.4, label=str(fac["name"].iloc[i]))
-    ax.set_xlabel("hour (absolute; 24 = midnight after day 0)")
+    shown = hours[:max(last, 1)]
+    day_clock_ticks(ax, float(shown[0]), float(shown[-1]))
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_xlabel("time sorted (day and clock time; day 0 is the simulated day)")
     ax.set_ylabel("parcels sorted per hour")
     ax.set_title(f"Hourly throughput of the {k} busiest sorters")
     if totals.any():
         ax.legend(fontsize=7, ncol=2)
-    return _png(fig)
+    return fig
 
 
 def province_chart(shares: pd.Series, country: str | None) -> str | None:
+    fig = province_figure(shares, country)
+    return None if fig is None else _png(fig)
+
+
+def province_figure(shares: pd.Series, country: str | None) -> Figure | None:
+    """The on-time share by destination province on a colour scale fitted to the shares (with
+    the US's Alaska and Hawaii as insets); None without outlines."""
     from parcelnet.geo import load_outlines
     outlines = load_outlines(country) if country else []
     if not outlines:
         return None
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import Normalize
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import PercentFormatter
+
+    from parcelnet.viz.geometry import MapProjection, fit_range
     cmap = colormaps["RdYlGn"]
+    vmin, vmax, ticks = fit_range(shares.to_numpy(float))
+    norm = Normalize(vmin, vmax)
+    proj = MapProjection(outlines, country)
     fig = Figure(figsize=(8, 6))
     ax = fig.add_subplot()
-    lat = np.concatenate([r[:, 1] for _, rings in outlines for r in rings])
-    k = np.cos(np.radians(lat.mean()))
-    for name, rings in outlines:
+    polys, fills = [], []
+    for name, rings in proj.rings(outlines):
         v = shares.get(name)
-        for r in rings:
-            ax.fill(r[:, 0] * k, r[:, 1], color=cmap(v) if v is not None else "#dddddd",
-                    ec="white", lw=0.5)
+        polys += rings
+        fills += [cmap(norm(v)) if v is not None and np.isfinite(v) else "#dddddd"] * len(rings)
+    ax.add_collection(PolyCollection(polys, facecolors=fills, edgecolors="white", linewidths=0.5))
+    for _, (x0, x1, y0, y1) in proj.frames:
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="#999999", lw=0.7))
+    bx0, bx1, by0, by1 = proj.box
+    ax.set_xlim(bx0, bx1)
+    ax.set_ylim(by0, by1)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title("On-time share by destination province")
-    sm = ScalarMappable(cmap=cmap)
-    sm.set_clim(0, 1)
-    fig.colorbar(sm, ax=ax, shrink=0.6, label="on-time share")
-    return _png(fig)
+    sm = ScalarMappable(norm=norm, cmap=cmap)
+    cb = fig.colorbar(sm, ax=ax, shrink=0.6, ticks=ticks)
+    cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if vmax - vmin >= 0.06 else 1))
+    cb.set_label(f"on-time share\n(scale fitted to the data: {100 * vmin:.3g}–{100 * vmax:.3g}%)")
+    return fig
 
 
 def _table(rows: list[dict], cols: list[str]) -> str:
