@@ -20,14 +20,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from parcelnet.geo.streets import load_streets  # noqa: E402
-from parcelnet.lastmile import dispatch as D  # noqa: E402
-from parcelnet.lastmile.o2o import City, generate_orders, simulate_day  # noqa: E402
+from parcelnet.o2o import City, generate_orders, random_stores, simulate_day  # noqa: E402
+from parcelnet.o2o import dispatch as D  # noqa: E402
 
 OSM = ROOT / "tests/fixtures/osm/shanghai_jingan_huangpu_2p4km_drive.osm"
 
@@ -62,16 +61,13 @@ def decision(a) -> None:
 
 def day(a) -> None:
     city = City(load_streets(a.osm))
-    rng = np.random.default_rng(a.seed)
-    sn = rng.choice(city.nodes, a.stores, replace=False)
-    stores = pd.DataFrame({"store_id": [f"st{i}" for i in range(a.stores)], "lat": city.g.lat[sn],
-                           "lon": city.g.lon[sn], "stock": 10 * a.orders // a.stores})
+    stores = random_stores(city, a.stores, seed=a.seed, stock=10 * a.orders // a.stores)
     orders = generate_orders(city, a.orders, seed=a.seed)
     for r in (int(x) for x in a.riders.split(",")):
         for pol in ("greedy", "pooled"):
             t0 = time.perf_counter()
             res = simulate_day(city, stores, orders, r, policy=pol, seed=a.seed)
-            k = res.kpis()
+            k = res.kpis().to_dict()
             print(json.dumps({"riders": r, **{x: k[x] for x in ("policy", "mean_minutes", "p90_minutes",
                              "on_time_share", "orders_per_trip", "rider_utilisation", "km_per_order",
                              "decision_ms_max")}, "wall_s": round(time.perf_counter() - t0, 1)}), flush=True)

@@ -4,19 +4,19 @@ street, a footway, a motorway and an island (answers by hand), and the real Shan
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
-from urllib.parse import urlsplit
-
 import networkx as nx
 import numpy as np
 import pytest
 
 from parcelnet.errors import ParameterError, ValidationError
-from parcelnet.geo.routing import LocalRouter, OSRMRouter, RoutingServerError, ValhallaRouter
+from parcelnet.geo.coords import haversine_km
+from parcelnet.geo.routing import (LocalRouter, MapRouter, OSRMRouter, RoutingServerError,
+                                   ValhallaRouter, decode_polyline, leg_path, server_router,
+                                   street_router)
+from parcelnet.geo.snap import Snapper
 from parcelnet.geo.streets import load_streets, street_graph
 from tests.conftest import FIXTURES
+from tests.lastmile.fake_routing import encode_polyline, routing_server
 
 SHANGHAI = FIXTURES / "osm" / "shanghai_jingan_huangpu_2p4km_drive.osm"
 D = 0.0009  # degrees of latitude, about 100 m
@@ -108,7 +108,7 @@ def test_shanghai_matrix_equals_networkx():
     ways = load_streets(SHANGHAI)
     g = street_graph(ways, "car")
     r = LocalRouter(g)
-    idx = r._index.edges
+    idx = r.snapper.edges
     rng = np.random.default_rng(1)
     nodes = np.unique(g.v[idx])
     pick = rng.choice(nodes, 25, replace=False)
@@ -164,50 +164,115 @@ def test_bad_input(tmp_path):
         street_graph(load_streets(SHANGHAI), "tram")
 
 
-class _Fake(http.server.BaseHTTPRequestHandler):
-    """Answers like OSRM's table and Valhalla's sources_to_targets, from a local router."""
-    router: LocalRouter = None
-
-    def log_message(self, *a):
-        pass
-
-    def _send(self, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        u = urlsplit(self.path)
-        coords = [tuple(map(float, p.split(","))) for p in u.path.split("/")[-1].split(";")]
-        q = dict(x.split("=") for x in u.query.split("&"))
-        s = [coords[int(i)] for i in q["sources"].split(";")]
-        d = [coords[int(i)] for i in q["destinations"].split(";")]
-        m = self.router.matrix([c[1] for c in s], [c[0] for c in s], [c[1] for c in d], [c[0] for c in d])
-        self._send({"code": "Ok", "durations": [[None if np.isnan(x) else x for x in row] for row in m]})
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        s, d = body["sources"], body["targets"]
-        m = self.router.matrix([p["lat"] for p in s], [p["lon"] for p in s],
-                               [p["lat"] for p in d], [p["lon"] for p in d])
-        self._send({"sources_to_targets": [[{"time": x} for x in row] for row in m]})
-
-
 def test_routing_servers_plug_in():
     local = LocalRouter(street_graph(load_streets(SHANGHAI), "car"))
-    _Fake.router = local
-    srv = http.server.HTTPServer(("127.0.0.1", 0), _Fake)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{srv.server_port}"
+    with routing_server(local) as (url, log):
         lat = np.array([31.225, 31.230, 31.235])
         lon = np.array([121.465, 121.470, 121.480])
         want = local.matrix(lat, lon, lat[:2], lon[:2])
         for router in (OSRMRouter(url), ValhallaRouter(url)):
             np.testing.assert_allclose(router.matrix(lat, lon, lat[:2], lon[:2]), want, atol=1e-3)
-    finally:
-        srv.shutdown()
+        # servers limit a request's size: the matrix comes in blocks and is the same
+        log.clear()
+        small = (OSRMRouter(url, max_locations=3), ValhallaRouter(url, block=2))
+        for router in small:
+            np.testing.assert_allclose(router.matrix(lat, lon, lat[:2], lon[:2]), want, atol=1e-3)
+        assert [k for k, _ in log] == ["table"] * 4 + ["sources_to_targets"] * 2
+        assert max(n for k, n in log if k == "table") <= 3
+        # a path: the server's time, and a polyline along the streets from a to b
+        sec, poly = local.path(lat[0], lon[0], lat[2], lon[2])
+        for router in (OSRMRouter(url), ValhallaRouter(url)):
+            s2, p2 = router.path(lat[0], lon[0], lat[2], lon[2])
+            assert s2 == pytest.approx(sec, abs=1e-3) and len(p2) == len(poly) > 5
+            np.testing.assert_allclose(p2, poly, atol=2e-6)       # polyline6 keeps 6 digits
     with pytest.raises(RoutingServerError, match="127.0.0.1:9"):
         OSRMRouter("http://127.0.0.1:9", timeout=2).matrix([31.2], [121.4], [31.2], [121.4])
+    with pytest.raises(RoutingServerError, match="127.0.0.1:9.*did not answer"):
+        ValhallaRouter("http://127.0.0.1:9", timeout=2).path(31.2, 121.4, 31.21, 121.41)
+
+
+def test_polyline_decoding():
+    # Google's documented example (5 digits)
+    got = decode_polyline("_p~iF~ps|U_ulLnnqC_mqNvxq`@", precision=5)
+    np.testing.assert_allclose(got, [[38.5, -120.2], [40.7, -120.95], [43.252, -126.453]])
+    pts = np.array([[31.2251234, 121.4654321], [31.2248765, 121.4712345]])
+    np.testing.assert_allclose(decode_polyline(encode_polyline(pts)), pts, atol=1e-6)
+
+
+def test_server_specs():
+    assert isinstance(server_router("osrm:http://h:5000", "walk"), OSRMRouter)
+    assert server_router("osrm:http://h:5000", "walk").profile == "foot"
+    v = server_router("valhalla:https://h:8002/", "ebike")
+    assert isinstance(v, ValhallaRouter) and v.costing == "bicycle" and v.base == "https://h:8002"
+    assert server_router("valhalla:http://h", "car", profile="truck").costing == "truck"
+    for bad in ("http://h:5000", "osrm:h:5000", "graphhopper:http://h"):
+        with pytest.raises(ParameterError, match="not a routing server"):
+            server_router(bad)
+
+
+def test_one_snapper_for_segments_and_nodes():
+    g = street_graph(load_streets(SHANGHAI), "ebike")
+    sn = Snapper(g)
+    rng = np.random.default_rng(2)
+    lat, lon = rng.uniform(31.2220, 31.2390, 300), rng.uniform(121.4640, 121.4840, 300)
+    # nodes: the nearest node of the connected part, by brute force, and its distance
+    s = sn.to_nodes(lat, lon)
+    d = haversine_km(lat[:, None], lon[:, None], g.lat[sn.nodes][None, :], g.lon[sn.nodes][None, :]) * 1000
+    assert np.mean(s.node == sn.nodes[d.argmin(axis=1)]) > 0.98            # local metres vs sphere
+    np.testing.assert_allclose(s.snap_m, d[np.arange(300), np.searchsorted(sn.nodes, s.node)])
+    assert (s.snap_m <= d.min(axis=1) + 1.0).all()
+    # segments: never farther than the nearest node, and the local router uses the same snap
+    seg = sn.to_segments(lat, lon)
+    assert (seg.snap_m <= s.snap_m + 0.5).all() and (seg.snap_m < s.snap_m - 5).mean() > 0.2
+    r = LocalRouter(g)
+    np.testing.assert_array_equal(r.snap(lat, lon).edge, seg.edge)
+    np.testing.assert_allclose(r.snap_m(lat, lon), seg.snap_m)
+    # Helsinki is thousands of km from Shanghai's streets, and says so
+    far = sn.to_nodes([60.17], [24.94]).snap_m[0]
+    assert 7_000_000 < far < 8_000_000 and 7_000_000 < sn.to_segments([60.17], [24.94]).snap_m[0] < 8_000_000
+
+
+def test_limits_and_coordinates_refused():
+    g = street_graph(load_streets(SHANGHAI), "car")
+    for bad in (0, -5, float("nan"), "x"):
+        with pytest.raises(ParameterError, match="snapping limit must be a positive"):
+            LocalRouter(g, max_snap_m=bad)
+    r = LocalRouter(g)
+    with pytest.raises(ParameterError, match="latitude 91.0 is not in"):
+        r.matrix([91.0], [121.47], [31.23], [121.47])
+    with pytest.raises(ParameterError, match="longitude -181.0 is not in"):
+        r.snap([31.23], [-181.0])
+    # a point 100 m beside the nearest road: on the map at 500 m, off it at 50 m
+    node = r.snapper.nodes[0]
+    lat, lon = np.array([g.lat[node], 31.2300]), np.array([g.lon[node], 121.4700])
+    d = r.snap_m(lat, lon)
+    strict = LocalRouter(g, max_snap_m=float(d[1]) - 1)
+    assert np.isfinite(r.matrix(lat, lon, lat, lon)).all()
+    assert np.isnan(strict.matrix(lat, lon, lat, lon)[:, 1]).all()
+    assert np.isnan(strict.path(lat[1], lon[1], lat[0], lon[0])[0])
+
+
+def test_a_provider_on_the_map_sees_only_points_on_it():
+    g = street_graph(load_streets(SHANGHAI), "car")
+    local = LocalRouter(g)
+    with routing_server(local) as (url, log):
+        r = street_router(g, OSRMRouter(url))
+        assert isinstance(r, MapRouter) and isinstance(street_router(g), LocalRouter)
+        lat, lon = np.array([31.225, 31.235, 60.17]), np.array([121.465, 121.480, 24.94])
+        m = r.matrix(lat, lon, lat, lon)
+        np.testing.assert_allclose(m[:2, :2], local.matrix(lat[:2], lon[:2], lat[:2], lon[:2]), atol=1e-3)
+        assert np.isnan(m[2]).all() and np.isnan(m[:, 2]).all()
+        assert log == [("table", 4)]                       # Helsinki was never sent
+        assert len(leg_path(r, lat[0], lon[0], lat[1], lon[1])) > 5      # OSRM has paths
+        straight = street_router(g, _MatrixOnly(local))
+        assert leg_path(straight, lat[0], lon[0], lat[1], lon[1]).tolist() == [[lat[0], lon[0]], [lat[1], lon[1]]]
+
+
+class _MatrixOnly:
+    """A provider with a matrix and no path."""
+
+    def __init__(self, router):
+        self.router = router
+
+    def matrix(self, *a):
+        return self.router.matrix(*a)

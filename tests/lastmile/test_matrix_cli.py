@@ -49,3 +49,27 @@ def test_bad_points(tmp_path, capsys):
     code, _, err = run_cli(capsys, "lastmile", "matrix", tmp_path / "no.osm", "--points", tmp_path / "ok.csv")
     assert code == 2
     assert_one_line_error(err, "no.osm", "file not found")
+
+
+def test_snapping_limit(tmp_path, capsys):
+    far = pd.concat([PTS, pd.DataFrame({"id": ["helsinki"], "lat": [60.17], "lon": [24.94]})])
+    far.to_csv(tmp_path / "p.csv", index=False)
+    code, out, _ = run_cli(capsys, "lastmile", "matrix", OSM, "--points", tmp_path / "p.csv", "--json")
+    m = np.array(json.loads(out)["seconds"], float)
+    assert code == 0 and np.isnan(m[3]).all() and np.isnan(m[:, 3]).all() and np.isfinite(m[:3, :3]).all()
+    for bad in ("0", "-1", "x"):
+        code, _, err = run_cli(capsys, "lastmile", "matrix", OSM, "--points", tmp_path / "p.csv",
+                               "--max-snap", bad)
+        assert code == 2
+        assert_one_line_error(err, "--max-snap must be a distance in metres > 0")
+    from parcelnet.geo.routing import LocalRouter
+    from parcelnet.geo.streets import load_streets, street_graph
+    snap = LocalRouter(street_graph(load_streets(OSM), "car")).snap_m(PTS["lat"], PTS["lon"])
+    limit = float(np.sort(snap)[1]) + 0.5                     # two of the three points within
+    code, out, _ = run_cli(capsys, "lastmile", "matrix", OSM, "--points", tmp_path / "p.csv", "--json",
+                           "--max-snap", limit)
+    m = np.array(json.loads(out)["seconds"], float)
+    assert (np.isfinite(np.diag(m)) == np.r_[snap <= limit, False]).all()
+    (tmp_path / "e.csv").write_text("id,lat,lon\n")
+    code, _, err = run_cli(capsys, "lastmile", "matrix", OSM, "--points", tmp_path / "e.csv")
+    assert_one_line_error(err, "e.csv", "no points: the file has a header but no rows")

@@ -14,10 +14,17 @@ from parcelnet.lastmile.sortcode import Assigner, assign_addresses, nearest_by_r
 from parcelnet.network.pnf import write_pnf
 from tests.conftest import FIXTURES, assert_one_line_error, run_cli
 
+OSM = FIXTURES / "osm" / "shanghai_jingan_huangpu_2p4km_drive.osm"
+
 
 @pytest.fixture(scope="module")
 def assigner(cn_gravity):
     return Assigner(cn_gravity)
+
+
+@pytest.fixture(scope="module")
+def net(cn_gravity, tmp_path_factory):
+    return write_pnf(cn_gravity, tmp_path_factory.mktemp("net") / "cn")
 
 
 def test_station_and_sort_code(cn_gravity, assigner):
@@ -45,8 +52,7 @@ def test_rejected_with_reasons(cn_gravity, assigner):
     assert "cannot choose a station" in df["reason"].iat[3]
 
 
-def test_cli(cn_gravity, tmp_path, capsys):
-    net = write_pnf(cn_gravity, tmp_path / "cn")
+def test_cli(net, tmp_path, capsys):
     code, out, _ = run_cli(capsys, "address", net, "浙江省杭州市西湖区文新街道文一西路969号", "--json")
     assert code == 0 and json.loads(out)[0]["station_id"] == "S330106"
     pd.DataFrame({"id": ["a", "b"], "address": ["北京市朝阳区建国路88号", "鼓楼区"]}).to_csv(tmp_path / "in.csv", index=False)
@@ -59,9 +65,49 @@ def test_cli(cn_gravity, tmp_path, capsys):
 
 
 def test_nearest_by_road():
-    router = LocalRouter(street_graph(load_streets(FIXTURES / "osm" / "shanghai_jingan_huangpu_2p4km_drive.osm"), "ebike"))
+    router = LocalRouter(street_graph(load_streets(OSM), "ebike"))
     stations = pd.DataFrame({"id": ["west", "east"], "lat": [31.2300, 31.2300], "lon": [121.4660, 121.4820]})
     lat, lon = np.array([31.2310, 31.2290, 31.5]), np.array([121.4670, 121.4810, 121.4])
     r = nearest_by_road(router, stations, lat, lon)
     assert r["station_id"].tolist()[:2] == ["west", "east"]
     assert r["station_id"].iat[2] is None and "no station reaches it" in r["reason"].iat[2]
+
+
+def test_json_of_a_rejected_address(net, tmp_path, capsys):
+    code, out, err = run_cli(capsys, "address", net, "火星路1号", "--json")
+    assert code == 2                                  # as without --json
+    assert "NaN" not in out
+    rec = json.loads(out)[0]
+    assert rec["status"] == "rejected" and "unknown place" in rec["reason"] and rec["lat_wgs84"] is None
+    assert_one_line_error(err, "火星路1号", "unknown place")
+    pd.DataFrame({"id": ["a", "b"], "address": ["北京市朝阳区建国路88号", "火星路1号"]}).to_csv(tmp_path / "in.csv", index=False)
+    code, out, _ = run_cli(capsys, "address", net, "--in", tmp_path / "in.csv", "--json")
+    assert code == 0 and [r["status"] for r in json.loads(out)] == ["ok", "rejected"]   # per-row statuses
+
+
+def test_header_only_addresses(tmp_path, capsys):
+    (tmp_path / "in.csv").write_text("id,address\n")
+    code, _, err = run_cli(capsys, "address", tmp_path / "no-network", "--in", tmp_path / "in.csv")
+    assert code == 2
+    assert_one_line_error(err, "in.csv", "no addresses: the file has a header but no rows")
+    code, _, err = run_cli(capsys, "address", tmp_path / "no-network", "--in", tmp_path / "in.csv",
+                           "--city-map", OSM, "--stations", tmp_path / "in.csv", "--max-snap", "-2")
+    assert_one_line_error(err, "--max-snap must be a distance in metres > 0")
+
+
+def test_city_map_with_a_point_off_it(net, tmp_path, capsys):
+    pd.DataFrame({"id": ["w", "e"], "lat": [31.2300, 31.2300], "lon": [121.4660, 121.4820]}).to_csv(
+        tmp_path / "st.csv", index=False)
+    pd.DataFrame({"id": ["a", "b"], "address": ["上海市静安区南京西路1号", "上海市黄浦区人民大道1号"],
+                  "lat": [31.2310, 31.0], "lon": [121.4670, 121.4]}).to_csv(tmp_path / "in.csv", index=False)
+    code, _, _ = run_cli(capsys, "address", net, "--in", tmp_path / "in.csv", "--city-map", OSM,
+                         "--stations", tmp_path / "st.csv", "--out", tmp_path / "out.csv")
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert code == 0 and out["city_station_id"].iat[0] == "w" and pd.isna(out["city_station_id"].iat[1])
+    assert out["city_station_reason"].iat[1] == "no station reaches it by road: no road within 500 m"
+    pd.DataFrame({"id": ["w", "far"], "lat": [31.2300, 60.17], "lon": [121.4660, 24.94]}).to_csv(
+        tmp_path / "st.csv", index=False)
+    code, _, err = run_cli(capsys, "address", net, "--in", tmp_path / "in.csv", "--city-map", OSM,
+                           "--stations", tmp_path / "st.csv")
+    assert code == 2
+    assert_one_line_error(err, "st.csv", "line 3", "station 'far'", "from the nearest road")

@@ -5,12 +5,13 @@ distance close to the best known, and bad files refused clearly."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from parcelnet.errors import ValidationError
-from parcelnet.lastmile.solomon import check_routes, read_solomon, route_distance
+from parcelnet.lastmile.solomon import check_routes, named_customers, read_solomon, route_distance
 from parcelnet.lastmile.vrp import solve_vrptw
 from tests.conftest import FIXTURES, assert_one_line_error, run_cli
 
@@ -69,3 +70,40 @@ def test_bad_files(tmp_path, capsys):
     code, _, err = run_cli(capsys, "lastmile", "solve", "--solomon", tmp_path / "none.txt")
     assert code == 2
     assert_one_line_error(err, "none.txt", "file not found")
+
+
+@pytest.mark.parametrize("bad,why", [("-1", "at least 0"), ("99999999999", "at most 4,294,967,295")])
+def test_bad_seed(capsys, bad, why):
+    code, _, err = run_cli(capsys, "lastmile", "solve", "--solomon", C101, "--seed", bad)
+    assert code == 2
+    assert_one_line_error(err, "--seed", why)
+
+
+def test_a_file_cut_short_is_refused(tmp_path, capsys):
+    raw = C101.read_bytes()
+    lines = raw.splitlines(keepends=True)
+    cut = tmp_path / "C101.txt"
+    cut.write_bytes(b"".join(lines[:60]))                       # at a line end: 50 customers
+    with pytest.raises(ValidationError, match="ends after customer 50, but C101 has 100 customers"):
+        read_solomon(cut)
+    code, out, err = run_cli(capsys, "lastmile", "solve", "--solomon", cut, "--json")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "C101.txt", "line 60", "cut short")
+    cut.write_bytes(raw[:raw.index(lines[109])] + lines[109][:20])  # inside the last line
+    code, _, err = run_cli(capsys, "lastmile", "solve", "--solomon", cut)
+    assert_one_line_error(err, "C101.txt", "line 110", "no line end")
+    # names say how many customers: subsets (C101.25, C101_50) and Gehring-Homberger (C1_2_1: 200)
+    head = b"".join(lines[1:60])
+    for title, ok in ((b"C101.25", True), (b"C101_50", True), (b"C101_75", False), (b"C1_2_1", False),
+                      (b"MYDEPOT", True)):
+        f = tmp_path / "x.txt"
+        f.write_bytes(title + b"\r\n" + head)
+        if ok:
+            assert read_solomon(f).n_customers == 50
+        else:
+            with pytest.raises(ValidationError, match=f"but {title.decode()} has"):
+                read_solomon(f)
+    # every instance of the shipped collection reads whole (when the collection is at hand)
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "vrp_vrptw_solomon_gh"
+    for f in sorted(shared.glob("*/*.txt"))[::25]:
+        assert read_solomon(f).n_customers == named_customers(read_solomon(f).name)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from parcelnet.cli._common import (UsageError, add_json, lat_lon, number, print_json, seed,
                                    writable)
+from parcelnet.cli._streets import add_street_options, max_snap, routers
 from parcelnet.geo.streets import PROFILES
 
 
+# -- commands -----------------------------------------------------------------------------
 def solve(a) -> int:
     from parcelnet.lastmile.solomon import read_solomon
     from parcelnet.lastmile.vrp import solve_vrptw
@@ -31,15 +33,16 @@ def matrix(a) -> int:
     import numpy as np
     import pandas as pd
 
-    from parcelnet.geo.routing import LocalRouter
+    from parcelnet.geo.routing import street_router
     from parcelnet.geo.streets import load_streets, street_graph
     from parcelnet.lastmile.points import read_points
-    max_snap = number(a.max_snap, "--max-snap", "a distance in metres > 0", above=0)
+    limit = max_snap(a)
+    provider = routers(a, [a.mode]).get(a.mode)
     if a.out:
         writable(a.out, "--out")
     src = read_points(a.points, gcj02=a.gcj02)
     dst = read_points(a.to, gcj02=a.gcj02) if a.to else src
-    router = LocalRouter(street_graph(load_streets(a.osm), a.mode), max_snap_m=max_snap)
+    router = street_router(street_graph(load_streets(a.osm), a.mode), provider, limit)
     m = router.matrix(src["lat"].to_numpy(), src["lon"].to_numpy(),
                       dst["lat"].to_numpy(), dst["lon"].to_numpy())
     if a.json:
@@ -62,17 +65,20 @@ def plan(a) -> int:
 
     from parcelnet.files import atomic_path
     from parcelnet.geo.streets import load_streets
-    from parcelnet.lastmile.station_day import plan_day
-    from parcelnet.tables import read_csv
+    from parcelnet.lastmile.station_day import plan_day, read_couriers, read_stops
+    from parcelnet.units import seconds_clock
     from parcelnet.viz.console import console
     station = lat_lon(a.station, "--station")
     seconds = number(a.seconds, "--seconds", "a positive number of seconds", above=0)
+    rng_seed, limit = seed(a.seed), max_snap(a)
+    provider = routers(a, PROFILES)
     for flag, path in (("--out", a.out), ("--map", a.map)):
         if path:
             writable(path, flag)
-    stops, couriers = read_csv(a.stops), read_csv(a.couriers)
+    stops, couriers = read_stops(a.stops), read_couriers(a.couriers)
     ways = load_streets(a.osm)
-    day = plan_day(ways, station, stops, couriers, seconds=seconds, seed=seed(a.seed))
+    day = plan_day(ways, station, stops, couriers, seconds=seconds, seed=rng_seed, max_snap_m=limit,
+                   routers=provider)
     if a.out:
         with atomic_path(a.out) as tmp:
             pd.concat([day.routes, day.unassigned.assign(courier_id="")],
@@ -81,13 +87,17 @@ def plan(a) -> int:
         from parcelnet.viz.street_maps import render_day
         title = (f"{len(day.routes)} stops by {len(day.couriers)} couriers, "
                  f"{day.couriers['travel_s'].sum() / 3600:.1f} h of travel; {len(day.unassigned)} left out")
-        render_day(ways, station, stops, couriers, day, title, f"{a.map}.png", f"{a.map}.html")
+        render_day(ways, station, stops, couriers, day, title, f"{a.map}.png", f"{a.map}.html",
+                   routers=provider, max_snap_m=limit)
     if a.json:
         print_json(day)
         return 0
     con = console()
     for r in day.couriers.itertuples():
-        con.print(f"{r.courier_id}: {r.stops} stops, {r.travel_s / 60:.0f} min of travel")
+        con.print(f"[bold]{r.courier_id}[/]: {r.stops} stops, out {seconds_clock(r.start_s)}, back "
+                  f"{seconds_clock(r.end_s)}, {r.travel_s / 60:.0f} min of travel")
+        for s in day.routes[day.routes["courier_id"] == r.courier_id].itertuples():
+            con.print(f"  {seconds_clock(s.start_s)} {s.stop_id} ({s.kind})")
     for r in day.unassigned.itertuples():
         con.print(f"[bold red]left out[/] {r.stop_id}: {r.reason}")
     return 0
@@ -98,8 +108,10 @@ def areas(a) -> int:
     from parcelnet.lastmile.areas import service_areas
     from parcelnet.lastmile.points import read_points
     from parcelnet.viz.console import console
-    stations = read_points(a.stations, gcj02=a.gcj02)
-    ar = service_areas(load_streets(a.osm), stations, a.mode)
+    limit = max_snap(a)
+    provider = routers(a, [a.mode]).get(a.mode)
+    stations = read_points(a.stations, gcj02=a.gcj02, what="stations")
+    ar = service_areas(load_streets(a.osm), stations, a.mode, router=provider, max_snap_m=limit)
     if a.map:
         from parcelnet.viz.street_maps import render_areas
         render_areas(ar, stations, f"Service areas of {len(stations)} stations by road ({a.mode})",
@@ -121,27 +133,31 @@ def address(a) -> int:
     from parcelnet.viz.console import console
     if (a.address is None) == (a.input is None):
         raise UsageError("give one address, or --in FILE.csv with id,address columns")
+    if a.city_map and (not a.stations or a.input is None):
+        raise UsageError("--city-map needs --stations FILE.csv and --in FILE.csv with lat,lon columns")
+    if a.router and not a.city_map:
+        raise UsageError("--router needs --city-map (travel times on a city's streets)")
+    limit = max_snap(a)
+    provider = routers(a, [a.mode]).get(a.mode)
     if a.out:
         writable(a.out, "--out")
-    net = load_network(a.network)
     if a.address is not None:
         ids, texts = ["1"], [a.address]
     else:
-        df = read_csv(a.input, ("id", "address"), name=str(a.input))
+        df = read_csv(a.input, ("id", "address"), min_rows=1, what="addresses")
         ids, texts = df["id"].tolist(), df["address"].tolist()
+    net = load_network(a.network)
     out = assign_addresses(net, texts, Assigner(net))
     out.insert(0, "id", ids)
     if a.city_map:
-        from parcelnet.geo.routing import LocalRouter
+        from parcelnet.geo.routing import street_router
         from parcelnet.geo.streets import load_streets, street_graph
         from parcelnet.lastmile.points import read_points
         from parcelnet.lastmile.sortcode import nearest_by_road
-        if not a.stations or a.input is None:
-            raise UsageError("--city-map needs --stations FILE.csv and --in FILE.csv with lat,lon columns")
-        stations = read_points(a.stations, gcj02=a.gcj02)
-        pts = read_points(a.input, gcj02=a.gcj02)
-        near = nearest_by_road(LocalRouter(street_graph(load_streets(a.city_map), a.mode)), stations,
-                               pts["lat"], pts["lon"])
+        stations = read_points(a.stations, gcj02=a.gcj02, what="stations")
+        pts = read_points(a.input, gcj02=a.gcj02, what="addresses")
+        router = street_router(street_graph(load_streets(a.city_map), a.mode), provider, limit)
+        near = nearest_by_road(router, stations, pts["lat"], pts["lon"])
         out["city_station_id"], out["city_station_seconds"] = near["station_id"], near["seconds"]
         out["city_station_reason"] = near["reason"]
     if a.out:
@@ -151,16 +167,20 @@ def address(a) -> int:
         ok = int((out["status"] == "ok").sum())
         console().print(f"{ok:,} of {len(out):,} addresses assigned -> {a.out}")
         return 0
+    r = out.iloc[0]
     if a.json or a.address is None:
         print_json(out)
-        return 0
-    r = out.iloc[0]
-    con = console()
-    names = "".join(x for x in (r["province"], r["prefecture"], r["county"], r["township"]) if isinstance(x, str))
-    if r["status"] == "ok":
-        con.print(f"{names} | {r['detail']}: station {r['station_id']}, sort code [bold]{r['sort_code']}[/] "
-                  f"(WGS-84 {r['lat_wgs84']:.5f},{r['lon_wgs84']:.5f}; GCJ-02 {r['lat_gcj02']:.5f},{r['lon_gcj02']:.5f})")
-        return 0
+        if a.address is None or r["status"] == "ok":
+            return 0
+    else:
+        con = console()
+        names = "".join(x for x in (r["province"], r["prefecture"], r["county"], r["township"])
+                        if isinstance(x, str))
+        if r["status"] == "ok":
+            con.print(f"{names} | {r['detail']}: station {r['station_id']}, sort code [bold]{r['sort_code']}[/] "
+                      f"(WGS-84 {r['lat_wgs84']:.5f},{r['lon_wgs84']:.5f}; "
+                      f"GCJ-02 {r['lat_gcj02']:.5f},{r['lon_gcj02']:.5f})")
+            return 0
     raise ValidationError(f"'{a.address}': {r['reason']}")
 
 
@@ -174,7 +194,8 @@ def register(sub) -> None:
     ad.add_argument("--stations", help="CSV id,lat,lon of the city's stations (with --city-map)")
     ad.add_argument("--mode", default="ebike", choices=PROFILES, help="travel mode on the street map")
     ad.add_argument("--gcj02", action="store_true", help="lat,lon in the files are GCJ-02")
-    add_json(ad, "the assignment")
+    add_street_options(ad)
+    add_json(ad, "the assignment (with one address: exit 2 when it is rejected)")
     ad.set_defaults(func=address)
 
     lm = sub.add_parser("lastmile", help="street maps and courier routes")
@@ -195,7 +216,9 @@ def register(sub) -> None:
                     help="CSV: courier_id,mode,shift_start_minute,shift_end_minute,capacity")
     lp.add_argument("--seconds", default="10", help="search time in seconds (default 10)")
     lp.add_argument("--seed", default="0", help="random seed of the search, 0 to 2^32 - 1 (default 0)")
-    lp.add_argument("--out", help="CSV of the stops in visiting order, and those left out with why")
+    add_street_options(lp)
+    lp.add_argument("--out", help="CSV of the stops in visiting order (times in seconds from "
+                    "midnight, *_s), and those left out with why")
     lp.add_argument("--map", help="write PREFIX.png and PREFIX.html: the routes on the streets")
     add_json(lp, "the routes and the stops left out")
     lp.set_defaults(func=plan)
@@ -205,6 +228,7 @@ def register(sub) -> None:
     la.add_argument("--stations", required=True, help="CSV id,lat,lon (WGS-84 unless --gcj02)")
     la.add_argument("--mode", default="ebike", choices=PROFILES, help="travel mode (default ebike)")
     la.add_argument("--gcj02", action="store_true", help="the stations are GCJ-02 (Chinese maps)")
+    add_street_options(la)
     la.add_argument("--map", help="write PREFIX.png and PREFIX.html")
     add_json(la, "each station's area")
     la.set_defaults(func=areas)
@@ -215,8 +239,7 @@ def register(sub) -> None:
     lx.add_argument("--to", help="CSV of destinations (default: the points themselves)")
     lx.add_argument("--mode", default="car", choices=PROFILES, help="travel mode (default car)")
     lx.add_argument("--gcj02", action="store_true", help="the points are GCJ-02 (Chinese maps)")
-    lx.add_argument("--max-snap", default="500",
-                    help="metres from a road beyond which a point is unreachable (default 500)")
+    add_street_options(lx)
     lx.add_argument("--out", help="CSV: rows from, columns to, seconds (default: stdout)")
     add_json(lx, "the matrix (seconds; null: unreachable)")
     lx.set_defaults(func=matrix)

@@ -2,47 +2,46 @@
 
 from __future__ import annotations
 
+import re
+
 from parcelnet.cli._common import UsageError, add_json, bars, integer, print_json, seed, writable
+from parcelnet.cli._streets import add_street_options, max_snap, routers
+
+
+def _count_or_file(text: str, flag: str):
+    """A positive whole number (int), or else a file name (str)."""
+    if re.fullmatch(r"\s*[+-]?\d+\s*", str(text)):
+        return integer(text, flag, lo=1)
+    return text
 
 
 def simulate(a) -> int:
-    import numpy as np
-    import pandas as pd
-
     from parcelnet.files import atomic_path
     from parcelnet.geo.streets import load_streets
-    from parcelnet.lastmile.o2o import City, generate_orders, simulate_day
-    from parcelnet.tables import read_csv
+    from parcelnet.o2o import (City, generate_orders, random_stores, read_lockers, read_orders,
+                               read_stores, simulate_day)
     from parcelnet.viz.console import console
     riders = integer(a.riders, "--riders")
     if riders < 1:
         raise UsageError(f"--riders must be a positive whole number, got {riders}")
-    rng_seed = seed(a.seed)
+    rng_seed, limit = seed(a.seed), max_snap(a)
+    step = integer(a.step, "--step", lo=1)
+    capacity = integer(a.capacity, "--capacity", lo=1)
+    promise = integer(a.promise, "--promise", lo=1)
+    n_stores, n_orders = _count_or_file(a.stores, "--stores"), _count_or_file(a.orders, "--orders")
+    provider = routers(a, ["ebike"]).get("ebike")
     for flag, path in (("--out", a.out), ("--map", a.map)):
         if path:
             writable(path, flag)
-    city = City(load_streets(a.osm))
-    rng = np.random.default_rng(rng_seed)
-    if a.stores.isdigit():
-        k = int(a.stores)
-        sn = rng.choice(city.nodes, min(k, len(city.nodes)), replace=False)
-        stores = pd.DataFrame({"store_id": [f"st{i}" for i in range(len(sn))], "lat": city.g.lat[sn],
-                               "lon": city.g.lon[sn], "stock": 10**6})
-    else:
-        stores = read_csv(a.stores, ("store_id", "lat", "lon", "stock"))
-    promise = integer(a.promise, "--promise")
-    if a.orders.isdigit():
-        orders = generate_orders(city, int(a.orders), seed=rng_seed, promise_min=promise)
-    else:
-        orders = read_csv(a.orders, ("order_id", "created_s", "lat", "lon"))
-        if "promise_min" not in orders:
-            orders["promise_min"] = promise
-    lockers = None
-    if a.lockers:
-        lockers = read_csv(a.lockers, ("locker_id", "lat", "lon", "slots"))
+    stores = read_stores(n_stores) if isinstance(n_stores, str) else None
+    orders = read_orders(n_orders, promise) if isinstance(n_orders, str) else None
+    lockers = read_lockers(a.lockers) if a.lockers else None
+    city = City(load_streets(a.osm), max_snap_m=limit, router=provider)
+    if stores is None:
+        stores = random_stores(city, n_stores, seed=rng_seed)
+    if orders is None:
+        orders = generate_orders(city, n_orders, seed=rng_seed, promise_min=promise)
     policies = ["greedy", "pooled"] if a.policy == "both" else [a.policy]
-    step = integer(a.step, "--step")
-    capacity = integer(a.capacity, "--capacity")
     out = {}
     for pol in policies:
         with bars(quiet=a.json) as progress:
@@ -64,11 +63,12 @@ def simulate(a) -> int:
         return 0
     con = console()
     for p, k in kp.items():
-        con.print(f"[bold]{p}[/]: {k['delivered']:,} of {k['orders']:,} delivered, mean {k['mean_minutes']} min "
-                  f"(p50 {k['p50_minutes']}, p90 {k['p90_minutes']}), on time {k['on_time_share']:.1%}, "
-                  f"{k['orders_per_trip']} orders a trip, riders busy {k['rider_utilisation']:.0%}, "
-                  f"{k['km_per_order']} km an order; decisions up to {k['decision_ms_max']} ms"
-                  + (f"; rejected {k['rejected']}" if k["rejected"] else ""))
+        on_time = "-" if k.on_time_share is None else f"{k.on_time_share:.1%}"
+        con.print(f"[bold]{p}[/]: {k.delivered:,} of {k.orders:,} delivered, mean {k.mean_minutes} min "
+                  f"(p50 {k.p50_minutes}, p90 {k.p90_minutes}), on time {on_time}, "
+                  f"{k.orders_per_trip} orders a trip, riders busy {k.rider_utilisation:.0%}, "
+                  f"{k.km_per_order} km an order; decisions up to {k.decision_ms_max} ms"
+                  + (f"; rejected {k.rejected}" if k.rejected else ""))
     if a.map:
         con.print(f"map of the busiest rider's day -> {a.map}.png")
     return 0
@@ -91,9 +91,9 @@ def register(sub) -> None:
     os_.add_argument("--lockers", help="CSV locker_id,lat,lon,slots: pickup points")
     os_.add_argument("--locker-policy", default="customer", choices=["customer", "nearby"],
                      help="customer: only orders that chose a locker; nearby: any within 300 m of a free one")
+    add_street_options(os_)
     os_.add_argument("--seed", default="0", help="random seed, 0 to 2^32 - 1 (default 0)")
     os_.add_argument("--out", help="CSV of the orders (store, rider, delivered, minutes, status, reason)")
     os_.add_argument("--map", help="write PREFIX.png: the busiest rider's day on the streets")
     add_json(os_, "the KPIs")
     os_.set_defaults(func=simulate)
-

@@ -4,11 +4,15 @@ The format (Solomon 1987): a name line, a ``VEHICLE`` section with ``NUMBER CAPA
 ``CUSTOMER`` table of ``CUST NO. XCOORD. YCOORD. DEMAND READY TIME DUE DATE SERVICE TIME``
 with the depot as customer 0. Distances are Euclidean in double precision and travel time
 equals distance, as in the literature's distance-only objective.
+
+A file cut short is refused, not solved as a smaller instance: when its last line has no line
+end, or when it has fewer customers than the instance's name says (:func:`named_customers`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,13 +48,17 @@ def read_solomon(path) -> VRPTWInstance:
     path = Path(path)
     name = path.name
     try:
-        lines = path.read_text(encoding="utf-8", errors="strict").splitlines()
+        text = path.read_text(encoding="utf-8", errors="strict")
+        lines = text.splitlines()
     except FileNotFoundError:
         raise ValidationError("file not found", file=name) from None
     except UnicodeDecodeError:
         raise ValidationError("not a text file", file=name) from None
+    if lines and lines[-1].strip() and not text.endswith(("\n", "\r")):
+        raise ValidationError("the last line has no line end: the file is cut short", file=name,
+                              row=len(lines))
     vehicles = capacity = None
-    rows = []
+    rows, last = [], 0
     section = None
     for no, raw in enumerate(lines, start=1):
         text = raw.strip()
@@ -90,14 +98,31 @@ def read_solomon(path) -> VRPTWInstance:
                 raise ValidationError("due date before ready time", file=name, row=no,
                                       field="DUE DATE")
             rows.append(vals)
+            last = no
     if vehicles is None:
         raise ValidationError("no VEHICLE section with NUMBER and CAPACITY", file=name)
     if len(rows) < 2:
         raise ValidationError("no customers (the depot is customer 0)", file=name)
+    title = lines[0].strip() or path.stem
+    want = named_customers(title) or named_customers(path.stem)
+    if want is not None and len(rows) - 1 < want:
+        raise ValidationError(f"the file ends after customer {len(rows) - 1}, but {title} has {want} "
+                              "customers: it is cut short", file=name, row=last)
     a = np.array(rows)
-    return VRPTWInstance(name=lines[0].strip() or path.stem, vehicles=vehicles, capacity=capacity,
+    return VRPTWInstance(name=title, vehicles=vehicles, capacity=capacity,
                          xy=a[:, 1:3], demand=a[:, 3].astype(np.int64), ready=a[:, 4].astype(np.int64),
                          due=a[:, 5].astype(np.int64), service=a[:, 6].astype(np.int64))
+
+
+def named_customers(name: str) -> int | None:
+    """Customers an instance has by its name: Solomon's C101, R205, RC108 have 100 (C101.25 or
+    C101_25: 25), Gehring-Homberger's C1_2_1 200 and RC2_10_5 1000 (100 times the middle
+    number); None for other names."""
+    m = re.fullmatch(r"(?:C|R|RC)[12]\d\d(?:[._](\d+))?", name.strip(), re.I)
+    if m:
+        return int(m[1]) if m[1] else 100
+    m = re.fullmatch(r"(?:C|R|RC)[12]_(\d+)_\d+", name.strip(), re.I)
+    return 100 * int(m[1]) if m else None
 
 
 def _is_number(s: str) -> bool:

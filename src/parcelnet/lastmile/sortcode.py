@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from parcelnet.geo.address import gazetteer, parse_addresses
+from parcelnet.geo.routing import RoutingProvider
+from parcelnet.geo.snap import refuse_far
 from parcelnet.network.model import Network
 
 
@@ -95,15 +97,24 @@ def assign_addresses(network: Network, addresses, assigner: Assigner | None = No
     return (assigner or Assigner(network)).assign(parse_addresses(addresses))
 
 
-def nearest_by_road(router, stations: pd.DataFrame, lat, lon) -> pd.DataFrame:
-    """The station nearest by road (travel seconds from the station) to each point; points no
-    station reaches get no station and a reason."""
-    m = router.matrix(stations["lat"].to_numpy(float), stations["lon"].to_numpy(float),
-                      np.asarray(lat, float), np.asarray(lon, float))
+def nearest_by_road(router: RoutingProvider, stations: pd.DataFrame, lat, lon) -> pd.DataFrame:
+    """The station nearest by road (travel seconds from the station) to each point, by any
+    routing provider; points no station reaches get no station and a reason. With a router
+    on a street map (:func:`parcelnet.geo.routing.street_router`: it knows its snapping
+    limit), a station off the map is refused and a point off it gets "no road within N m"."""
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    s_lat, s_lon = stations["lat"].to_numpy(float), stations["lon"].to_numpy(float)
+    limit = getattr(router, "max_snap_m", None)
+    off = np.zeros(len(lat), bool)
+    if limit is not None and hasattr(router, "snap_m"):
+        refuse_far(stations, router.snap_m(s_lat, s_lon), limit, "station", "id")
+        off = ~(router.snap_m(lat, lon) <= limit)
+    m = router.matrix(s_lat, s_lon, lat, lon)
     reach = np.isfinite(m).any(axis=0)
     best = np.nanargmin(np.where(np.isfinite(m), m, np.inf), axis=0)
     ids = stations["id"].to_numpy()
+    why = [None if r else f"no station reaches it by road: no road within {limit:g} m" if o
+           else "no station reaches it by road" for r, o in zip(reach, off)]
     return pd.DataFrame({"station_id": pd.Series([ids[b] if r else None for b, r in zip(best, reach)], dtype=object),
                          "seconds": np.where(reach, m[best, np.arange(m.shape[1])], np.nan),
-                         "reason": pd.Series([None if r else "no station reaches it by road" for r in reach],
-                                             dtype=object)})
+                         "reason": pd.Series(why, dtype=object)})

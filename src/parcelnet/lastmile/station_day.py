@@ -2,11 +2,15 @@
 
 Stops are deliveries (parcels loaded at the station) and pickups (parcels brought back), each
 with a location, a time window and a size. Couriers have a mode (car, ebike, walk), a shift
-and a capacity. Every courier's travel times come from the street graph of its mode
-(:class:`parcelnet.geo.routing.LocalRouter`), in whole seconds, rounded up. The objective is
-total travel time. A stop that cannot be served is left out and its reason given:
+and a capacity. Every courier's travel times come from the street map of its mode (the local
+router, :class:`parcelnet.geo.routing.LocalRouter`, or a routing provider for the points on
+the map), in whole seconds, rounded up. The objective is total travel time. The station must
+be on the map (within the snapping limit of a road of every courier's mode). A stop that
+cannot be served is left out and its reason given:
 
-- ``no road``: no road of any courier's mode within reach of the stop (snap distance);
+- ``no road within N m``: no road of any courier's mode within the snapping limit;
+- ``no road to or from the station``: on the map, but no courier's mode links it both ways
+  with the station;
 - ``too large``: larger than every courier's capacity;
 - ``time window out of reach``: no courier could serve it even alone, leaving the station at
   the start of its shift and returning by its end;
@@ -19,20 +23,25 @@ Times are seconds from midnight (integers) inside, minutes of day in the files.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from parcelnet._deps import require
 from parcelnet.errors import ParameterError, ValidationError
-from parcelnet.geo.routing import LocalRouter
+from parcelnet.geo.routing import RoutingProvider, street_router
+from parcelnet.geo.snap import MAX_SNAP_M, check_coordinates, far
 from parcelnet.geo.streets import PROFILES, Ways, street_graph
 from parcelnet.results import Result, jsonable
+from parcelnet.tables import choice, coordinates, ids, read_csv, require_columns, whole_numbers
 
 UNREACHABLE = 10**9
 STOP_COLUMNS = ("stop_id", "kind", "lat", "lon", "ready_minute", "due_minute", "service_seconds", "size")
 COURIER_COLUMNS = ("courier_id", "mode", "shift_start_minute", "shift_end_minute", "capacity")
+KINDS = ("delivery", "pickup")
 
 
 @dataclass(frozen=True)
@@ -50,96 +59,99 @@ class DayPlan(Result):
                 "seconds": round(self.seconds, 2)})
 
 
-def _table(df: pd.DataFrame, cols, name: str) -> pd.DataFrame:
-    for c in cols:
-        if c not in df.columns:
-            raise ValidationError(f"missing column '{c}'", file=name, row=1, field=c)
-    return df
+def _first(mask) -> int:
+    return int(np.flatnonzero(mask)[0])
 
 
-def _ints(df: pd.DataFrame, col: str, name: str, lo: int, hi: int | None = None) -> np.ndarray:
-    v = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(v) | (v != np.round(v)) | (v < lo) | ((v > hi) if hi is not None else False)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise ValidationError(f"'{df[col].iat[i]}' is not a whole number {rng}", file=name,
-                              row=i + 2, field=col)
-    return v.astype(np.int64)
-
-
-def check_inputs(stops: pd.DataFrame, couriers: pd.DataFrame, stops_name="stops.csv",
-                 couriers_name="couriers.csv"):
-    _table(stops, STOP_COLUMNS, stops_name)
-    _table(couriers, COURIER_COLUMNS, couriers_name)
-    kind = stops["kind"].astype(str)
-    bad = ~kind.isin(["delivery", "pickup"])
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(f"'{kind.iat[i]}' is not delivery or pickup", file=stops_name,
-                              row=i + 2, field="kind")
-    for c, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
-        v = pd.to_numeric(stops[c], errors="coerce").to_numpy(float)
-        bad = ~np.isfinite(v) | (v < lo) | (v > hi)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValidationError(f"'{stops[c].iat[i]}' is not a {c} in [{lo}, {hi}]",
-                                  file=stops_name, row=i + 2, field=c)
-    ready = _ints(stops, "ready_minute", stops_name, 0, 2880)
-    due = _ints(stops, "due_minute", stops_name, 0, 2880)
+def stops_table(df: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
+    """The stops, every row checked (``file`` names them in errors; by default the file
+    they were read from, ``attrs["file"]``), typed."""
+    name = file or df.attrs.get("file") or "stops table"
+    require_columns(df.columns, STOP_COLUMNS, name)
+    s = df.astype(str)
+    kind = choice(s, name, "kind", KINDS)
+    lat, lon = coordinates(s, name)
+    ready = whole_numbers(s, name, "ready_minute", 0, 2880)
+    due = whole_numbers(s, name, "due_minute", 0, 2880)
     if (due < ready).any():
-        i = int(np.flatnonzero(due < ready)[0])
-        raise ValidationError("due before ready", file=stops_name, row=i + 2, field="due_minute")
-    _ints(stops, "service_seconds", stops_name, 0)
-    _ints(stops, "size", stops_name, 0)
-    mode = couriers["mode"].astype(str)
-    if (~mode.isin(PROFILES)).any():
-        i = int(np.flatnonzero(~mode.isin(PROFILES))[0])
-        raise ValidationError(f"'{mode.iat[i]}' is not one of {', '.join(PROFILES)}",
-                              file=couriers_name, row=i + 2, field="mode")
-    a = _ints(couriers, "shift_start_minute", couriers_name, 0, 2880)
-    b = _ints(couriers, "shift_end_minute", couriers_name, 0, 2880)
+        raise ValidationError("due before ready", file=name, row=_first(due < ready) + 2, field="due_minute")
+    out = pd.DataFrame({"stop_id": ids(s, name, "stop_id"), "kind": np.array(KINDS)[kind], "lat": lat,
+                        "lon": lon, "ready_minute": ready, "due_minute": due,
+                        "service_seconds": whole_numbers(s, name, "service_seconds", 0),
+                        "size": whole_numbers(s, name, "size", 0)})
+    out.attrs = {"file": name}
+    return out
+
+
+def couriers_table(df: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
+    """The couriers, every row checked and typed (see :func:`stops_table`)."""
+    name = file or df.attrs.get("file") or "couriers table"
+    require_columns(df.columns, COURIER_COLUMNS, name)
+    s = df.astype(str)
+    mode = choice(s, name, "mode", PROFILES)
+    a = whole_numbers(s, name, "shift_start_minute", 0, 2880)
+    b = whole_numbers(s, name, "shift_end_minute", 0, 2880)
     if (b <= a).any():
-        i = int(np.flatnonzero(b <= a)[0])
-        raise ValidationError("shift ends before it starts", file=couriers_name, row=i + 2,
+        raise ValidationError("shift ends before it starts", file=name, row=_first(b <= a) + 2,
                               field="shift_end_minute")
-    _ints(couriers, "capacity", couriers_name, 1)
-    if stops["stop_id"].duplicated().any():
-        i = int(np.flatnonzero(stops["stop_id"].duplicated())[0])
-        raise ValidationError(f"duplicate stop_id '{stops['stop_id'].iat[i]}'", file=stops_name,
-                              row=i + 2, field="stop_id")
+    out = pd.DataFrame({"courier_id": ids(s, name, "courier_id"), "mode": np.array(PROFILES)[mode],
+                        "shift_start_minute": a, "shift_end_minute": b,
+                        "capacity": whole_numbers(s, name, "capacity", 1)})
+    out.attrs = {"file": name}
+    return out
+
+
+def read_stops(path) -> pd.DataFrame:
+    """A stops CSV (``STOP_COLUMNS``), at least one stop, checked."""
+    return stops_table(read_csv(path, STOP_COLUMNS, min_rows=1, what="stops"), Path(path).name)
+
+
+def read_couriers(path) -> pd.DataFrame:
+    """A couriers CSV (``COURIER_COLUMNS``), at least one courier, checked."""
+    return couriers_table(read_csv(path, COURIER_COLUMNS, min_rows=1, what="couriers"), Path(path).name)
 
 
 def plan_day(ways: Ways, station: tuple[float, float], stops: pd.DataFrame, couriers: pd.DataFrame,
-             seconds: float = 10.0, seed: int = 0, max_snap_m: float = 300.0) -> DayPlan:
-    """Routes for the couriers from ``station`` (lat, lon) over the stops (see the module)."""
+             seconds: float = 10.0, seed: int = 0, max_snap_m: float = MAX_SNAP_M,
+             routers: Mapping[str, RoutingProvider] | None = None) -> DayPlan:
+    """Routes for the couriers from ``station`` (lat, lon) over the stops (see the module).
+    ``routers`` gives a routing provider per mode (car, ebike, walk); the modes it does not
+    name use the local router on the street map. Points farther than ``max_snap_m`` from the
+    roads of a mode are off the map for it."""
     pv = require("pyvrp", "lastmile", "routing couriers")
     stop_mod = require("pyvrp.stop", "lastmile", "routing couriers")
-    check_inputs(stops, couriers)
+    stops, couriers = stops_table(stops), couriers_table(couriers)
     if not seconds > 0:
         raise ParameterError(f"the search time must be a positive number of seconds, got {seconds}")
+    (s_lat,), (s_lon,) = check_coordinates(station[0], station[1])
     t0 = time.perf_counter()
     n = len(stops)
-    lat = np.r_[station[0], stops["lat"].astype(float).to_numpy()]
-    lon = np.r_[station[1], stops["lon"].astype(float).to_numpy()]
-    modes = list(dict.fromkeys(couriers["mode"].astype(str)))
-    travel, reach = {}, np.zeros(n, bool)
+    lat = np.r_[s_lat, stops["lat"].to_numpy(float)]
+    lon = np.r_[s_lon, stops["lon"].to_numpy(float)]
+    modes = list(dict.fromkeys(couriers["mode"]))
+    travel, reach, near = {}, np.zeros(n, bool), np.zeros(n, bool)
     for m in modes:
-        r = LocalRouter(street_graph(ways, m), max_snap_m=max_snap_m)
+        r = street_router(street_graph(ways, m), (routers or {}).get(m), max_snap_m)
+        snap_m = r.snap_m(lat, lon)
+        if not snap_m[0] <= r.max_snap_m:
+            raise ParameterError(f"the station at {s_lat:.5f},{s_lon:.5f} is {far(snap_m[0])} from the "
+                                 f"nearest {m} road of the street map (the limit is {r.max_snap_m:g} m)")
+        near |= snap_m[1:] <= r.max_snap_m
         sec = r.matrix(lat, lon, lat, lon)
         ok = np.isfinite(sec)
         travel[m] = np.where(ok, np.ceil(np.where(ok, sec, 0)), UNREACHABLE).astype(np.int64)
         np.fill_diagonal(travel[m], 0)
         reach |= ok[0, 1:] & ok[1:, 0]
-    kind = stops["kind"].astype(str).to_numpy()
-    size = stops["size"].astype(int).to_numpy()
-    ready = stops["ready_minute"].astype(int).to_numpy() * 60
-    due = stops["due_minute"].astype(int).to_numpy() * 60
-    serv = stops["service_seconds"].astype(int).to_numpy()
-    cmode = couriers["mode"].astype(str).to_numpy()
-    c_a = couriers["shift_start_minute"].astype(int).to_numpy() * 60
-    c_b = couriers["shift_end_minute"].astype(int).to_numpy() * 60
-    cap = couriers["capacity"].astype(int).to_numpy()
+    limit = float(max_snap_m)
+    kind = stops["kind"].to_numpy()
+    size = stops["size"].to_numpy()
+    ready = stops["ready_minute"].to_numpy() * 60
+    due = stops["due_minute"].to_numpy() * 60
+    serv = stops["service_seconds"].to_numpy()
+    cmode = couriers["mode"].to_numpy()
+    c_a = couriers["shift_start_minute"].to_numpy() * 60
+    c_b = couriers["shift_end_minute"].to_numpy() * 60
+    cap = couriers["capacity"].to_numpy()
 
     # who could serve each stop alone (the reasons of stops left out)
     alone = np.zeros(n, bool)
@@ -193,7 +205,8 @@ def plan_day(ways: Ways, station: tuple[float, float], stops: pd.DataFrame, cour
         crow.append((cid, len(visits), trav, int(route.start_time()), int(route.end_time())))
     reasons = []
     for i in np.flatnonzero(~served):
-        why = ("no road" if not reach[i] else "too large" if size[i] > cap.max()
+        why = (f"no road within {limit:g} m" if not near[i] else "no road to or from the station"
+               if not reach[i] else "too large" if size[i] > cap.max()
                else "time window out of reach" if not alone[i] else "not enough couriers")
         reasons.append((stops["stop_id"].iat[i], why))
     return DayPlan(

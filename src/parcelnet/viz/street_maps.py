@@ -1,4 +1,6 @@
-"""Maps of a station's day: the streets, each courier's route along them, the stops left out."""
+"""Maps on a street map: a station's day (each courier's route along the streets, the stops
+left out), a rider's O2O day, and station service areas. Legs follow the router's paths (the
+local street graph, or a routing provider's ``path``; straight when it has none)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,15 @@ import numpy as np
 import pandas as pd
 
 from parcelnet.files import atomic_path, write_text
-from parcelnet.geo.routing import LocalRouter
+from parcelnet.geo.routing import leg_path, street_router
+from parcelnet.geo.snap import MAX_SNAP_M
 from parcelnet.geo.streets import Ways, street_graph
 
 
 def render_day(ways: Ways, station, stops: pd.DataFrame, couriers: pd.DataFrame, plan,
-               title: str, png_path, html_path) -> None:
+               title: str, png_path, html_path, routers=None, max_snap_m: float = MAX_SNAP_M) -> None:
+    """The day's routes (PNG) and its tables (HTML). ``routers``: a routing provider per
+    mode, as :func:`parcelnet.lastmile.station_day.plan_day` takes them."""
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
@@ -31,16 +36,14 @@ def render_day(ways: Ways, station, stops: pd.DataFrame, couriers: pd.DataFrame,
     st = stops.set_index("stop_id")
     cmap = colormaps["tab10"]
     modes = couriers.set_index("courier_id")["mode"]
-    routers = {}
+    legs = {}
     for n, (cid, g) in enumerate(plan.routes.groupby("courier_id", sort=False)):
         m = modes[cid]
-        r = routers.setdefault(m, LocalRouter(street_graph(ways, m)))
-        pts = [station] + [(float(st.loc[s, "lat"]), float(st.loc[s, "lon"])) for s in g.sort_values("seq")["stop_id"]] + [station]
-        line = []
-        for (a, b), (c, d) in zip(pts, pts[1:]):
-            _, poly = r.path(a, b, c, d)
-            line.append(np.r_[[[a, b]], poly, [[c, d]]])
-        xy = np.concatenate(line)
+        if m not in legs:
+            legs[m] = street_router(street_graph(ways, m), (routers or {}).get(m), max_snap_m)
+        pts = [station] + [(float(st.loc[s, "lat"]), float(st.loc[s, "lon"]))
+                           for s in g.sort_values("seq")["stop_id"]] + [station]
+        xy = np.concatenate([leg_path(legs[m], a, b, c, d) for (a, b), (c, d) in zip(pts, pts[1:])])
         col = cmap(n % 10)
         ax.plot(xy[:, 1] * k, xy[:, 0], color=col, lw=2.2, alpha=0.85, zorder=2,
                 label=f"{cid} ({m}): {len(g)} stops, {plan.couriers.set_index('courier_id').loc[cid, 'travel_s'] / 60:.0f} min")
@@ -83,7 +86,6 @@ def render_rider_day(city, result, rider: int, stores: pd.DataFrame, title: str,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
-    from scipy.sparse.csgraph import dijkstra
 
     g = city.g
     k = float(np.cos(np.radians(g.lat.mean())))
@@ -106,12 +108,8 @@ def render_rider_day(city, result, rider: int, stores: pd.DataFrame, title: str,
         legs += list(zip(stops, stops[1:]))
         prev = stops[-1]
     for a, b in legs:
-        _, pred = dijkstra(city.sec, directed=True, indices=a, return_predecessors=True)
-        path = [b]
-        while path[-1] != a and pred[path[-1]] >= 0:
-            path.append(int(pred[path[-1]]))
-        path = path[::-1]
-        ax.plot(g.lon[path] * k, g.lat[path], color="#1f77b4", lw=1.6, alpha=0.55, zorder=2)
+        line = city.polyline(a, b)
+        ax.plot(line[:, 1] * k, line[:, 0], color="#1f77b4", lw=1.6, alpha=0.55, zorder=2)
     ax.scatter(stores["lon"].astype(float) * k, stores["lat"].astype(float), marker="s", s=70,
                color="#ff7f0e", edgecolors="black", zorder=4, label="stores")
     mine = o[o["rider"] == rider]

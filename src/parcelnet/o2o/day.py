@@ -2,17 +2,19 @@
 
 A day runs in decision steps (``step_s``, default 30 s). An order arriving at t is given to the
 store with stock that is nearest to the customer by road; no store with stock means it is
-rejected, and the reason is recorded. With lockers (pickup points), an order goes to a locker
-when the customer chose one (``to_locker``) or, with the ``nearby`` policy, when a locker with a
-free slot lies within ``locker_radius_m`` of the customer. A slot is taken from the order
-until ``locker_hold_s`` after its deadline (the customer's time to collect). At every step the dispatcher (:mod:`parcelnet.lastmile.dispatch`:
-``pooled`` or ``greedy``) gives trips to riders. A rider rides to the store, picks up
-(``prep_s``), delivers in order (``service_s`` a stop; stops at one locker are one stop) and
-waits where the last stop was.
+rejected, and the reason is recorded; so is an order whose customer is farther than the city's
+snapping limit from every street node ("no road within 500 m"). With lockers (pickup points),
+an order goes to a locker when the customer chose one (``to_locker``) or, with the ``nearby``
+policy, when a locker with a free slot lies within ``locker_radius_m`` of the customer. A slot
+is taken from the order until ``locker_hold_s`` after its deadline (the customer's time to
+collect). At every step the dispatcher (:mod:`parcelnet.o2o.dispatch`: ``pooled`` or
+``greedy``) gives trips to riders. A rider rides to the store, picks up (``prep_s``), delivers
+in order (``service_s`` a stop; stops at one locker are one stop) and waits where the last stop
+was.
 
-Travel is by the e-bike street graph (:mod:`parcelnet.geo.streets`), between graph nodes:
-points snap to the nearest node of the largest strongly connected part. Seconds are rounded up.
-Distance per order uses the shortest street distance of each leg.
+Travel is between the street nodes of the :class:`parcelnet.o2o.city.City` (by its street
+graph or its routing provider), in whole seconds. A store or locker off the street map is
+refused. Distance per order uses the shortest street distance of each leg.
 """
 
 from __future__ import annotations
@@ -22,72 +24,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
 
 from parcelnet.errors import ParameterError
-from parcelnet.geo.streets import Ways, street_graph
-from parcelnet.lastmile import dispatch as D
+from parcelnet.geo.snap import refuse_far
+from parcelnet.o2o import dispatch as D
+from parcelnet.o2o.city import City
+from parcelnet.o2o.inputs import lockers_table, orders_table, stores_table
 from parcelnet.progress import Counter, Progress
+from parcelnet.results import Result
 
 DAY_CURVE = [(0, 0.2), (7, 0.6), (10, 1.4), (11, 2.6), (13, 1.4), (14, 0.9), (17, 2.2), (20, 1.2), (22, 0.3)]
-
-
-class City:
-    """Travel times (s) and distances (m) between nodes of a street graph, row by row on demand
-    (compiled Dijkstra, rows cached)."""
-
-    def __init__(self, ways: Ways, mode: str = "ebike"):
-        g = street_graph(ways, mode)
-        _, lab = connected_components(g.csr, directed=True, connection="strong")
-        self.nodes = np.flatnonzero(lab == np.bincount(lab).argmax())
-        self.g = g
-        shape = (g.n_nodes, g.n_nodes)
-        self.sec = sparse.csr_matrix((np.ceil(g.ms / 1000.0), (g.u, g.v)), shape=shape)
-        self.rev = self.sec.T.tocsr()
-        self.len = sparse.csr_matrix((g.length_m.astype(float), (g.u, g.v)), shape=shape)
-        self._tree = cKDTree(np.c_[g.lat[self.nodes], g.lon[self.nodes] * np.cos(np.radians(g.lat.mean()))])
-        self._rows: dict[int, np.ndarray] = {}
-        self._rev: dict[int, np.ndarray] = {}
-        self._len: dict[int, np.ndarray] = {}
-
-    def snap(self, lat, lon) -> np.ndarray:
-        k = np.cos(np.radians(self.g.lat.mean()))
-        _, i = self._tree.query(np.c_[np.asarray(lat, float), np.asarray(lon, float) * k])
-        return self.nodes[i]
-
-    @staticmethod
-    def _cached(cache: dict, graph, nodes, keep=lambda row: row) -> np.ndarray:
-        """Dijkstra rows of ``graph`` from ``nodes``, each computed once and kept as ``keep(row)``."""
-        nodes = np.asarray(nodes, np.int64)
-        todo = [int(x) for x in np.unique(nodes) if int(x) not in cache]
-        if todo:
-            for x, row in zip(todo, dijkstra(graph, directed=True, indices=todo)):
-                cache[x] = keep(row)
-        return np.stack([cache[int(x)] for x in nodes]) if len(nodes) else np.zeros((0, graph.shape[0]))
-
-    def rows(self, nodes, reverse: bool = False) -> np.ndarray:
-        """Seconds from each of ``nodes`` to every node (to each of them, with ``reverse``);
-        unreachable = :data:`parcelnet.lastmile.dispatch.BIG`."""
-        return self._cached(self._rev if reverse else self._rows, self.rev if reverse else self.sec, nodes,
-                            lambda r: np.where(np.isfinite(r), r, D.BIG).astype(np.int64)).astype(np.int64, copy=False)
-
-    def __call__(self, a, b) -> np.ndarray:
-        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
-        return np.array([self.rows([x])[0][y] for x, y in zip(a, b)], np.int64)
-
-    def metres(self, a, b) -> np.ndarray:
-        """Shortest street distance from each node of ``a`` to the node of ``b`` beside it."""
-        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
-        if not len(a):
-            return np.zeros(0)
-        return self._cached(self._len, self.len, a)[np.arange(len(a)), b]
 
 
 def generate_orders(city: City, n: int, seed: int = 0, promise_min: int = 30) -> pd.DataFrame:
     """A day of ``n`` orders: creation times on a daily curve with lunch and dinner peaks
     (:data:`DAY_CURVE`, relative rates from the hour given), customers at random street nodes."""
+    if not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise ParameterError(f"the number of orders must be a positive whole number, got {n}")
+    if not (isinstance(promise_min, (int, np.integer)) and promise_min >= 1):
+        raise ParameterError(f"the promise must be a positive whole number of minutes, got {promise_min}")
     rng = np.random.default_rng(seed)
     hours = np.arange(24)
     rate = np.interp(hours, [h for h, _ in DAY_CURVE], [r for _, r in DAY_CURVE])
@@ -100,6 +55,26 @@ def generate_orders(city: City, n: int, seed: int = 0, promise_min: int = 30) ->
 
 
 @dataclass(frozen=True)
+class O2OKpis(Result):
+    """A simulated day in figures (minutes of delivery from order to door or locker)."""
+    policy: str
+    orders: int
+    delivered: int
+    rejected: dict               # reason -> orders
+    mean_minutes: float | None
+    p50_minutes: float | None
+    p90_minutes: float | None
+    p99_minutes: float | None
+    on_time_share: float | None
+    orders_per_trip: float
+    rider_utilisation: float
+    km_per_order: float
+    to_locker: int
+    decision_ms_p50: float | None
+    decision_ms_max: float | None
+
+
+@dataclass(frozen=True)
 class O2OResult:
     orders: pd.DataFrame         # per order: store, rider, delivered_s, minutes, on_time, status, reason
     riders: pd.DataFrame         # per rider: orders, busy_s, metres, utilisation
@@ -107,22 +82,30 @@ class O2OResult:
     decisions_s: np.ndarray      # wall seconds of each dispatch decision
     policy: str
 
-    def kpis(self) -> dict:
+    def kpis(self) -> O2OKpis:
         o = self.orders
         done = o[o["status"] == "delivered"]
         m = done["minutes"].to_numpy(float)
         pct = (lambda q: round(float(np.percentile(m, q)), 2)) if len(m) else (lambda q: None)
-        return {"policy": self.policy, "orders": int(len(o)), "delivered": int(len(done)),
-                "rejected": {k: int(v) for k, v in o.loc[o["status"] != "delivered", "reason"].value_counts().items()},
-                "mean_minutes": round(float(m.mean()), 2) if len(m) else None,
-                "p50_minutes": pct(50), "p90_minutes": pct(90), "p99_minutes": pct(99),
-                "on_time_share": round(float(done["on_time"].mean()), 4) if len(done) else None,
-                "orders_per_trip": round(len(done) / max(len(self.trips), 1), 2),
-                "rider_utilisation": round(float(self.riders["utilisation"].mean()), 4),
-                "km_per_order": round(float(self.riders["metres"].sum() / 1000 / max(len(done), 1)), 3),
-                "to_locker": int(done["to_locker"].sum()),
-                "decision_ms_p50": round(float(np.median(self.decisions_s) * 1000), 2) if len(self.decisions_s) else None,
-                "decision_ms_max": round(float(self.decisions_s.max() * 1000), 2) if len(self.decisions_s) else None}
+        dec = self.decisions_s
+        return O2OKpis(
+            policy=self.policy, orders=int(len(o)), delivered=int(len(done)),
+            rejected={k: int(v) for k, v in o.loc[o["status"] != "delivered", "reason"].value_counts().items()},
+            mean_minutes=round(float(m.mean()), 2) if len(m) else None,
+            p50_minutes=pct(50), p90_minutes=pct(90), p99_minutes=pct(99),
+            on_time_share=round(float(done["on_time"].mean()), 4) if len(done) else None,
+            orders_per_trip=round(len(done) / max(len(self.trips), 1), 2),
+            rider_utilisation=round(float(self.riders["utilisation"].mean()), 4),
+            km_per_order=round(float(self.riders["metres"].sum() / 1000 / max(len(done), 1)), 3),
+            to_locker=int(done["to_locker"].sum()),
+            decision_ms_p50=round(float(np.median(dec) * 1000), 2) if len(dec) else None,
+            decision_ms_max=round(float(dec.max() * 1000), 2) if len(dec) else None)
+
+
+def _whole(value, what: str, lo: int) -> int:
+    if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= lo):
+        raise ParameterError(f"{what} must be a whole number >= {lo}, got {value}")
+    return int(value)
 
 
 def simulate_day(city: City, stores: pd.DataFrame, orders: pd.DataFrame, riders: int,
@@ -130,7 +113,8 @@ def simulate_day(city: City, stores: pd.DataFrame, orders: pd.DataFrame, riders:
                  lockers: pd.DataFrame | None = None, locker_policy: str = "customer",
                  locker_radius_m: float = 300.0, locker_hold_s: int = 7200, prep_s: int = 60,
                  service_s: int = 60, seed: int = 0, progress: Progress | None = None) -> O2OResult:
-    """Simulate the day (see the module); ``stores`` has store_id, lat, lon, stock."""
+    """Simulate the day (see the module). ``stores``, ``orders`` and ``lockers`` are checked
+    as :mod:`parcelnet.o2o.inputs` describes; orders are taken in order of creation."""
     if policy not in ("pooled", "greedy"):
         raise ParameterError(f"unknown dispatch policy '{policy}': pooled or greedy")
     if not (isinstance(riders, int) and riders >= 1):
@@ -139,17 +123,36 @@ def simulate_day(city: City, stores: pd.DataFrame, orders: pd.DataFrame, riders:
         raise ParameterError(f"the dispatch step must be a positive whole number of seconds, got {step_s}")
     if locker_policy not in ("customer", "nearby"):
         raise ParameterError(f"unknown locker policy '{locker_policy}': customer or nearby")
+    capacity = _whole(capacity, "the orders a rider carries (capacity)", 1)
+    prep_s, service_s = _whole(prep_s, "the pickup time", 0), _whole(service_s, "the service time", 0)
+    locker_hold_s = _whole(locker_hold_s, "the locker hold time", 0)
+    if not locker_radius_m >= 0:
+        raise ParameterError(f"the locker radius must be a distance >= 0 m, got {locker_radius_m}")
+    stores = stores_table(stores)
+    orders = orders_table(orders)
+    if not len(orders):
+        raise ParameterError("no orders to simulate")
+    orders = orders.iloc[np.argsort(orders["created_s"].to_numpy(), kind="stable")].reset_index(drop=True)
+    lockers = lockers_table(lockers) if lockers is not None else None
+    s_snap = city.locate(stores["lat"], stores["lon"])
+    refuse_far(stores, s_snap.snap_m, city.max_snap_m, "store", "store_id")
+    if lockers is not None and len(lockers):
+        l_snap = city.locate(lockers["lat"], lockers["lon"])
+        refuse_far(lockers, l_snap.snap_m, city.max_snap_m, "locker", "locker_id")
+        l_node, l_slots = l_snap.node, lockers["slots"].to_numpy()
+    else:
+        l_node, l_slots = np.zeros(0, int), np.zeros(0, int)
+    o_snap = city.locate(orders["lat"], orders["lon"])
+    off_map = ~(o_snap.snap_m <= city.max_snap_m)
     rng = np.random.default_rng(seed)
-    s_node = city.snap(stores["lat"], stores["lon"])
-    stock = stores["stock"].astype(int).to_numpy().copy()
+    s_node = s_snap.node
+    stock = stores["stock"].to_numpy().copy()
     n = len(orders)
-    o_node = city.snap(orders["lat"], orders["lon"])
-    created = orders["created_s"].astype(int).to_numpy()
-    units = orders["units"].astype(int).to_numpy() if "units" in orders else np.ones(n, int)
-    deadline = created + orders["promise_min"].astype(int).to_numpy() * 60
-    wants_locker = orders["to_locker"].astype(bool).to_numpy() if "to_locker" in orders else np.zeros(n, bool)
-    l_node = city.snap(lockers["lat"], lockers["lon"]) if lockers is not None and len(lockers) else np.zeros(0, int)
-    l_slots = lockers["slots"].astype(int).to_numpy() if lockers is not None and len(lockers) else np.zeros(0, int)
+    o_node = o_snap.node
+    created = orders["created_s"].to_numpy()
+    units = orders["units"].to_numpy()
+    deadline = created + orders["promise_min"].to_numpy() * 60
+    wants_locker = orders["to_locker"].to_numpy()
     l_release: list[list[int]] = [[] for _ in range(len(l_node))]
     l_used = np.zeros(len(l_node), int)
     dest = o_node.copy()
@@ -167,8 +170,6 @@ def simulate_day(city: City, stores: pd.DataFrame, orders: pd.DataFrame, riders:
     n_orders = np.zeros(riders, int)
     trips, decisions = [], []
     legs_a, legs_b, legs_r = [], [], []
-    if n == 0:
-        raise ParameterError("no orders to simulate")
     t, nxt = int(created.min()) - int(created.min()) % step_s, 0
     to_store = city.rows(s_node) if len(s_node) else np.zeros((0, city.g.n_nodes), np.int64)
     arrived = Counter(progress, f"{policy} day (orders)", n)
@@ -176,6 +177,9 @@ def simulate_day(city: City, stores: pd.DataFrame, orders: pd.DataFrame, riders:
         while nxt < n and created[nxt] <= t:           # arrivals: store, then door or locker
             i = nxt
             nxt += 1
+            if off_map[i]:
+                status[i], reason[i] = "rejected", f"no road within {city.max_snap_m:g} m"
+                continue
             ok = np.flatnonzero(stock >= units[i])
             if not len(ok):
                 status[i], reason[i] = "rejected", "out of stock"
