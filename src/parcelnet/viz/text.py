@@ -16,8 +16,7 @@ def _share(v) -> str:
 
 def facility_table(df: pd.DataFrame, title: str) -> None:
     t = Table(title=title)
-    cols = [c for c in ("facility_id", "kind", "tier", "name", "admin1", "lat", "lon", "serves")
-            if c in df]
+    cols = [c for c in ("facility_id", "kind", "tier", "name", "admin1", "serves") if c in df]
     for c in cols:
         t.add_column(c)
     for row in df[cols].itertuples(index=False):
