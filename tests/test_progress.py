@@ -51,3 +51,26 @@ def test_the_build_reports_every_stage():
     assert rec.stages() == ["loading places", "placing stations, centres and hubs",
                             "laying lanes and timing trips", "sizing capacities for a normal day",
                             SIZING_STAGE]
+
+
+def test_hub_location_and_routes_report_their_stages():
+    import pytest
+
+    from parcelnet.plan import local_search, read_ap, solve_multiple, solve_single
+    from tests.conftest import FIXTURES
+    inst = read_ap(FIXTURES / "hubs" / "10.2")
+    rec = RecordingProgress()
+    local_search(inst, progress=rec)
+    assert rec.stages() == ["hub swaps"] and rec.events[-1][0] == "finish"
+    rec = RecordingProgress()
+    solve_single(inst, 3, progress=rec)             # p = 3 needs branch and bound (136,008.13)
+    assert rec.stages() == ["LP relaxation", "branch and bound"]
+    rec = RecordingProgress()
+    solve_multiple(inst, 2, progress=rec)
+    assert rec.stages() == ["branch and bound"]
+    pytest.importorskip("pyvrp")
+    from parcelnet.lastmile.solomon import read_solomon
+    from parcelnet.lastmile.vrp import solve_vrptw
+    rec = RecordingProgress()
+    solve_vrptw(read_solomon(FIXTURES / "solomon" / "C101.txt"), 0.2, progress=rec)
+    assert rec.stages() == ["route search"]

@@ -11,7 +11,7 @@ The library's main entry points, importable from here (loaded on first use):
 - report long work through a :class:`Progress`; every error is a :class:`ParcelnetError`.
 
 Subpackages by layer: ``geo`` < ``network`` < ``promise`` < ``demand``, ``sim`` < ``plan``;
-``lastmile`` on ``geo`` and ``network``; ``viz`` (maps, reports) and ``cli`` on top
+``lastmile`` and ``o2o`` on ``geo`` and ``network``; ``viz`` (maps, reports) and ``cli`` on top
 (docs/design.md).
 """
 

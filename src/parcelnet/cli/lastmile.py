@@ -12,12 +12,13 @@ from parcelnet.geo.streets import PROFILES
 def solve(a) -> int:
     from parcelnet.lastmile.solomon import read_solomon
     from parcelnet.lastmile.vrp import solve_vrptw
-    from parcelnet.viz.console import console
+    from parcelnet.viz.console import console, timed
     seconds = number(a.seconds, "--seconds", "a number of seconds")
     if not seconds > 0:
         raise UsageError(f"--seconds must be positive, got {a.seconds}")
     inst = read_solomon(a.solomon)
-    sol = solve_vrptw(inst, seconds, seed=seed(a.seed))
+    with timed(f"{inst.name}: courier routes", quiet=a.json) as progress:
+        sol = solve_vrptw(inst, seconds, seed=seed(a.seed), progress=progress)
     if a.json:
         print_json(sol)
         return 0
@@ -67,7 +68,7 @@ def plan(a) -> int:
     from parcelnet.geo.streets import load_streets
     from parcelnet.lastmile.station_day import plan_day, read_couriers, read_stops
     from parcelnet.units import seconds_clock
-    from parcelnet.viz.console import console
+    from parcelnet.viz.console import console, timed
     station = lat_lon(a.station, "--station")
     seconds = number(a.seconds, "--seconds", "a positive number of seconds", above=0)
     rng_seed, limit = seed(a.seed), max_snap(a)
@@ -77,8 +78,9 @@ def plan(a) -> int:
             writable(path, flag)
     stops, couriers = read_stops(a.stops), read_couriers(a.couriers)
     ways = load_streets(a.osm)
-    day = plan_day(ways, station, stops, couriers, seconds=seconds, seed=rng_seed, max_snap_m=limit,
-                   routers=provider)
+    with timed("a station's day", quiet=a.json) as progress:
+        day = plan_day(ways, station, stops, couriers, seconds=seconds, seed=rng_seed,
+                       max_snap_m=limit, routers=provider, progress=progress)
     if a.out:
         with atomic_path(a.out) as tmp:
             pd.concat([day.routes, day.unassigned.assign(courier_id="")],

@@ -49,14 +49,12 @@ def hubs(a) -> int:
     else:
         with timed(f"{inst.name}: hub location", quiet=a.json) as progress:
             if a.heuristic:
-                progress.start("local search")
-                sol = local_search(inst)
+                sol = local_search(inst, progress=progress)
             elif a.allocation == "multiple":
-                progress.start("HiGHS, multiple allocation")
-                sol = solve_multiple(inst, time_limit=time_limit)
+                sol = solve_multiple(inst, time_limit=time_limit, progress=progress)
             else:
-                progress.start("HiGHS, single allocation")
-                sol = solve_single(inst, capacitated=capacitated, time_limit=time_limit)
+                sol = solve_single(inst, capacitated=capacitated, time_limit=time_limit,
+                                   progress=progress)
     if a.json:
         print_json(sol)
         return 0

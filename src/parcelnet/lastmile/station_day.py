@@ -33,6 +33,7 @@ import pandas as pd
 from parcelnet._deps import require
 from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.geo.routing import RoutingProvider, street_router
+from parcelnet.progress import Progress, or_none
 from parcelnet.geo.snap import MAX_SNAP_M, check_coordinates, far
 from parcelnet.geo.streets import PROFILES, Ways, street_graph
 from parcelnet.results import Result, jsonable
@@ -113,11 +114,13 @@ def read_couriers(path) -> pd.DataFrame:
 
 def plan_day(ways: Ways, station: tuple[float, float], stops: pd.DataFrame, couriers: pd.DataFrame,
              seconds: float = 10.0, seed: int = 0, max_snap_m: float = MAX_SNAP_M,
-             routers: Mapping[str, RoutingProvider] | None = None) -> DayPlan:
+             routers: Mapping[str, RoutingProvider] | None = None,
+             progress: Progress | None = None) -> DayPlan:
     """Routes for the couriers from ``station`` (lat, lon) over the stops (see the module).
     ``routers`` gives a routing provider per mode (car, ebike, walk); the modes it does not
     name use the local router on the street map. Points farther than ``max_snap_m`` from the
-    roads of a mode are off the map for it."""
+    roads of a mode are off the map for it. ``progress`` hears the stages "street times" (one
+    a mode) and "route search"."""
     pv = require("pyvrp", "lastmile", "routing couriers")
     stop_mod = require("pyvrp.stop", "lastmile", "routing couriers")
     stops, couriers = stops_table(stops), couriers_table(couriers)
@@ -130,7 +133,10 @@ def plan_day(ways: Ways, station: tuple[float, float], stops: pd.DataFrame, cour
     lon = np.r_[s_lon, stops["lon"].to_numpy(float)]
     modes = list(dict.fromkeys(couriers["mode"]))
     travel, reach, near = {}, np.zeros(n, bool), np.zeros(n, bool)
+    progress = or_none(progress)
+    progress.start("street times", len(modes))
     for m in modes:
+        progress.advance()
         r = street_router(street_graph(ways, m), (routers or {}).get(m), max_snap_m)
         snap_m = r.snap_m(lat, lon)
         if not snap_m[0] <= r.max_snap_m:
@@ -180,12 +186,15 @@ def plan_day(ways: Ways, station: tuple[float, float], stops: pd.DataFrame, cour
     if len(cand):
         mats = [sub[m] for m in modes]
         data = pv.ProblemData(locs, clients, depots, vtypes, mats, mats)
+        progress.start("route search")
         res = pv.solve(data, stop=stop_mod.MaxRuntime(float(seconds)), seed=int(seed), display=False)
+        progress.finish()
         if not res.best.is_feasible():
             raise ParameterError("the route search found no feasible plan in the time given; "
                                  "give it more search time")
         routes = res.best.routes()
     else:
+        progress.finish()
         routes = []
     for route in routes:
         k = route.vehicle_type()

@@ -16,6 +16,7 @@ import numpy as np
 from parcelnet._deps import require
 from parcelnet.errors import ParameterError
 from parcelnet.lastmile.solomon import VRPTWInstance, check_routes, route_distance
+from parcelnet.progress import Progress, or_none
 from parcelnet.results import Result
 
 SCALE = 1000
@@ -37,8 +38,10 @@ class VRPSolution(Result):
                 "routes": self.routes, "feasible": self.feasible, "seconds": round(self.seconds, 2)}
 
 
-def solve_vrptw(inst: VRPTWInstance, seconds: float, seed: int = 0) -> VRPSolution:
-    """Minimise total distance (no cost per vehicle) within ``seconds`` of PyVRP's search."""
+def solve_vrptw(inst: VRPTWInstance, seconds: float, seed: int = 0,
+                progress: Progress | None = None) -> VRPSolution:
+    """Minimise total distance (no cost per vehicle) within ``seconds`` of PyVRP's search
+    (the stage "route search" of ``progress``)."""
     Model = require("pyvrp", "lastmile", "routing couriers").Model
     MaxRuntime = require("pyvrp.stop", "lastmile", "routing couriers").MaxRuntime
     if not seconds > 0:
@@ -60,7 +63,9 @@ def solve_vrptw(inst: VRPTWInstance, seconds: float, seed: int = 0) -> VRPSoluti
         for j, b in enumerate(locs):
             if i != j:
                 m.add_edge(a, b, distance=int(dist[i, j]), duration=int(dur[i, j]))
+    or_none(progress).start("route search")
     res = m.solve(stop=MaxRuntime(float(seconds)), seed=int(seed), display=False)
+    or_none(progress).finish()
     # PyVRP numbers clients after the depot: client k is customer k here
     routes = [[_customer(a) for a in r if a.is_client()] for r in res.best.routes() if r.num_clients()]
     ok = res.best.is_feasible() and not check_routes(inst, routes)

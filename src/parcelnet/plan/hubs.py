@@ -28,6 +28,7 @@ from scipy import sparse
 from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.plan._highs import MipResult, Rows, solve_mip
 from parcelnet.plan.hubdata import HubInstance
+from parcelnet.progress import Progress, or_none
 from parcelnet.results import Result
 
 
@@ -157,11 +158,13 @@ def _reallocate(inst: HubInstance, a: np.ndarray, hubs: np.ndarray) -> tuple[np.
 
 
 def local_search(inst: HubInstance, p: int | None = None, max_rounds: int = 50,
-                 start_hubs=None) -> HubSolution:
+                 start_hubs=None, progress: Progress | None = None) -> HubSolution:
     """Single-allocation heuristic: greedy hubs (each added where it lowers the objective of
     the nearest-hub allocation most; or ``start_hubs``, 0-based), reallocation, then the best
-    hub swap while it improves (at most ``max_rounds`` swaps)."""
+    hub swap while it improves (at most ``max_rounds`` swaps; the stage "hub swaps" of
+    ``progress`` counts them against that most)."""
     t0 = time.perf_counter()
+    progress = or_none(progress)
     inst.check()
     p = _check_p(inst, p)
     n = inst.n
@@ -177,7 +180,9 @@ def local_search(inst: HubInstance, p: int | None = None, max_rounds: int = 50,
                      for m in range(n)]
             hubs = np.append(hubs, int(np.argmin(costs)))
     a, cur = _reallocate(inst, _nearest(inst, hubs), hubs)
+    progress.start("hub swaps", max_rounds)
     for _ in range(max_rounds):
+        progress.advance()
         # swaps ranked by their nearest-hub cost against the current hubs' nearest-hub cost;
         # the few best are reallocated and the first that beats the current solution is taken
         base = _nearest_cost(inst, hubs, out_f, in_f)
@@ -201,6 +206,7 @@ def local_search(inst: HubInstance, p: int | None = None, max_rounds: int = 50,
                 break
         if not moved:
             break
+    progress.finish()
     return _single_solution(inst, a, cur, -np.inf, "heuristic", time.perf_counter() - t0,
                             "local search")
 
@@ -330,14 +336,18 @@ _OPTIONS = {"presolve": "off", "solver": "simplex"}
 
 
 def solve_single(inst: HubInstance, p: int | None = None, capacitated: bool = False,
-                 time_limit: float | None = None, start: bool = True, log: bool = False) -> HubSolution:
+                 time_limit: float | None = None, start: bool = True, log: bool = False,
+                 progress: Progress | None = None) -> HubSolution:
     """Exact single allocation (p-hub median, or the capacitated problem with fixed costs and,
     when ``p`` is given, exactly p hubs).
 
     The LP relaxation of the path formulation is solved first; on the AP data it is integral
     as a rule, and then its optimum is the MIP's (the bound is the LP's). Otherwise the MIP is
     solved, from the heuristic's solution. With ``time_limit`` (seconds, for the MIP) the best
-    solution found and the proven bound are returned when the limit stops the search."""
+    solution found and the proven bound are returned when the limit stops the search.
+    ``progress`` hears the stages "LP relaxation" and, when needed, "branch and bound"
+    (HiGHS reports no progress within them)."""
+    progress = or_none(progress)
     inst.check()
     if capacitated:
         if inst.fixed is None or inst.capacity is None:
@@ -357,6 +367,7 @@ def solve_single(inst: HubInstance, p: int | None = None, capacitated: bool = Fa
     integer = np.zeros(len(cost), bool)
     integer[:n * n] = True
     method = "HiGHS, path formulation: LP relaxation integral"
+    progress.start("LP relaxation")
     if n >= COLUMN_GENERATION_FROM and not capacitated:
         heur = local_search(inst, p)
         x, obj = _lp_by_columns(inst, (cost, a, lo, hi, clo, chi, pairs),
@@ -373,11 +384,13 @@ def solve_single(inst: HubInstance, p: int | None = None, capacitated: bool = Fa
         x0 = None
         if start and not capacitated:
             x0 = _single_start(inst, np.asarray(local_search(inst, p).allocation) - 1, pairs)
+        progress.start("branch and bound")
         res = solve_mip(cost, a, lo, hi, clo, chi, integer, time_limit, x0, log=log, options=_OPTIONS)
         method = "HiGHS, path formulation: branch and bound"
         if not len(res.x):
             raise ValidationError(f"{inst.name}: no feasible hub location ({res.status})")
         z = res.x[:n * n].reshape(n, n)
+    progress.finish()
     alloc = z.argmax(axis=1)
     obj = single_cost(inst, alloc)
     return _single_solution(inst, alloc, obj, min(res.bound, obj), res.status,
@@ -388,10 +401,11 @@ def solve_single(inst: HubInstance, p: int | None = None, capacitated: bool = Fa
 
 # -- multiple allocation MIP -----------------------------------------------------------------------
 def solve_multiple(inst: HubInstance, p: int | None = None, time_limit: float | None = None,
-                   log: bool = False) -> HubSolution:
+                   log: bool = False, progress: Progress | None = None) -> HubSolution:
     """Exact multiple-allocation p-hub median. The formulation lets flow pass any number of
     hubs, so it is exact when no detour is cheaper than a direct leg: the costs must satisfy
-    the triangle inequality (distances do); otherwise this raises a ParameterError."""
+    the triangle inequality (distances do); otherwise this raises a ParameterError.
+    ``progress`` hears the stage "branch and bound"."""
     inst.check()
     p = _check_p(inst, p)
     c = inst.cost
@@ -442,7 +456,9 @@ def solve_multiple(inst: HubInstance, p: int | None = None, time_limit: float | 
     col_hi = np.concatenate([np.ones(n), np.full(ncol - n, np.inf)])
     # a start: the heuristic's hubs, every pair on its cheapest hub pair
     start_hubs = np.asarray(local_search(inst, p).hubs) - 1
+    or_none(progress).start("branch and bound")
     res = solve_mip(cost, a, lo, hi, np.zeros(ncol), col_hi, integer, time_limit, None, log=log)
+    or_none(progress).finish()
     if not len(res.x):
         raise ValidationError(f"{inst.name}: no feasible hub location ({res.status})")
     hubs = np.flatnonzero(res.x[:n] > 0.5)
