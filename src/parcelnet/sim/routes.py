@@ -44,7 +44,7 @@ import time
 import numpy as np
 from numba import njit, prange
 
-from parcelnet.errors import ValidationError
+from parcelnet.errors import SolverError, ValidationError
 from parcelnet.promise import _kernels as PK
 from parcelnet.progress import Progress, or_none
 from parcelnet.promise.engine import INF, PromiseEngine
@@ -351,7 +351,9 @@ class RouteTable:
                 self.bp[lo:lo + K] = b
                 # the created minutes whose ready minute is each breakpoint: one search per breakpoint
                 ready, pred, row, _ = engine.origin_searches(o, b - int(tt.process[o]))
-                assert (row == np.arange(K)).all()
+                if not (row == np.arange(K)).all():   # pragma: no cover - a bug
+                    raise SolverError(f"the searches of origin {o} do not match its breakpoints; "
+                                      "please report this as a bug")
                 if self.lazy:
                     self._keep_searches(lo, o, ready, pred)
                 else:
