@@ -64,6 +64,8 @@ def find(a) -> int:
     from parcelnet.network.pnf import load_network
     from parcelnet.viz.text import facility_table
     limit = integer(a.limit, "--limit", 1)
+    if not a.text.strip():
+        raise UsageError("give some text to look for: an id, a name or a place")
     hit = load_network(a.network).find(a.text, a.kind, limit=None)
     if hit.empty:
         print(f"no facility id or name contains '{a.text}' (nor does a place one serves)",
