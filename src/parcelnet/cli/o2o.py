@@ -75,6 +75,7 @@ def simulate(a) -> int:
 
 
 def register(sub) -> None:
+    from parcelnet.o2o.day import LOCKER_POLICIES, POLICIES
     oo = sub.add_parser("o2o", help="instant delivery from stores by riders on a street map")
     osub = oo.add_subparsers(dest="o2o", required=True, metavar="WHAT")
     os_ = osub.add_parser("simulate", help="simulate a day of orders, stores and riders")
@@ -83,13 +84,13 @@ def register(sub) -> None:
     os_.add_argument("--orders", default="3000", help="CSV order_id,created_s,lat,lon[,units,promise_min,"
                      "to_locker], or a number of orders on the daily curve")
     os_.add_argument("--riders", required=True, help="number of riders (e-bikes)")
-    os_.add_argument("--policy", default="both", choices=["pooled", "greedy", "both"],
+    os_.add_argument("--policy", default="both", choices=(*POLICIES, "both"),
                      help="dispatch policy: pooled (parcelnet's), greedy (the baseline) or both")
     os_.add_argument("--step", default="30", help="seconds between dispatch decisions (default 30)")
     os_.add_argument("--capacity", default="3", help="orders a rider carries at most (default 3)")
     os_.add_argument("--promise", default="30", help="promised minutes when the orders do not say (30)")
     os_.add_argument("--lockers", help="CSV locker_id,lat,lon,slots: pickup points")
-    os_.add_argument("--locker-policy", default="customer", choices=["customer", "nearby"],
+    os_.add_argument("--locker-policy", default="customer", choices=LOCKER_POLICIES,
                      help="customer: only orders that chose a locker; nearby: any within 300 m of a free one")
     add_street_options(os_)
     os_.add_argument("--seed", default="0", help="random seed, 0 to 2^32 - 1 (default 0)")

@@ -33,6 +33,12 @@ from parcelnet.o2o.inputs import lockers_table, orders_table, stores_table
 from parcelnet.progress import Counter, Progress
 from parcelnet.results import Result
 
+#: Dispatch policies: pooled (parcelnet's: batching and a minimum-cost assignment) or greedy
+#: (the baseline: one order a trip, first come first served).
+POLICIES = ("pooled", "greedy")
+#: Which orders go to a locker: those whose customer chose one, or any with a free locker nearby.
+LOCKER_POLICIES = ("customer", "nearby")
+
 DAY_CURVE = [(0, 0.2), (7, 0.6), (10, 1.4), (11, 2.6), (13, 1.4), (14, 0.9), (17, 2.2), (20, 1.2), (22, 0.3)]
 
 
@@ -115,13 +121,13 @@ def simulate_day(city: City, stores: pd.DataFrame, orders: pd.DataFrame, riders:
                  service_s: int = 60, seed: int = 0, progress: Progress | None = None) -> O2OResult:
     """Simulate the day (see the module). ``stores``, ``orders`` and ``lockers`` are checked
     as :mod:`parcelnet.o2o.inputs` describes; orders are taken in order of creation."""
-    if policy not in ("pooled", "greedy"):
+    if policy not in POLICIES:
         raise ParameterError(f"unknown dispatch policy '{policy}': pooled or greedy")
     if not (isinstance(riders, int) and riders >= 1):
         raise ParameterError(f"the number of riders must be a positive whole number, got {riders}")
     if not (isinstance(step_s, int) and step_s >= 1):
         raise ParameterError(f"the dispatch step must be a positive whole number of seconds, got {step_s}")
-    if locker_policy not in ("customer", "nearby"):
+    if locker_policy not in LOCKER_POLICIES:
         raise ParameterError(f"unknown locker policy '{locker_policy}': customer or nearby")
     capacity = _whole(capacity, "the orders a rider carries (capacity)", 1)
     prep_s, service_s = _whole(prep_s, "the pickup time", 0), _whole(service_s, "the service time", 0)
