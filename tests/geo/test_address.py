@@ -22,6 +22,9 @@ CASES = [
     ("内蒙古呼和浩特市新城区", ("内蒙古自治区", "呼和浩特市", "新城区", None), ""),
     ("湖北省仙桃市干河街道", ("湖北省", None, "仙桃市", "干河街道"), ""),
     ("广东省东莞市南城街道鸿福路", ("广东省", "东莞市", None, "南城街道"), "鸿福路"),
+    ("广东省东莞市虎门镇连升路1号", ("广东省", "东莞市", None, "虎门镇"), "连升路1号"),
+    ("海南省儋州市那大镇人民路", ("海南省", "儋州市", None, "那大镇"), "人民路"),
+    ("黑龙江省大兴安岭地区红旗街道", ("黑龙江省", "大兴安岭地区", None, "红旗街道"), ""),
 ]
 
 
@@ -77,3 +80,33 @@ def test_fast_path_equals_the_parser():
         fast, slow = g.parse(text), g._parse_steps(text)
         assert (fast.codes, fast.detail) == (slow.codes, slow.detail), text
         assert fast.codes[3] == code
+
+
+def test_place_keys():
+    g = gazetteer()
+    assert g.place_keys(("330000", "330100", "330106", "330106001")) == ("330106",)
+    assert g.place_keys(("440000", "441900", None, "441900121")) == ("441900121", "441900")
+    assert g.place_keys(("440000", "441900", None, None)) == ("441900",)      # no counties at all
+    assert g.place_keys(("230000", "232700", None, "232700003")) == ("232700003", "232700")
+    assert g.place_keys(("230000", "232700", None, None)) == ()               # it has counties
+    assert g.place_keys(("330000", "330100", None, None)) == ()
+    assert g.place_keys(("330000", None, None, None)) == ()
+
+
+def test_township_area_coordinates():
+    """An address in a township area is placed at its township's own place (Humen) or else at
+    the area's seat; a county address at its county, as before."""
+    from parcelnet.geo import load_places
+    pl = load_places("CN").set_index("place_id")
+    df = parse_addresses(["广东省东莞市虎门镇连升路1号", "东莞市南城街道鸿福路", "东莞市鸿福路1号",
+                          "海南省儋州市那大镇人民路", "黑龙江省大兴安岭地区红旗街道", "黑龙江省大兴安岭地区",
+                          "浙江省杭州市西湖区"])
+    at = ["441900121", "441900", "441900", "460400", "232700", None, "330106"]
+    for i, pid in enumerate(at):
+        if pid is None:
+            assert np.isnan(df["lat_wgs84"].iat[i])
+        else:
+            assert (df["lat_wgs84"].iat[i], df["lon_wgs84"].iat[i]) == (pl.at[pid, "lat"], pl.at[pid, "lon"])
+    assert df["error"].isna().all()
+    glon, glat = wgs84_to_gcj02(df["lon_wgs84"].iat[0], df["lat_wgs84"].iat[0])
+    assert (df["lat_gcj02"].iat[0], df["lon_gcj02"].iat[0]) == pytest.approx((glat, glon))

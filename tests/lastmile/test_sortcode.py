@@ -1,4 +1,5 @@
-"""Address to station and sort code on China's default network, and by road in a city."""
+"""Address to station and sort code on China's default network (counties and the township
+areas: 东莞, 中山, 儋州, 嘉峪关, 大兴安岭, 海西), and by road in a city."""
 
 from __future__ import annotations
 
@@ -45,16 +46,88 @@ def test_station_and_sort_code(cn_gravity, assigner):
 
 
 def test_rejected_with_reasons(cn_gravity, assigner):
-    df = assign_addresses(cn_gravity, ["西湖区文一西路", "火星", "广东省东莞市南城街道", "浙江省杭州市"], assigner)
+    df = assign_addresses(cn_gravity, ["西湖区文一西路", "火星", "黑龙江省大兴安岭地区", "浙江省杭州市"], assigner)
     assert (df["status"] == "rejected").all() and df["sort_code"].isna().all()
     assert "ambiguous" in df["reason"].iat[0] and "unknown place" in df["reason"].iat[1]
-    assert "no station serves 广东省东莞市" in df["reason"].iat[2]
+    # 大兴安岭 has counties besides its own townships: naming neither leaves the station open
+    assert df["reason"].iat[2] == "no county named after 黑龙江省大兴安岭地区: cannot choose a station"
     assert "cannot choose a station" in df["reason"].iat[3]
+
+
+# prefectures whose townships sit directly under them (the 2025 MCA table): area -> its seat
+AREAS = {"441900": "东莞市", "442000": "中山市", "460400": "儋州市", "620200": "嘉峪关市",
+         "232700": "大兴安岭地区", "632800": "海西蒙古族藏族自治州"}
+
+
+def test_every_township_area_has_a_station_reachable_by_promise(cn_gravity):
+    from parcelnet.promise import PromiseEngine
+    places = cn_gravity.places.set_index("place_id")
+    engine = PromiseEngine(cn_gravity)
+    for area, name in AREAS.items():
+        assert places.at[area, "name_zh"] == name
+        st = places.at[area, "station_id"]
+        assert st == f"S{area}" and cn_gravity.station_of_place(area) == st
+        # under its prefecture's own sorting centre, parcels from Hangzhou arrive
+        centre = cn_gravity.centre_of_station(st)
+        assert centre == f"C{area[:4]}"
+        for origin in ("S330106", st):
+            p = engine.query(origin, st, 600)
+            assert p.promise_minute is not None and p.hours < 120, (origin, st)
+        assert engine.query(st, "S330106", 600).promise_minute is not None     # and back
+    # township places: stations of their own, under the same centre
+    towns = places[places.index.str.len() == 9]
+    assert len(towns) == 20 and set(towns.index.str[:6]) == {"441900", "460400", "232700"}
+    for pid, row in towns.iterrows():
+        assert row["station_id"] == f"S{pid}"
+        assert cn_gravity.centre_of_station(row["station_id"]) == f"C{pid[:4]}"
+
+
+@pytest.mark.parametrize("address,station", [
+    ("广东省东莞市虎门镇连升路1号", "S441900121"),     # Humen: a place of its own
+    ("东莞市南城街道鸿福路", "S441900"),               # no GeoNames point: the seat's station
+    ("广东省东莞市鸿福路1号", "S441900"),              # no township named: the seat's, route 00
+    ("中山市石岐街道孙文中路1号", "S442000"),
+    ("海南省儋州市那大镇人民路", "S460400"),            # 那大 is the seat town
+    ("海南省儋州市白马井镇", "S460400112"),
+    ("甘肃省嘉峪关市雄关街道", "S620200"),
+    ("黑龙江省大兴安岭地区红旗街道", "S232700"),         # 加格达奇's streets
+    ("黑龙江省大兴安岭地区新林镇", "S232700103"),
+    ("青海省海西州柴旦镇", "S632800"),
+])
+def test_township_areas_are_assigned(cn_gravity, assigner, address, station):
+    r = assign_addresses(cn_gravity, [address], assigner).iloc[0]
+    assert r["status"] == "ok" and r["reason"] is None and r["station_id"] == station
+    hub, st, route = r["sort_code"].split("-")
+    assert st == station and hub == r["hub_id"] and hub.startswith("H")
+    # the route is the township's position among the area's townships, in code order
+    if isinstance(r["township_code"], str):
+        area = r["prefecture_code"]
+        towns = sorted(c for c in assigner.route_of if len(c) == 9 and c[:6] == area)
+        assert int(route) == towns.index(r["township_code"]) + 1
+    else:
+        assert route == "00"
+    assert np.isfinite(r["lat_wgs84"]) and np.isfinite(r["lon_gcj02"])
+
+
+def test_township_area_routes(cn_gravity, assigner):
+    df = assign_addresses(cn_gravity, ["广东省东莞市东城街道", "广东省东莞市虎门镇", "广东省东莞市高埗镇"], assigner)
+    assert df["sort_code"].str.split("-").str[2].tolist() == ["01", "24", "32"]
+
+
+def test_other_addresses_unchanged_by_township_areas(cn_gravity, assigner):
+    """County addresses go to their county's station as before, even where a township area
+    shares the prefecture (大兴安岭's counties)."""
+    df = assign_addresses(cn_gravity, ["黑龙江省大兴安岭地区漠河市北极镇", "黑龙江省大兴安岭地区塔河县",
+                                       "广东省深圳市南山区"], assigner)
+    assert df["station_id"].tolist() == ["S232701", "S232722", "S440305"]
+    assert (df["status"] == "ok").all()
 
 
 def test_cli(net, tmp_path, capsys):
     code, out, _ = run_cli(capsys, "address", net, "浙江省杭州市西湖区文新街道文一西路969号", "--json")
     assert code == 0 and json.loads(out)[0]["station_id"] == "S330106"
+    code, out, _ = run_cli(capsys, "address", net, "广东省东莞市虎门镇连升路1号")
+    assert code == 0 and "station S441900121" in out and "-S441900121-24" in out
     pd.DataFrame({"id": ["a", "b"], "address": ["北京市朝阳区建国路88号", "鼓楼区"]}).to_csv(tmp_path / "in.csv", index=False)
     code, _, _ = run_cli(capsys, "address", net, "--in", tmp_path / "in.csv", "--out", tmp_path / "out.csv")
     out = pd.read_csv(tmp_path / "out.csv")

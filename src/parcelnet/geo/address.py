@@ -8,11 +8,15 @@ children of the level above when that is known. A level may be missing (``杭州
 ``西湖区...``): the level below is then looked up among all units, and the address is accepted
 only if that name is unique nationally or within what is known. Four-municipality and
 province-managed counties (北京市朝阳区, 湖北省仙桃市) sit directly under their province, and
-prefecture-level cities without counties (东莞市, 中山市) have their townships directly.
+prefecture-level cities without counties (东莞市, 中山市) have their townships directly, as do
+parts of a few prefectures (大兴安岭地区's 加格达奇 streets).
 
-A coordinate is the county's centroid (WGS-84, from the packaged places) when nothing finer is
-known. Both WGS-84 (OpenStreetMap, GPS) and GCJ-02 (the datum of Chinese map apps) are
-returned, named as such.
+An address falls in one packaged place (:meth:`Gazetteer.place_keys`): its county; in a
+township area (the townships a prefecture administers without a county) the township when it
+is a place of its own, else the area's seat place, keyed by the prefecture's code. Its
+coordinate is that place's point (WGS-84, from the packaged places: a county's centroid, a
+township's GeoNames point, an area's seat) when nothing finer is known. Both WGS-84
+(OpenStreetMap, GPS) and GCJ-02 (the datum of Chinese map apps) are returned, named as such.
 """
 
 from __future__ import annotations
@@ -110,6 +114,7 @@ class Gazetteer:
         self.name = dict(zip(div["code"], div["name"]))
         self.level = dict(zip(div["code"], div["level"].astype(int)))
         self.parent = dict(zip(div["code"], div["parent"]))
+        self.has_county = frozenset(div["parent"][div["level"] == 3])
         self.children: dict[tuple[str, int], _Table] = {}
         self.everywhere: dict[int, _Table] = {k: _Table() for k in (1, 2, 3, 4)}
         for code, lvl, par, nm in zip(div["code"], div["level"].astype(int), div["parent"], div["name"]):
@@ -166,6 +171,22 @@ class Gazetteer:
                 whole.add(text, codes)
         whole.freeze()
         return whole
+
+    def place_keys(self, codes) -> tuple:
+        """The place ids an address with these (province, prefecture, county, township) codes
+        may fall in, finest first: its county; else, in a township area (its township sits
+        directly under the prefecture, or the prefecture has no counties at all), the township
+        (a place of its own when GeoNames knows it) and then the area's seat (the prefecture
+        code). Empty when the address names neither (a province or a prefecture with counties
+        alone)."""
+        _, pref, county, town = codes
+        if county:
+            return (county,)
+        if town and pref and self.parent.get(town) == pref:
+            return (town, pref)
+        if pref and not town and self.level.get(pref) == 2 and pref not in self.has_county:
+            return (pref,)
+        return ()
 
     def full_name(self, code: str) -> str:
         return "".join(self.name[c] for c in [*reversed(list(self.ancestors(code))), code])
@@ -254,15 +275,33 @@ def gazetteer() -> Gazetteer:
 
 
 @lru_cache(maxsize=1)
-def _county_points() -> pd.DataFrame:
+def _place_points() -> pd.DataFrame:
     from parcelnet.geo.places import load_places
     pl = load_places("CN")
     return pl.set_index(pl["place_id"].astype(str))[["lat", "lon"]]
 
 
+def place_of(codes: pd.DataFrame, place_ids, gaz: Gazetteer | None = None) -> pd.Series:
+    """Per row of parsed ``codes`` (the ``*_code`` columns), the place it falls in: its county;
+    without one, the first of its :meth:`Gazetteer.place_keys` among ``place_ids`` (a collection
+    of place ids: a network's or the packaged places'); else None."""
+    county = codes["county_code"]
+    rest = np.flatnonzero(county.isna().to_numpy())
+    if not len(rest):
+        return county
+    g = gaz or gazetteer()
+    ids = place_ids if isinstance(place_ids, (set, frozenset, dict)) else set(place_ids)
+    rows = codes.iloc[rest][[f"{x}_code" for x in LEVELS]].to_numpy()
+    out = county.to_numpy(dtype=object, copy=True)
+    out[rest] = [next((k for k in g.place_keys([x if isinstance(x, str) else None for x in row])
+                       if k in ids), None) for row in rows]
+    return pd.Series(out, index=codes.index, dtype=object)
+
+
 def parse_addresses(addresses) -> pd.DataFrame:
     """One row per address: the four codes and names, the detail, a coordinate (WGS-84 and
-    GCJ-02) at the county centroid, and ``error`` (None when parsed)."""
+    GCJ-02) at the point of the place it falls in (a county's centroid, or in a township
+    area the township's or the area seat's point), and ``error`` (None when parsed)."""
     g = gazetteer()
     codes, details, errors = [], [], []
     for a in addresses:
@@ -275,7 +314,8 @@ def parse_addresses(addresses) -> pd.DataFrame:
     for x in LEVELS:
         df[x] = df[f"{x}_code"].map(g.name)
     df["detail"], df["error"] = details, errors
-    pts = _county_points().reindex(df["county_code"].fillna(""))
+    points = _place_points()
+    pts = points.reindex(place_of(df, points.index, g).fillna(""))
     df["lat_wgs84"], df["lon_wgs84"] = pts["lat"].to_numpy(), pts["lon"].to_numpy()
     ok = np.isfinite(df["lat_wgs84"].to_numpy(float))
     glon, glat = np.full(len(df), np.nan), np.full(len(df), np.nan)

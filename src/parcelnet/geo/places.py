@@ -1,7 +1,9 @@
 """Places (cities / county-level units) per country from the packaged tables.
 
-China: one row per county-level unit of the 2025 MCA code table; other
-countries: GeoNames cities1000. See ``data/PROVENANCE.md`` for the sources.
+China: one row per county-level unit of the 2025 MCA code table, then the places of the
+township areas (prefectures whose townships sit directly under them, 东莞 and the like): a
+seat place keyed by the prefecture code and township places keyed by 9-digit township codes.
+Other countries: GeoNames cities1000. See ``data/PROVENANCE.md`` for the sources.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ def load_places(country: str) -> pd.DataFrame:
 
     Extra columns: ``group`` (city-level unit key; "" outside China), for China
     ``name_zh``, ``admin1_zh``, ``admin2_zh``, ``adcode``, ``population_source``;
-    elsewhere ``admin1_code`` and ``feature_code``. Returns a fresh copy.
+    elsewhere ``admin1_code`` and ``feature_code``. China's ``place_id`` is a county's
+    6-digit code, or in a township area the prefecture's code (its seat) or a township's
+    9-digit code. Returns a fresh copy.
     """
     return _places(normalize_country(country)).copy()

@@ -2,9 +2,12 @@
 
 **Station.** On a national network (``parcelnet build --country CN``: one station per
 county-level unit, places keyed by the county's MCA code) the station is the one whose
-service area (``places.csv``) holds the address's county. Inside a city with its own station
-list and street map, :func:`nearest_by_road` gives the station nearest by road travel time
-instead.
+service area (``places.csv``) holds the address's county. In a township area (东莞, 中山, 儋州,
+嘉峪关 and the townships 大兴安岭 and 海西 administer without a county) it is the station of the
+address's township when that township is a place of its own (keyed by its 9-digit code),
+else the area seat's (keyed by the prefecture's code): :func:`parcelnet.geo.address.place_of`.
+Inside a city with its own station list and street map, :func:`nearest_by_road` gives the
+station nearest by road travel time instead.
 
 **Sort code** ``HUB-STATION-ROUTE`` (e.g. ``H14-S330106-07``), the 三段码 that sorters and
 couriers read:
@@ -13,8 +16,9 @@ couriers read:
    centre its parcels (the first sort, at the destination hub);
 2. the station id (the second sort, at the centre, onto the station's van);
 3. the courier route within the station: the township's position (01, 02, ...) among the
-   county's townships in official code order, as stations assign couriers by street and
-   township; ``00`` when the address names no township (the station's own sort decides).
+   county's townships (in a township area: the area's townships) in official code order, as
+   stations assign couriers by street and township; ``00`` when the address names no
+   township (the station's own sort decides).
 
 Every address gets a station and code or a reason, never a wrong station silently.
 """
@@ -24,14 +28,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from parcelnet.geo.address import gazetteer, parse_addresses
+from parcelnet.geo.address import gazetteer, parse_addresses, place_of
 from parcelnet.geo.routing import RoutingProvider
 from parcelnet.geo.snap import refuse_far
 from parcelnet.network.model import Network
 
 
 class Assigner:
-    """County -> station, station -> hub, township -> route number, for one network."""
+    """Place (county, or township area) -> station, station -> hub, township -> route number,
+    for one network."""
 
     def __init__(self, network: Network):
         pl = network.places
@@ -49,18 +54,21 @@ class Assigner:
         g = gazetteer()
         df = parsed.copy()
         county = df["county_code"]
-        df["station_id"] = county.map(self.station_of)
+        held = place_of(df, self.station_of, g)
+        df["station_id"] = held.map(self.station_of)
         df["hub_id"] = df["station_id"].map(self.hub_of)
         route = df["township_code"].map(self.route_of).fillna(0).astype(int)
         ok = df["error"].isna() & df["station_id"].notna() & df["hub_id"].notna()
         df["sort_code"] = np.where(ok, df["hub_id"].astype(str) + "-" + df["station_id"].astype(str) + "-"
                                    + route.map("{:02d}".format), None)
         reason = df["error"].copy()
-        no_county = reason.isna() & county.isna()
+        no_county = reason.isna() & county.isna() & df["station_id"].isna()
         place = df["prefecture_code"].where(df["prefecture_code"].notna(), df["province_code"])
         town = df["township_code"]
         reason[no_county] = [
             f"no station serves {g.full_name(p)} ({p}) in this network: it has no county-level units"
+            if g.level.get(p) == 2 and p not in g.has_county
+            else f"no station serves {g.full_name(t)} ({t}) in this network"
             if isinstance(t, str) else f"no county named after {g.full_name(p)}: cannot choose a station"
             for p, t in zip(place[no_county], town[no_county])]
         no_station = reason.isna() & df["station_id"].isna()
