@@ -20,12 +20,13 @@ def cn():
 
 def test_every_county_is_served_by_its_own_station(cn):
     places = cn.places
-    assert len(places) == 2845 and places["place_id"].is_unique
-    assert (places["place_id"].str.fullmatch(r"\d{6}")).all()
+    assert len(places) == 2871 and places["place_id"].is_unique
+    # counties (6 digits) and the townships of prefectures without counties (9 digits)
+    assert (places["place_id"].str.fullmatch(r"\d{6}|\d{9}")).all()
     st = cn.facilities.set_index("facility_id")
     assert (st.loc[places["station_id"], "kind"] == "station").all()
     assert places["station_id"].is_unique          # one station per county-level unit
-    assert len(cn.stations) == 2845
+    assert len(cn.stations) == 2871
     assert set(places["admin1"]) >= {"Zhejiang", "Beijing", "Xizang", "Xinjiang"}
     assert len(set(places["admin1"])) == 31
 
@@ -34,10 +35,20 @@ def test_tiers_and_hubs(cn):
     fac = cn.facilities
     tiers = fac["tier"].value_counts()
     meta = json.loads(cn.meta["build.json"])
-    assert tiers["centre"] == meta["centres"] >= 333   # prefectures + municipalities + direct units
+    # prefectures + municipalities + direct units; the gateways are centres with an air operation
+    assert tiers["centre"] + tiers["gateway"] == meta["centres"] >= 333
     p = load_params("CN")
     assert p.hubs.min_count <= meta["hubs"] <= p.hubs.max_count
-    assert tiers["air_hub"] == meta["air_hubs"] == 12
+    # the 20 cities with most long-distance flow, then the largest city of each region no
+    # gateway reaches (Urumqi, Harbin, Lanzhou, ...)
+    assert tiers["gateway"] == meta["gateways"] > p.air.gateways == 20
+    assert tiers["air_hub"] == meta["air_hubs"] == 1
+    air_hub = fac[fac["tier"] == "air_hub"].iloc[0]
+    ezhou = fac[fac["facility_id"] == "C4207"].iloc[0]         # air.hub = "C4207"
+    assert "Ezhou" in air_hub["name"] and (air_hub["lat"], air_hub["lon"]) == (ezhou["lat"], ezhou["lon"])
+    gateways = set(fac.loc[fac["tier"] == "gateway", "facility_id"])
+    assert {"C1100", "C3100", "C4401", "C4403", "C3301", "C3307", "C3205", "C3505"} <= gateways
+    assert {"C6501", "C2301", "C6201", "C4501"} <= gateways       # Urumqi, Harbin, Lanzhou, Nanning
     assert meta["parcels_per_day"] == 545_000_000
     # every hub is in mainland China's bounding box
     hubs = fac[fac["tier"].isin(["hub", "air_hub"])]
@@ -102,7 +113,7 @@ def test_parameters_override_and_typos():
 
 def test_user_params_file(tmp_path):
     f = tmp_path / "p.toml"
-    f.write_text('[hubs]\ncount = 6\n[air]\ncount = 2\n[country.DE]\nstations.merge_radius_km = 25.0\n')
+    f.write_text('[hubs]\ncount = 6\n[air]\ngateways = 2\n[country.DE]\nstations.merge_radius_km = 25.0\n')
     p = load_params("DE", f)
     assert p.hubs.count == 6 and p.stations.merge_radius_km == 25.0
     net = build_network("DE", p)

@@ -24,7 +24,18 @@ def build(a) -> int:
     console().print(f"[bold]{a.country.upper()}[/]: {s.get('hubs', 0)} hubs (centres and regional), "
                     f"{s.get('stations', 0)} stations, {s['lanes']} lanes, {s['trips']} trips, "
                     f"{s['places']} places -> {out}")
+    console().print(cost_line(net, params))
     return 0
+
+
+def cost_line(net, params) -> str:
+    """One line: the network's daily cost per parcel (line-haul plus sorting) next to ZTO's."""
+    from parcelnet.network.costs import ZTO_2023, daily_cost
+    c = daily_cost(net, params)
+    return (f"cost per parcel: line-haul {c.line_haul_per_parcel:.2f} + sorting "
+            f"{c.sorting_per_parcel:.2f} = {c.per_parcel:.2f} CNY ({c.sorting_lines:,} sorting lines "
+            f"in {c.sorting_sites:,} centres, {c.trucks:,} trucks and {c.flights:,} freighters a day; "
+            f"ZTO 2023: {ZTO_2023['line_haul']:.2f} + {ZTO_2023['sorting']:.2f})")
 
 
 def import_(a) -> int:

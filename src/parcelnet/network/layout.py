@@ -1,4 +1,5 @@
-"""Where the facilities go: stations, city sorting centres, regional and air hubs.
+"""Where the facilities go: stations, city sorting centres, regional hubs, air gateways and the
+air hub.
 
 Each step is a plain function over coordinate and population arrays; the
 method and its parameters are documented in ``docs/network.md``.
@@ -6,7 +7,8 @@ method and its parameters are documented in ``docs/network.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -64,9 +66,14 @@ class Layout:
     place_station: np.ndarray
     centres: pd.DataFrame    # seed_station, lat, lon, name, admin1, population
     station_centre: np.ndarray
-    hubs: pd.DataFrame       # centre, lat, lon, name, admin1, population, air (bool)
+    hubs: pd.DataFrame       # centre, lat, lon, name, admin1, population
     centre_hub: np.ndarray
-    hub_air: np.ndarray      # hub -> its air hub (a hub position), or -1 without air
+    gateways: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # centre positions
+    air_hub: int = -1        # centre position the air hub sits by, or -1 without air
+
+    @property
+    def has_air(self) -> bool:
+        return self.air_hub >= 0 and len(self.gateways) > 0
 
 
 def _seed_table(df: pd.DataFrame, seed_of: np.ndarray,
@@ -97,11 +104,7 @@ def plan_layout(places: pd.DataFrame, params: Params, refine_hubs=None) -> Layou
 
     pc = params.centres
     if pc.method == "admin" and "group" in stations and (stations["group"] != "").all():
-        # the most populous station of each administrative group
-        order = np.lexsort((np.arange(len(stations)), -stations["population"].to_numpy()))
-        first = stations.iloc[order].drop_duplicates("group")
-        seed_of_group = pd.Series(first.index.to_numpy(), index=first["group"].to_numpy())
-        cseed = seed_of_group.loc[stations["group"]].to_numpy()
+        cseed = _group_sites(stations, pc.site)
     else:
         cseed = cluster_by_population(stations["lat"], stations["lon"], stations["population"],
                                       pc.radius_km)
@@ -124,16 +127,91 @@ def plan_layout(places: pd.DataFrame, params: Params, refine_hubs=None) -> Layou
     hubs = centres.iloc[med].reset_index(drop=True)
     hubs["population"] = np.bincount(centre_hub, weights=w, minlength=len(med)).astype(np.int64)
     hubs["centre"] = med
+    return Layout(stations, place_station, centres, station_centre, hubs, centre_hub)
 
-    hub_air = np.full(len(hubs), -1, np.int64)
-    hd = pairwise_km(hubs["lat"].to_numpy(float), hubs["lon"].to_numpy(float))
+
+def _group_sites(stations: pd.DataFrame, site: str) -> np.ndarray:
+    """Per station, the station its administrative group's centre sits at: the group's
+    population-weighted 1-median (``"median"``) or its most populous station (``"largest"``);
+    ties go to the more populous, then the earlier station."""
+    pop = stations["population"].to_numpy(float)
+    lat, lon = stations["lat"].to_numpy(float), stations["lon"].to_numpy(float)
+    out = np.empty(len(stations), np.int64)
+    for _, idx in stations.groupby("group", sort=False).indices.items():
+        idx = np.asarray(idx)
+        order = idx[np.lexsort((idx, -pop[idx]))]
+        if site == "median" and len(idx) > 1:
+            cost = pairwise_km(lat[order], lon[order]) @ pop[order]
+            best = order[int(np.argmin(cost))]       # argmin keeps the first (most populous) tie
+        else:
+            best = order[0]
+        out[idx] = best
+    return out
+
+
+def plan_air(lay: Layout, centre_od: np.ndarray, params: Params) -> Layout:
+    """``lay`` with its air network: gateways and the central air hub (docs/network.md §2).
+
+    ``centre_od`` is the gravity flow between centres (parcels a day). A gateway is a centre
+    whose flow to centres at least ``air.min_distance_km`` away reaches
+    ``air.gateway_min_parcels`` (the ``air.gateways`` largest), or one that brings at least
+    ``air.cover_min_share`` of the population no other gateway reaches within
+    ``air.distribution_km`` by road (greedy, largest first). The air hub sits by
+    ``air.hub`` (a centre id), or by the centre minimising the gateways' flow-weighted
+    great-circle distance. No air when the centres span less than ``air.min_span_km``."""
     pa = params.air
-    if len(hubs) >= 2 and hd.max() >= pa.min_span_km:
-        n_air = pa.count if pa.count > 0 else max(2, round(len(hubs) / 4))
-        air = p_median(hd, hubs["population"].to_numpy(float), min(n_air, len(hubs)))
-        hub_air = air[np.argmin(hd[:, air], axis=1)]
-    hubs["air"] = np.isin(np.arange(len(hubs)), hub_air)
-    return Layout(stations, place_station, centres, station_centre, hubs, centre_hub, hub_air)
+    C = lay.centres
+    dist = pairwise_km(C["lat"].to_numpy(float), C["lon"].to_numpy(float))
+    if len(C) < 2 or dist.max() < pa.min_span_km or pa.gateways <= 0:
+        return lay
+    far = np.where(dist >= pa.min_distance_km, centre_od, 0.0)
+    long_flow = far.sum(axis=1) + far.sum(axis=0)
+    order = np.lexsort((np.arange(len(C)), -long_flow))
+    chosen = order[:pa.gateways]
+    chosen = list(chosen[long_flow[chosen] >= pa.gateway_min_parcels])
+    if len(chosen) < 2:
+        return lay
+    chosen = np.sort(_cover(chosen, dist * params.speeds.circuity, C["population"].to_numpy(float),
+                            pa.distribution_km, pa.cover_min_share))
+    if pa.hub != "auto":
+        ids = centre_ids(C)
+        hit = np.flatnonzero(ids == pa.hub)
+        if len(hit) == 0:
+            raise ParameterError(f"air.hub: no sorting centre {pa.hub!r} in this country "
+                                 f"(centre ids look like {ids[0]!r}); use \"auto\"")
+        hub = int(hit[0])
+    else:
+        hub = int(np.argmin(dist[:, chosen] @ long_flow[chosen]))
+    return dataclasses.replace(lay, gateways=chosen.astype(np.int64), air_hub=hub)
+
+
+def _cover(chosen: list, road: np.ndarray, pop: np.ndarray, reach_km: float,
+           min_share: float) -> np.ndarray:
+    """``chosen`` gateways plus, one at a time, the most populous centre no gateway reaches
+    within ``reach_km`` whose own reach takes in at least ``min_share`` of the total population
+    not yet reached (ties to the lower position): the regions far from the large cities get an
+    airport too, at their largest city."""
+    chosen = [int(c) for c in chosen]
+    near = road <= reach_km
+    covered = near[:, chosen].any(axis=1)
+    need = min_share * pop.sum()
+    while True:
+        free = np.where(covered, 0.0, pop)
+        for c in np.lexsort((np.arange(len(pop)), -pop)):
+            if not covered[c] and free[near[:, c]].sum() >= need and free[near[:, c]].sum() > 0:
+                chosen.append(int(c))
+                covered |= near[:, c]
+                break
+        else:
+            return np.array(chosen, np.int64)
+
+
+def centre_ids(centres: pd.DataFrame) -> np.ndarray:
+    """Facility ids of the centres: ``C`` + the administrative group where every centre has a
+    distinct one (China: the prefecture code), else ``C`` + the seed place id."""
+    g = centres["group"].astype(str) if "group" in centres else pd.Series([""])
+    key = g if (g != "").all() and g.is_unique else centres["place_id"].astype(str)
+    return ("C" + key).to_numpy()
 
 
 def road_km(lat1, lon1, lat2, lon2, circuity: float) -> np.ndarray:

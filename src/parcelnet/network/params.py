@@ -42,6 +42,7 @@ class Stations:
 class Centres:
     method: str
     radius_km: float
+    site: str
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,23 @@ class Hubs:
 
 
 @dataclass(frozen=True)
+class Trunks:
+    min_parcels_per_day: float
+    max_km: float
+    banks: int
+
+
+@dataclass(frozen=True)
 class Air:
-    count: int
     min_span_km: float
+    gateways: int
+    gateway_min_parcels: float
+    cover_min_share: float
     min_distance_km: float
+    hub: str
+    hub_minutes: int
+    direct_min_parcels: float
+    distribution_km: float
     air_share: float
 
 
@@ -70,6 +84,7 @@ class Speeds:
     van_max_km: float
     air_kmh: float
     air_ground_minutes: int
+    air_hub_ground_minutes: int
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,8 @@ class Processing:
 class Timetable:
     first_mile_departures: tuple[str, ...]
     waves: tuple[tuple[str, int], ...]
+    evening_waves: tuple[tuple[str, int], ...]
+    evening_wave_km: float
     slack_minutes: int
     timing_share: float
     round_minutes: int
@@ -98,6 +115,11 @@ class Timetable:
         """(start minute of day, duration) of every delivery wave."""
         return tuple((minute_of_day(s, "timetable.waves"), int(d)) for s, d in self.waves)
 
+    @property
+    def evening_wave_minutes(self) -> tuple[tuple[int, int], ...]:
+        """(start minute of day, duration) of the evening waves of urban stations."""
+        return tuple((minute_of_day(s, "timetable.evening_waves"), int(d)) for s, d in self.evening_waves)
+
 
 @dataclass(frozen=True)
 class Capacity:
@@ -111,6 +133,9 @@ class Capacity:
     station_sort_hours: int
     centre_sort_hours: int
     hub_sort_hours: int
+    line_parcels_per_hour: int
+    lines_per_site: int
+    outlet_parcels_per_hour: int
 
     def parcels_per_vehicle(self, mode: str) -> int:
         return {"van": self.van_parcels, "truck": self.truck_parcels, "air": self.air_parcels}[mode]
@@ -124,6 +149,7 @@ class Costs:
     truck_per_km: float
     air_fixed: float
     air_per_km: float
+    sort_line_per_day: float
 
     def per_trip(self, mode: str) -> tuple[float, float]:
         """(fixed, per road km) cost of one vehicle's trip by ``mode`` (CNY)."""
@@ -131,7 +157,7 @@ class Costs:
 
 
 SECTIONS: dict[str, type] = {
-    "volume": Volume, "stations": Stations, "centres": Centres, "hubs": Hubs, "air": Air,
+    "volume": Volume, "stations": Stations, "centres": Centres, "hubs": Hubs, "trunks": Trunks, "air": Air,
     "speeds": Speeds, "processing": Processing, "timetable": Timetable, "capacity": Capacity,
     "costs": Costs,
 }
@@ -147,6 +173,7 @@ class Params:
     stations: Stations
     centres: Centres
     hubs: Hubs
+    trunks: Trunks
     air: Air
     speeds: Speeds
     processing: Processing
@@ -245,7 +272,8 @@ def _typed(raw: dict[str, dict[str, Any]]) -> Params:
         values = dict(raw[name])
         if name == "timetable":
             values["first_mile_departures"] = tuple(values["first_mile_departures"])
-            values["waves"] = tuple((str(s), int(d)) for s, d in values["waves"])
+            for key in ("waves", "evening_waves"):
+                values[key] = tuple((str(s), int(d)) for s, d in values[key])
         sections[name] = cls(**values)
     return Params(**sections)
 
@@ -253,10 +281,16 @@ def _typed(raw: dict[str, dict[str, Any]]) -> Params:
 def _check(p: dict[str, dict[str, Any]]) -> None:
     positive = [("speeds", "truck_kmh"), ("speeds", "van_kmh"), ("speeds", "air_kmh"),
                 ("speeds", "circuity"), ("capacity", "headroom"), ("capacity", "van_parcels"),
-                ("capacity", "truck_parcels"), ("capacity", "air_parcels")]
+                ("capacity", "truck_parcels"), ("capacity", "air_parcels"),
+                ("capacity", "line_parcels_per_hour"), ("capacity", "lines_per_site"),
+                ("capacity", "outlet_parcels_per_hour")]
     for s, k in positive:
         if p[s][k] <= 0:
             raise ParameterError(f"{s}.{k} must be > 0, got {p[s][k]}")
+    if p["centres"]["site"] not in ("median", "largest"):
+        raise ParameterError(f"centres.site must be one of median, largest, got {p['centres']['site']!r}")
+    if p["trunks"]["banks"] < 1:
+        raise ParameterError(f"trunks.banks must be >= 1, got {p['trunks']['banks']}")
     for s, allowed in _METHODS.items():
         if p[s]["method"] not in allowed:
             raise ParameterError(f"{s}.method must be one of {', '.join(allowed)}, "
@@ -265,11 +299,12 @@ def _check(p: dict[str, dict[str, Any]]) -> None:
         raise ParameterError(f"hubs.transfer_discount must be in 0..1, got {p['hubs']['transfer_discount']}")
     for t in p["timetable"]["first_mile_departures"]:
         minute_of_day(t, "timetable.first_mile_departures")
-    for w in p["timetable"]["waves"]:
-        if not (isinstance(w, (list, tuple)) and len(w) == 2 and isinstance(w[1], int)
-                and not isinstance(w[1], bool) and w[1] >= 0):
-            raise ParameterError(f"timetable.waves: each wave is [\"HH:MM\", minutes], got {w!r}")
-        minute_of_day(w[0], "timetable.waves")
+    for key in ("waves", "evening_waves"):
+        for w in p["timetable"][key]:
+            if not (isinstance(w, (list, tuple)) and len(w) == 2 and isinstance(w[1], int)
+                    and not isinstance(w[1], bool) and w[1] >= 0):
+                raise ParameterError(f"timetable.{key}: each wave is [\"HH:MM\", minutes], got {w!r}")
+            minute_of_day(w[0], f"timetable.{key}")
     if not p["timetable"]["waves"]:
         raise ParameterError("timetable.waves: at least one delivery wave is needed")
 
