@@ -291,3 +291,25 @@ def test_render_coverage_of_a_network_colours_reached_places(tmp_path) -> None:
     assert titles == {"Town A": "unreachable", "Town B": "18.7 h", "Town C": "88.0 h"}
     assert {"Hub One", "Hub Two", "Town B", "Town C"} <= set(_svg_labels(text))
     assert "lanes, " in text  # bundled corridors
+
+
+def test_air_gateways_are_drawn_and_named_after_the_air_hub(tmp_path) -> None:
+    """A gateway (a centre with an air operation) gets its own marker, hover title and label,
+    after the air hub's and before the regional hubs'."""
+    outlines = load_outlines("CN")
+    fac = pd.DataFrame({"facility_id": ["A01", "C1100", "H01", "C3301"], "kind": "hub",
+                        "name": ["Ezhou air hub", "Beijing sorting centre", "Xi'an regional hub",
+                                 "Hangzhou sorting centre"],
+                        "lat": [30.40, 39.90, 34.26, 30.27], "lon": [114.89, 116.40, 108.94, 120.15],
+                        "tier": ["air_hub", "gateway", "hub", "centre"]})
+    lanes = pd.DataFrame(columns=["from_lat", "from_lon", "to_lat", "to_lon", "mode", "tier"])
+    places = pd.DataFrame({"name": ["Somewhere"], "lat": [25.0], "lon": [105.0], "population": [1e5],
+                           "admin1": ["Guizhou"], "hours": [20.0]})
+    png, page = tmp_path / "g.png", tmp_path / "g.html"
+    render_coverage_map(outlines, fac, lanes, places, None, "gateways", png, page, labels=0)
+    text = page.read_text(encoding="utf-8")
+    assert "<title>Beijing sorting centre (air gateway)</title>" in text
+    assert "<title>Ezhou air hub (air hub)</title>" in text
+    assert "Hangzhou" not in text                               # a plain centre is not a hub
+    assert {k: v[0] for k, v in _svg_labels(text).items()} == {
+        "Ezhou": "air_hub", "Beijing": "gateway", "Xi'an": "hub"}

@@ -23,6 +23,7 @@ HOUR_BINS: list[tuple[str, str]] = [
 _EDGES = np.array([12.0, 24.0, 36.0, 48.0, 72.0])
 #: label colour, font size (points) and weight per kind of labelled point
 LABEL_STYLE = {"origin": ("#000000", 10.5, "bold"), "air_hub": ("#5a1d70", 9.0, "bold"),
+               "gateway": ("#5a1d70", 8.5, "normal"),
                "hub": ("#1f3b73", 8.5, "bold"), "place": ("#262626", 8.5, "normal")}
 
 
@@ -59,7 +60,8 @@ class ShareScale:
 def prep_layers(facilities: pd.DataFrame, places: pd.DataFrame, proj) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hubs to draw and places with bin / radius factor / projected x, y, largest first
     (small on top)."""
-    hubs = facilities[facilities["tier"].isin(["hub", "air_hub"])].dropna(subset=["lat", "lon"]).copy()
+    hubs = facilities[facilities["tier"].isin(["hub", "air_hub", "gateway"])].dropna(
+        subset=["lat", "lon"]).copy()
     pl = places.dropna(subset=["lat", "lon"]).copy()
     pop = pd.to_numeric(pl["population"], errors="coerce") if "population" in pl else pl["lat"] * 0
     pop = pop.fillna(0).clip(lower=0)

@@ -77,6 +77,7 @@ def _render_png(outlines, hubs, pl, lanes, lane_mode, origin, title, proj, scale
                               label=f"{label} ({n})"))
     handles += net
     for tier, marker, size, col, label in (("hub", "s", 16, "#1f3b73", "hub"),
+                                           ("gateway", "^", 24, "#b07cc6", "air gateway"),
                                            ("air_hub", "^", 70, "#7b3294", "air hub")):
         h = hubs[hubs["tier"] == tier]
         if len(h):
@@ -129,7 +130,7 @@ def _png_labels(fig, ax, hubs, pl, origin, proj, n_labels) -> None:
     frames.update({i: box(*f) for i, (_, f) in enumerate(proj.frames)})
     avoid = [frames[i] for i in range(len(proj.frames))]
     size = {k: v[1] * _PX for k, v in LABEL_STYLE.items()}
-    rad = {"origin": 11.0, "air_hub": 4.5, "hub": 2.0}
+    rad = {"origin": 11.0, "air_hub": 4.5, "gateway": 3.0, "hub": 2.0}
 
     def radius(kind, r):
         return rad[kind] * _PX if kind in rad else (1.2 + 7.0 * r) / 2 * _PX

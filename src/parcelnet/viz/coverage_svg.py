@@ -15,7 +15,8 @@ from parcelnet.viz.coverage_layers import HOUR_BINS, LABEL_STYLE, SHARE_CMAP, ma
 from parcelnet.viz.map_lanes import lane_strokes, lane_style
 
 #: label font size in SVG units (the viewBox is 1200 wide) and CSS class per kind
-_SVG_FONT = {"origin": 14.0, "air_hub": 12.0, "hub": 11.5, "place": 11.0}
+_SVG_FONT = {"origin": 14.0, "air_hub": 12.0, "gateway": 11.5, "hub": 11.5, "place": 11.0}
+_SVG_TIER = {"air_hub": "air hub", "gateway": "air gateway", "hub": "hub"}
 
 
 def _f(v: float) -> str:
@@ -87,10 +88,13 @@ def _svg(outlines, hubs, pl, lanes, lane_mode, origin, proj, scale, n_labels,
     out.append("</g><g class=\"hubs\" stroke=\"#fff\" stroke-width=\"0.6\">")
     hx, hy = to_svg(hubs["_x"].to_numpy(), hubs["_y"].to_numpy())
     for x, y, t, name in zip(hx, hy, hubs["tier"], hubs["name"]):
-        tip = f"<title>{html.escape(str(name))} ({'air hub' if t == 'air_hub' else 'hub'})</title>"
-        if t == "air_hub":
-            pts = f"{f(x)},{f(y - 4.5)} {f(x - 4)},{f(y + 3)} {f(x + 4)},{f(y + 3)}"
-            out.append(f'<polygon points="{pts}" fill="#7b3294">{tip}</polygon>')
+        tip = f"<title>{html.escape(str(name))} ({_SVG_TIER.get(t, 'hub')})</title>"
+        if t in ("air_hub", "gateway"):
+            k = 1.0 if t == "air_hub" else 0.65
+            pts = (f"{f(x)},{f(y - 4.5 * k)} {f(x - 4 * k)},{f(y + 3 * k)} "
+                   f"{f(x + 4 * k)},{f(y + 3 * k)}")
+            fill = "#7b3294" if t == "air_hub" else "#b07cc6"
+            out.append(f'<polygon points="{pts}" fill="{fill}">{tip}</polygon>')
         else:
             out.append(f'<rect x="{f(x - 2.5)}" y="{f(y - 2.5)}" width="5" height="5" '
                        f'fill="#1f3b73">{tip}</rect>')
@@ -104,7 +108,7 @@ def _svg(outlines, hubs, pl, lanes, lane_mode, origin, proj, scale, n_labels,
                    f"<title>origin: {html.escape(str(origin[0]))}</title></polygon>")
     frames[-1] = (0.0, width, 0.0, height)
     avoid = [frames[i] for i in range(len(proj.frames))]
-    rad = {"origin": 11.0, "air_hub": 4.5, "hub": 2.5}
+    rad = {"origin": 11.0, "air_hub": 4.5, "gateway": 3.0, "hub": 2.5}
     labels = map_labels(hubs, pl, origin, proj, n_labels, lambda x, y: tuple(map(float, to_svg(x, y))),
                         _SVG_FONT, frames, avoid,
                         lambda kind, r: rad.get(kind, 1.0 + 6.0 * r))

@@ -37,7 +37,7 @@ class Label:
     x: float
     y: float
     r: float
-    kind: str                       # "origin", "air_hub", "hub" or "place"
+    kind: str                       # "origin", "air_hub", "gateway", "hub" or "place"
     frame: int = -1                 # -1 main map, else the inset it lies in
     # placed: text anchor point, horizontal alignment ("start", "middle", "end")
     at: tuple[float, float] | None = field(default=None)
@@ -47,7 +47,8 @@ class Label:
 def label_candidates(hubs: pd.DataFrame, places: pd.DataFrame,
                      origin: tuple[str, float, float] | None,
                      n_places: int) -> list[tuple[str, str, float, float]]:
-    """(text, kind, lon, lat) in priority order: the origin ((name, lat, lon)), air hubs, hubs,
+    """(text, kind, lon, lat) in priority order: the origin ((name, lat, lon)), air hubs, air
+    gateways, hubs,
     the ``n_places`` most populous places not already named (the largest place of each inset
     first, when ``places`` has the ``_frame`` column of :meth:`MapProjection.frame`)."""
     out: list[tuple[str, str, float, float]] = []
@@ -55,7 +56,7 @@ def label_candidates(hubs: pd.DataFrame, places: pd.DataFrame,
     if origin is not None:
         out.append((str(origin[0]), "origin", float(origin[2]), float(origin[1])))
         seen.add(short_name(origin[0]).casefold())
-    for tier in ("air_hub", "hub"):
+    for tier in ("air_hub", "gateway", "hub"):
         h = hubs[hubs["tier"] == tier]
         for name, lon, lat in zip(h["name"], h["lon"], h["lat"]):
             s = short_name(name)
