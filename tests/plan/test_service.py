@@ -44,6 +44,12 @@ def four_hubs(backbone: list[tuple[str, str, str, int, list[int]]], process: int
         lanes.append((lid, a, b, mode, minutes, 1000.0, 5000 if mode == "truck" else 20000,
                       "linehaul" if mode == "truck" else "air"))
         trips += [(f"{lid}@{d}", lid, d, 5000) for d in deps]
+    return from_rows(fac, lanes, trips, waves, places)
+
+
+def from_rows(fac, lanes, trips, waves, places) -> Network:
+    """A network from rows of its five tables (facilities with kind, name, lat, lon, sorter
+    rate and process minutes; lanes with a tier)."""
     t = {"facilities.csv": pd.DataFrame(fac, columns=["facility_id", "kind", "name", "lat", "lon",
                                                       "sort_per_minute", "process_minutes"]),
          "lanes.csv": pd.DataFrame(lanes, columns=["lane_id", "from_facility", "to_facility", "mode",

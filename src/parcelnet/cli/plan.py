@@ -99,15 +99,21 @@ def service(a) -> int:
     from parcelnet.demand import load_parcels
     from parcelnet.network.pnf import load_network, write_pnf
     from parcelnet.plan.service import design_service
-    from parcelnet.viz.console import console
-    from parcelnet.viz.service_map import render_changes
-    from parcelnet.viz.text import service_design_text
+    from parcelnet.viz.service_map import render_design
+    from parcelnet.viz.text import service_report_text
 
     budget = number(a.budget, "--budget", "a cost in CNY a day", lo=0)
     target = number(a.target, "--target", "a share between 0 and 1")
     step = integer(a.step, "--step", 1, 1440)
     time_limit = number(a.time_limit, "--time-limit", "a number of seconds", above=0)
+    floor = number(a.max_province_loss_hours, "--max-province-loss-hours", "a number of hours >= 0", lo=0)
     tiers = tuple(t.strip() for t in a.tiers.split(",") if t.strip())
+    origins = None if a.origins is None else [o.strip() for o in a.origins.split(",") if o.strip()]
+    if origins is not None and (not origins or a.parcels):
+        raise UsageError("--origins takes facility ids separated by commas, and no --parcels")
+    if a.order_hour is not None and origins is None:
+        raise UsageError("--order-hour goes with --origins (the hour of their orders)")
+    hour = integer(20 if a.order_hour is None else a.order_hour, "--order-hour", 0, 23)
     for flag, path in (("--out", a.out), ("--map", a.map)):
         if path:
             writable(path, flag)
@@ -116,6 +122,8 @@ def service(a) -> int:
     with bars(quiet=a.json) as progress:
         d = design_service(net, demand, budget=budget, target=target, tiers=tiers, step=step,
                            new_air=not a.no_new_air, method=a.method, time_limit=time_limit,
+                           origins=origins, order_hour=hour, max_province_loss_hours=floor,
+                           add_only=a.add_only,
                            progress=progress)
     summary = {**d.to_dict(), "network": a.out}
     if a.out:
@@ -124,18 +132,11 @@ def service(a) -> int:
         with atomic_path(Path(a.out) / "service_changes.csv") as tmp:
             d.changes.to_csv(tmp, index=False)
     if a.map:
-        title = (f"Service design: coverage {d.coverage_24h_before:.1%} -> {d.coverage_24h_after:.1%}, "
-                 f"cost a day CNY {d.cost_before:,.0f} -> CNY {d.cost_after:,.0f}")
-        render_changes(d.network, d.changes, title, f"{a.map}.png", f"{a.map}.html", summary)
+        render_design(d, a.map, summary)
     if a.json:
         print_json(summary)
         return 0
-    service_design_text(d)
-    con = console()
-    if a.out:
-        con.print(f"new network -> {a.out} (changes per lane in service_changes.csv)")
-    if a.map:
-        con.print(f"map -> {a.map}.png, {a.map}.html")
+    service_report_text(d, a.out, a.map)
     return 0
 
 
@@ -221,7 +222,16 @@ def register(sub) -> None:
     v.add_argument("--parcels", help="a demand day (parcelnet demand) weighting origins and hours; "
                    "default every hub and hour alike")
     v.add_argument("--budget", help="cost a day of the backbone trips, CNY (default: today's)")
-    v.add_argument("--target", help="coverage share to reach at least cost (instead of --budget)")
+    v.add_argument("--target", help="coverage share to reach at least cost (instead of --budget); "
+                   "with --origins, from each origin")
+    v.add_argument("--origins", help="facility ids (comma-separated): design for orders from each "
+                   "at --order-hour, each origin alike")
+    v.add_argument("--order-hour", help="with --origins: hour of day of their orders (default 20)")
+    v.add_argument("--add-only", action="store_true",
+                   help="keep every trip of today's network and only add trips: no promise "
+                   "from anywhere lengthens")
+    v.add_argument("--max-province-loss-hours", help="floor: no province's median promise grows "
+                   "by more than this many hours")
     v.add_argument("--tiers", default=",".join(SCOPE_TIERS),
                    help=f"lane tiers to design (default {','.join(SCOPE_TIERS)})")
     v.add_argument("--step", default="60", help="minutes to which new departure times round (default 60)")

@@ -34,6 +34,7 @@ from parcelnet.network import rules
 from parcelnet.network.model import Network
 from parcelnet.network.schema import LANE_MODES
 from parcelnet.promise import PromiseEngine
+from parcelnet.promise.engine import INF
 from parcelnet.promise.bounds import free_flow, physical_minimum
 from parcelnet.results import Result
 from parcelnet.units import DAY, clock, hhmm
@@ -186,3 +187,22 @@ def _explain(network, eng, p, o, d, created, out) -> None:
                                         f"first order time that makes 24 h ({hhmm(starts[k])}): "
                                         f"it waits for the same departures as an order then, so "
                                         f"its 24 h run out first (24 h order times: {windows})"})
+
+
+def station_reasons(network: Network, origin: int, created: int,
+                    engine: PromiseEngine | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For an order from ``origin`` (a facility position) created at ``created``, per station
+    (the order of ``network.stations``): the promised delivery minute (``INF``: unreachable)
+    and why it is beyond 24 hours, as an index into
+    :data:`parcelnet.promise.coverage.REASONS` (the first four reasons of the module docs,
+    tested in that order; -1: within 24 hours)."""
+    eng = engine or PromiseEngine(network)
+    st = network.stations
+    d = eng.delivered_from(origin, np.array([created], np.int64))[0]
+    out = np.full(len(st), -1, np.int64)
+    beyond = ~((d < INF) & (d - created <= DAY))
+    tests = [d >= INF, physical_minimum(network, origin)[0][st] > DAY,
+             free_flow(network, origin)[st] > DAY, np.ones(len(st), bool)]
+    for i, hit in enumerate(tests):             # the first reason that holds
+        out[beyond & hit & (out < 0)] = i
+    return d, out

@@ -42,13 +42,41 @@ def render_changes(network: Network, changes: pd.DataFrame, title: str, png_path
     head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
     facts = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>"
                     for k, v in summary.items() if not isinstance(v, (dict, list)))
+    facts += "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>"
+                     for k, v in summary.items() if isinstance(v, dict))
+    tables = "".join(_records_table(k, v) for k, v in summary.items()
+                     if isinstance(v, list) and v and isinstance(v[0], dict))
     write_text(html_path, (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
         "td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><ul>{facts}</ul>"
         f"<img alt='map of the changed lanes' style='max-width:100%' src='data:image/png;base64,{img}'>"
-        f"<h2>Changed lanes ({len(shown)})</h2><table><tr>{head}</tr>{rows}</table></body></html>"))
+        f"{tables}<h2>Changed lanes ({len(shown)})</h2><table><tr>{head}</tr>{rows}</table>"
+        "</body></html>"))
+
+
+def render_design(d, prefix, summary: dict) -> None:
+    """The map of a service design (:class:`parcelnet.plan.service.ServiceDesign`):
+    PREFIX.png and PREFIX.html, titled with its coverage and cost before and after."""
+    if d.origins:
+        cov = "; ".join(f"{r['origin']} {r['share_before']:.0%} -> {r['share_after']:.0%}"
+                        for r in d.origins[:8])
+        title = f"Service design, orders at {d.order_hour:02d}:00 from {cov}"
+    else:
+        title = f"Service design: coverage {d.coverage_24h_before:.1%} -> {d.coverage_24h_after:.1%}"
+    title += f", cost a day CNY {d.cost_before:,.0f} -> CNY {d.cost_after:,.0f}"
+    render_changes(d.network, d.changes, title, f"{prefix}.png", f"{prefix}.html", summary)
+
+
+def _records_table(name: str, records: list, most: int = 200) -> str:
+    """An HTML table of a list of records (nested values as text), the first ``most``."""
+    cols = list(records[0])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols)
+                   + "</tr>" for r in records[:most])
+    more = f" (the first {most} of {len(records)})" if len(records) > most else f" ({len(records)})"
+    return f"<h2>{html.escape(name.replace('_', ' '))}{more}</h2><table><tr>{head}</tr>{rows}</table>"
 
 
 def changes_figure(network: Network, changes: pd.DataFrame, title: str):

@@ -155,3 +155,78 @@ def explanation_text(res) -> None:
                   + (f" ({sim['limit']['text']})" if sim["limit"] else ""))
     for r in res.reasons:
         con.print(f"[bold]{r['reason']}[/]: {r['text']}")
+
+
+def _hours_text(h) -> str:
+    return "never" if h is None else f"{h:.1f} h"
+
+
+def service_report_text(d, out=None, map_prefix=None, most: int = 10) -> None:
+    """A service design in full: the summary (:func:`service_design_text`), cost per parcel,
+    what the last share of coverage costs, the floor, each named origin (shares, achievable
+    maximum, bounds, reasons beyond 24 h, largest places beyond), the provinces and the
+    (origin, city) pairs that lose, and the files written."""
+    service_design_text(d)
+    con = console()
+    if d.add_only:
+        con.print("add-only: every trip of today's network stays, so no promise from anywhere "
+                  "lengthens")
+    if d.cost_per_parcel_before is not None:
+        con.print(f"cost per parcel CNY {d.cost_per_parcel_before:.3f} -> "
+                  f"{d.cost_per_parcel_after:.3f} ({d.parcels_per_day:,} parcels a day)")
+    if not d.budget_met:
+        con.print(f"[bold red]budget not met[/]: the floor keeps trips costing more than "
+                  f"CNY {d.budget:,.0f} a day")
+    ls = d.last_share
+    if ls:
+        con.print(f"the last {ls['target'] - ls['lower_target']:.0%}: CNY "
+                  f"{ls['cost_at_lower_target']:,.0f} a day at {ls['lower_target']:.0%}, CNY "
+                  f"{ls['cost_at_target']:,.0f} at {ls['target']:.0%} (+CNY "
+                  f"{ls['last_share_cost']:,.0f})")
+    if d.floor:
+        con.print(f"floor: no province's median promise grows by more than "
+                  f"{d.floor['max_province_loss_hours']:g} h ({d.floor['provinces_limited']} "
+                  f"provinces limited, {d.floor['trips_kept']} trips kept for it)")
+    if d.origins:
+        t = Table(title=f"Orders at {d.order_hour:02d}:00: population within 24 h"
+                        + (" (target per origin)" if d.per_origin else ""))
+        for c in ("origin", "before", "after", "target", "max", "free-flow", "physical"):
+            t.add_column(c, justify="left" if c == "origin" else "right")
+        for r in d.origins:
+            short = (r["shortfall"] or 0) > 0
+            t.add_row(r["origin"], _share(r["share_before"]), _share(r["share_after"]),
+                      ("[red]" if short else "") + _share(r["target"]), _share(r["achievable_max"]),
+                      _share(r["free_flow_share"]), _share(1 - r["physically_impossible_share"]))
+        con.print(t)
+        con.print("max: with every candidate trip; free-flow: with every candidate lane and no "
+                  "wait; physical: a direct link at the fastest speed (targets in red are short)")
+        for r in d.origins:
+            why = ", ".join(f"{k} {v:.1%}" for k, v in r["outside_24h_by_reason"].items() if v > 0)
+            big = ", ".join(f"{p['name']} ({p['admin1']}, {p['population']:,}, "
+                            f"{_hours_text(p['hours'])}, {p['reason']})"
+                            for p in r["largest_beyond_24h"][:5])
+            con.print(f"{r['origin']} {r['name']}: beyond 24 h {why or 'none'}"
+                      + (f"; largest places beyond 24 h: {big}" if big else ""))
+    if d.provinces_losing:
+        t = Table(title=f"Provinces that lose ({len(d.provinces_losing)})")
+        for c in ("province", "median before", "median after", "24 h before", "24 h after"):
+            t.add_column(c, justify="left" if c == "province" else "right")
+        for r in d.provinces_losing[:3 * most]:
+            t.add_row(r["admin1"], _hours_text(r["median_hours_before"]),
+                      _hours_text(r["median_hours_after"]), _share(r["share_24h_before"]),
+                      _share(r["share_24h_after"]))
+        con.print(t)
+    if d.pairs_losing:
+        def grown(r):
+            a, b = r["median_hours_after"], r["median_hours_before"]
+            return float("inf") if a is None and b is not None else (a or 0) - (b or 0)
+        worst = sorted(d.pairs_losing, key=lambda r: -grown(r))[:most]
+        con.print(f"{len(d.pairs_losing):,} (origin, city) pairs lose; the most: " + ", ".join(
+            f"{r['origin']} > {r['admin2']} ({r['admin1']}) {_hours_text(r['median_hours_before'])}"
+            f" -> {_hours_text(r['median_hours_after'])}" for r in worst))
+    else:
+        con.print("no (origin, city) pair loses")
+    if out:
+        con.print(f"new network -> {out} (changes per lane in service_changes.csv)")
+    if map_prefix:
+        con.print(f"map -> {map_prefix}.png, {map_prefix}.html")
