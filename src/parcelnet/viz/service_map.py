@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import html
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -126,7 +127,7 @@ def changes_figure(network: Network, changes: pd.DataFrame, title: str):
     ax.set_aspect("equal")
     ax.set_axis_off()
     legend = ax.legend(handles=handles, loc="lower right", fontsize=11, title="backbone lanes")
-    fig.suptitle(title, fontsize=15)
+    fig.suptitle(textwrap.fill(title, 110), fontsize=15 if len(title) <= 110 else 12)
     _end_labels(fig, ax, fac.loc[ends], x[ends], y[ends], proj, legend)
     return fig
 

@@ -318,9 +318,15 @@ def _greedy(model: ServiceModel, budget, target, progress, keep_connected, per_o
     if not per_origin:
         drop(np.flatnonzero([not u for u in users]))
         if not (budget is not None and cost <= budget + 1e-9):
-            for j in np.flatnonzero(active & ~pinned):
+            todo = np.flatnonzero(active & ~pinned)
+            seen = Counter(progress, "the loss of each trip", len(todo))
+            for i, j in enumerate(todo):
                 lo, _, _, _, lost = loss(j)
                 heap.append((ratio(lo, lost, j), int(j)))
+                if i % 64 == 63:
+                    seen(i + 1)
+            seen(len(todo))
+            seen.finish()
     heapq.heapify(heap)
     steps, n_heap, cost_all = 0, len(heap), cost
     while heap and not (budget is not None and cost <= budget + 1e-9):
