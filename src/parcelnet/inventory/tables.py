@@ -1,0 +1,217 @@
+"""The tables of forward inventory, read from CSV or Parquet and checked against a network.
+
+- SKUs: ``sku,seller_facility,unit_cube_litres`` plus any extra columns (kept). ``sku`` is
+  unique; ``seller_facility`` is any facility of the network; the cube is > 0.
+- Orders: ``order_id,created_minute,sku,dest_station,quantity``. ``order_id`` is unique (an
+  integer column sorts as integers, any other as text); ``created_minute`` an integer >= 0
+  (absolute minutes, day 0 starting at 0); ``sku`` in the SKU table; ``dest_station`` a
+  station; ``quantity`` an integer >= 1.
+- Placement: ``warehouse_id,sku,units``. ``warehouse_id`` is a facility of kind
+  ``warehouse``; ``sku`` in the SKU table; ``units`` an integer >= 0; each (warehouse, sku)
+  at most once.
+
+Bad input raises :class:`~parcelnet.errors.ValidationError` naming the file, the line (CSV:
+the header is line 1) or row (Parquet: the first data row is row 1), the field and why.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parcelnet.errors import ValidationError
+from parcelnet.network.model import Network
+from parcelnet.network.schema import FACILITY_KINDS
+
+SKU_COLUMNS = ("sku", "seller_facility", "unit_cube_litres")
+ORDER_COLUMNS = ("order_id", "created_minute", "sku", "dest_station", "quantity")
+PLACEMENT_COLUMNS = ("warehouse_id", "sku", "units")
+WAREHOUSE = FACILITY_KINDS.index("warehouse")
+
+
+class _Table:
+    """A table as read, with the error positions of its file."""
+
+    def __init__(self, path, required: tuple[str, ...], what: str):
+        self.path = Path(path)
+        self.name = self.path.name
+        self.parquet = self.path.suffix.lower() in (".parquet", ".pq")
+        if not self.path.is_file():
+            raise ValidationError(f"no {what} file here", file=str(self.path))
+        try:
+            if self.parquet:
+                df = pd.read_parquet(self.path)
+            else:
+                df = pd.read_csv(self.path, dtype=str, keep_default_na=False, na_values=[""])
+        except Exception as e:  # noqa: BLE001 - any reader failure is bad input
+            raise ValidationError(f"cannot be read as {'Parquet' if self.parquet else 'CSV'} "
+                                  f"({type(e).__name__}: {str(e).splitlines()[0][:120]})",
+                                  file=self.name) from None
+        for c in required:
+            if c not in df.columns:
+                raise self.error(f"no column '{c}' (the {what} table needs "
+                                 f"{', '.join(required)})", header=True, field=c)
+        self.df = df.reset_index(drop=True)
+
+    def error(self, reason: str, i: int | None = None, field: str | None = None,
+              header: bool = False) -> ValidationError:
+        """``i``: 0-based data row."""
+        if self.parquet:
+            e = ValidationError(reason, file=self.name, field=field)
+            if i is not None:
+                where = [self.name, f"row {i + 1}"] + ([f"field '{field}'"] if field else [])
+                e.args = (f"{', '.join(where)}: {reason}",)
+                e.row = i + 1
+            return e
+        return ValidationError(reason, file=self.name, row=1 if header else
+                               (None if i is None else i + 2), field=field)
+
+    def text(self, c: str) -> np.ndarray:
+        col = self.df[c]
+        bad = col.isna().to_numpy()
+        if bad.any():
+            raise self.error("empty", int(np.flatnonzero(bad)[0]), c)
+        out = col.astype(str).str.strip().to_numpy(dtype=object)
+        empty = out == ""
+        if empty.any():
+            raise self.error("empty", int(np.flatnonzero(empty)[0]), c)
+        return out
+
+    def integers(self, c: str, lo: int) -> np.ndarray:
+        col = self.df[c]
+        num = pd.to_numeric(col, errors="coerce")
+        vals = num.to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isfinite(vals) | (vals != np.round(vals))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise self.error(f"'{col.iloc[i]}' is not a whole number", i, c)
+        low = vals < lo
+        if low.any():
+            i = int(np.flatnonzero(low)[0])
+            raise self.error(f"{int(vals[i])} is below {lo}", i, c)
+        return vals.astype(np.int64)
+
+    def unique(self, values: np.ndarray, c: str) -> None:
+        dup = pd.Series(values).duplicated().to_numpy()
+        if dup.any():
+            i = int(np.flatnonzero(dup)[0])
+            raise self.error(f"'{values[i]}' appears twice", i, c)
+
+    def lookup(self, values: np.ndarray, index: dict, c: str, what: str) -> np.ndarray:
+        out = np.empty(len(values), np.int64)
+        for i, v in enumerate(values):
+            p = index.get(v)
+            if p is None:
+                raise self.error(f"unknown {what} '{v}'", i, c)
+            out[i] = p
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Skus:
+    """The SKU table: ids, each SKU's seller facility (position), unit cube, extra columns."""
+
+    sku: np.ndarray                 # str (object)
+    seller_pos: np.ndarray          # int64 facility positions
+    unit_cube_litres: np.ndarray    # float
+    frame: pd.DataFrame             # the table as read (extra columns kept)
+
+    @property
+    def index(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.sku)}
+
+    def __len__(self) -> int:
+        return len(self.sku)
+
+
+@dataclass(frozen=True, eq=False)
+class Orders:
+    """Orders: ids (as read), creation minutes, SKU indices, destination station positions
+    and quantities, in the file's order."""
+
+    order_id: np.ndarray
+    created_minute: np.ndarray
+    sku_idx: np.ndarray
+    dest_pos: np.ndarray
+    quantity: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.order_id)
+
+    def service_order(self) -> np.ndarray:
+        """Positions in the order orders are served: by (created_minute, order_id)."""
+        return np.lexsort((self.order_id, self.created_minute)) if self.order_id.dtype != object \
+            else pd.DataFrame({"c": self.created_minute, "o": self.order_id}) \
+            .sort_values(["c", "o"], kind="mergesort").index.to_numpy()
+
+
+@dataclass(frozen=True, eq=False)
+class Placement:
+    """Stock held: warehouse positions, SKU indices, units (one row per pair)."""
+
+    warehouse_pos: np.ndarray
+    sku_idx: np.ndarray
+    units: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+
+def read_skus(path: str | os.PathLike, network: Network) -> Skus:
+    t = _Table(path, SKU_COLUMNS, "SKU")
+    sku = t.text("sku")
+    t.unique(sku, "sku")
+    seller = t.lookup(t.text("seller_facility"), network._facility_pos, "seller_facility",
+                      "facility")
+    cube = pd.to_numeric(t.df["unit_cube_litres"], errors="coerce").to_numpy(dtype=float,
+                                                                            na_value=np.nan)
+    bad = ~(np.isfinite(cube) & (cube > 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise t.error(f"'{t.df['unit_cube_litres'].iloc[i]}' is not a volume > 0 in litres", i,
+                      "unit_cube_litres")
+    return Skus(sku=sku, seller_pos=seller, unit_cube_litres=cube, frame=t.df)
+
+
+def read_orders(path: str | os.PathLike, network: Network, skus: Skus) -> Orders:
+    t = _Table(path, ORDER_COLUMNS, "order")
+    raw = t.df["order_id"]
+    ids = pd.to_numeric(raw, errors="coerce")
+    if ids.notna().all() and (ids == ids.round()).all():
+        order_id = ids.to_numpy(dtype=np.int64)
+    else:
+        order_id = t.text("order_id")
+    t.unique(order_id, "order_id")
+    created = t.integers("created_minute", 0)
+    sku = t.lookup(t.text("sku"), skus.index, "sku", "SKU")
+    stations = {network.facility_index[p]: int(p) for p in network.stations}
+    dest = t.lookup(t.text("dest_station"), stations, "dest_station", "station")
+    qty = t.integers("quantity", 1)
+    return Orders(order_id=order_id, created_minute=created, sku_idx=sku, dest_pos=dest,
+                  quantity=qty)
+
+
+def read_placement(path: str | os.PathLike, network: Network, skus: Skus) -> Placement:
+    t = _Table(path, PLACEMENT_COLUMNS, "placement")
+    kind = network.timetable.kind
+    ware = {f: i for f, i in network._facility_pos.items() if kind[i] == WAREHOUSE}
+    wid = t.text("warehouse_id")
+    for i, w in enumerate(wid):
+        if w not in ware:
+            what = (f"'{w}' is a {FACILITY_KINDS[kind[network._facility_pos[w]]]}, not a warehouse"
+                    if w in network._facility_pos else f"unknown warehouse '{w}'")
+            raise t.error(what, i, "warehouse_id")
+    pos = np.array([ware[w] for w in wid], np.int64)
+    sku = t.lookup(t.text("sku"), skus.index, "sku", "SKU")
+    units = t.integers("units", 0)
+    pair = pd.Series(list(zip(pos.tolist(), sku.tolist())), dtype=object)
+    dup = pair.duplicated().to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise t.error(f"warehouse '{wid[i]}' holds SKU '{skus.sku[sku[i]]}' on an earlier row "
+                      "too", i, "sku")
+    return Placement(warehouse_pos=pos, sku_idx=sku, units=units)
