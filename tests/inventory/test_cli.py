@@ -31,7 +31,8 @@ def test_fulfil_and_simulate(files, capsys):
     t = pd.read_csv(tmp / "served.csv")
     assert list(t.columns) == ["order_id", "fulfilled_from", "promise_minute"]
     assert t["fulfilled_from"].tolist() == ["WA", "V", "WC"]
-    code, out, _ = run_cli(capsys, "simulate", net, "--parcels", tmp / "parcels.parquet", "--json")
+    code, out, _ = run_cli(capsys, "simulate", net, "--parcels", tmp / "parcels.parquet", "--json",
+                           "--report", tmp / "day.html")
     assert code == 0 and json.loads(out)["parcels"] == 3
     code, out, _ = run_cli(capsys, "fulfil", net, "--placement", p, "--skus", s, "--orders", o,
                            "--out", tmp / "served.parquet")
