@@ -166,6 +166,32 @@ def explain(a) -> int:
     return 0
 
 
+def warehouses(a) -> int:
+    from parcelnet.network.pnf import load_network, write_pnf
+    from parcelnet.plan.warehouses import choose_warehouses
+    from parcelnet.viz.console import console
+
+    count = integer(a.count, "--count", 1)
+    cap = integer(a.capacity_units, "--capacity-units", 0)
+    writable(Path(a.out) / "facilities.csv", "--out")
+    net = load_network(a.network)
+    with bars(quiet=a.json) as progress:
+        r = choose_warehouses(net, count, capacity_units=cap, progress=progress)
+    write_pnf(r.network, a.out)
+    if a.json:
+        print_json({**r.to_dict(), "network": a.out})
+        return 0
+    con = console()
+    names = r.network.facilities.set_index("facility_id")["name"]
+    for w, c, alone in zip(r.warehouses, r.centres, r.each_alone):
+        con.print(f"{w} at {c} {names[c]}: alone it reaches {alone:.1%} of the demand within 24 h")
+    con.print(f"{len(r.warehouses)} warehouses reach {r.reach_24h:.1%} of the day's demand within "
+              f"24 h (greedy {r.reach_24h_greedy:.1%}, {r.swaps} swaps; no {count} of the "
+              f"{r.candidates} centres reach more than {r.upper_bound:.1%})")
+    con.print(f"network with the warehouses -> {a.out}")
+    return 0
+
+
 def register(sub) -> None:
     from parcelnet.plan.hubs import ALLOCATIONS
     from parcelnet.plan.service import METHODS, SCOPE_TIERS
@@ -195,6 +221,21 @@ def register(sub) -> None:
                    help="--bound stops once objective <= (1 + gap) x bound (0.01; 0: at the limit)")
     add_json(h, '{"objective", "hubs", "allocation", ...}; nodes from 1')
     h.set_defaults(func=hubs)
+
+    w = psub.add_parser("warehouses", help="K warehouse sites among the city sorting centres, "
+                        "for 24 h reach, linked into the next-day cycle",
+                        description="Warehouses for forward stock: K centres chosen for the "
+                                    "population-weighted share of a day's orders they promise "
+                                    "within 24 h (greedy and swaps, maximal covering), each "
+                                    "with a warehouse trucked into its centre's collection "
+                                    "(docs/plan.md).")
+    w.add_argument("network", help="PNF folder or .pnfz bundle")
+    w.add_argument("--count", required=True, help="number of warehouses K")
+    w.add_argument("--out", required=True, help="folder for the network with the warehouses")
+    w.add_argument("--capacity-units", default="2000000",
+                   help="units each warehouse may hold (default 2,000,000)")
+    add_json(w, "the sites, their 24 h reach and its bound")
+    w.set_defaults(func=warehouses)
 
     c = psub.add_parser("capacity", help="more vehicles and faster sorters until a day is on time",
                         description="Grow trip and sorter capacity where a simulated day is "

@@ -1,0 +1,211 @@
+"""Warehouses for forward stock (``parcelnet plan warehouses``): K sites among the city
+sorting centres, chosen for the demand they reach within 24 hours, and linked into the
+network's next-day cycle.
+
+**The sites.** Every candidate centre c gets a trial warehouse (:func:`add_warehouses`: its
+own pick-and-pack time, then a short truck into c at c's collection minutes). Its reach is
+measured by the promise engine on that network: ``reach[c, s]`` is the share of a day's
+orders (by the hour profile of a normal day, each hour's order at its first minute) that the
+warehouse at c promises to station s within 24 hours. The K sites maximise the
+demand-weighted reach of the best site for each station,
+
+    F(S) = sum_s w_s max_{c in S} reach[c, s],
+
+w_s the station's share of the population (or of given demand). F is a maximal-covering
+(p-median style) objective: monotone and submodular, so the greedy that adds the site of
+largest gain K times reaches at least 1 - 1/e of the optimum. A swap search (Teitz and Bart)
+then exchanges a chosen site for another while F grows. The result carries the bound
+``min(F(every candidate), F / (1 - 1/e))`` on the optimum.
+
+**The link.** A warehouse is a facility of kind ``warehouse`` at its centre's coordinates,
+with ``process_minutes`` for picking and packing, ``sort_per_minute`` 0 (the picking is not a
+sorter) and a ``capacity_units`` column (units it may hold). One lane leads from it to its
+centre (``link_minutes``, by truck), with a departure at each minute the centre's stations
+leave for the centre (its collection times), so that an order picked at the warehouse joins
+the centre's evening sort like a parcel collected in the city.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from parcelnet.errors import ParameterError
+from parcelnet.network.lanes import trip_id, vehicle_trip_cost
+from parcelnet.network.model import Network
+from parcelnet.network.params import Params, load_params
+from parcelnet.progress import Progress, or_none
+from parcelnet.promise.engine import INF, PromiseEngine
+from parcelnet.results import Result, internal
+from parcelnet.units import DAY
+
+#: picking and packing at a warehouse, minutes
+PICK_MINUTES = 60
+#: the truck from a warehouse to its centre, minutes and km
+LINK_MINUTES, LINK_KM = 30, 10.0
+#: units a warehouse may hold by default
+CAPACITY_UNITS = 2_000_000
+#: collection minutes when a centre has no trips from its stations
+DEFAULT_COLLECTIONS = tuple(range(9 * 60, 22 * 60, 120))
+
+
+@dataclass(frozen=True, eq=False)
+class WarehouseSites(Result):
+    """The chosen centres, the demand-weighted 24 h reach they give, and its bound."""
+
+    centres: list                 # facility ids, in the order chosen
+    warehouses: list              # the new warehouses' ids, in the same order
+    reach_24h: float              # F(S): demand share reached within 24 h by the best site
+    reach_24h_greedy: float       # before the swap search
+    upper_bound: float            # on F over every choice of K candidates
+    each_alone: list              # F({c}) of each chosen centre
+    candidates: int
+    swaps: int
+    network: Network = internal()
+
+
+def _candidates(network: Network) -> np.ndarray:
+    fac = network.facilities
+    if "tier" in fac.columns:
+        pos = np.flatnonzero(fac["tier"].isin(["centre", "gateway"]).to_numpy())
+    else:
+        pos = network.hubs
+    if len(pos) == 0:
+        raise ParameterError("the network has no sorting centres (facilities of tier centre or "
+                             "gateway, or hubs) to put warehouses at")
+    return pos
+
+
+def _collections(network: Network, centre: int) -> list[int]:
+    tt = network.timetable
+    kind_station = np.isin(tt.lane_from, network.stations)
+    lanes = np.flatnonzero((tt.lane_to == centre) & kind_station)
+    mins = sorted({int(m) % DAY for m in tt.trip_departure[np.isin(tt.trip_lane, lanes)]})
+    return mins or list(DEFAULT_COLLECTIONS)
+
+
+def add_warehouses(network: Network, centres: list[str], *, capacity_units: int = CAPACITY_UNITS,
+                   pick_minutes: int = PICK_MINUTES, link_minutes: int = LINK_MINUTES,
+                   params: Params | None = None, prefix: str = "W") -> tuple[Network, list[str]]:
+    """The network with a warehouse at each centre of ``centres`` (see the module docs),
+    and the new warehouses' ids (``W01``, ``W02``, ... unless taken)."""
+    params = params or load_params(network.country or "CN")
+    fac, lanes, trips = network.facilities, network.lanes, network.tables["trips.csv"]
+    taken = set(fac["facility_id"])
+    ids, rows_f, rows_l, rows_t = [], [], [], []
+    k = 0
+    cost = float(vehicle_trip_cost(LINK_KM, "truck", params.costs))
+    for c in centres:
+        pos = network.facility(c)
+        k += 1
+        wid = f"{prefix}{k:02d}"
+        while wid in taken:
+            k += 1
+            wid = f"{prefix}{k:02d}"
+        taken.add(wid)
+        ids.append(wid)
+        row = fac.iloc[pos]
+        rows_f.append({"facility_id": wid, "kind": "warehouse", "name": f"{row['name']} warehouse",
+                       "lat": row["lat"], "lon": row["lon"], "sort_per_minute": "0",
+                       "process_minutes": str(int(pick_minutes)), "tier": "warehouse",
+                       "capacity_units": str(int(capacity_units))})
+        lid = f"{wid}>{c}"
+        rows_l.append({"lane_id": lid, "from_facility": wid, "to_facility": c, "mode": "truck",
+                       "duration_minutes": str(int(link_minutes)), "distance_km": f"{LINK_KM:.1f}",
+                       "cost_per_trip": f"{cost:.0f}", "tier": "first_mile"})
+        for m in _collections(network, pos):
+            rows_t.append({"trip_id": trip_id(lid, m), "lane_id": lid, "departure_minute": str(m),
+                           "capacity": "1000000"})
+    new_f = pd.concat([fac, pd.DataFrame(rows_f)], ignore_index=True).fillna("")
+    new_l = pd.concat([lanes, pd.DataFrame(rows_l)], ignore_index=True).fillna("")
+    new_t = pd.concat([trips, pd.DataFrame(rows_t)], ignore_index=True).fillna("")
+    return network.replace(facilities=new_f.astype(str), lanes=new_l.astype(str),
+                           trips=new_t.astype(str)), ids
+
+
+def reach_matrix(network: Network, warehouses: list[str], hour_weights: np.ndarray,
+                 progress: Progress | None = None) -> np.ndarray:
+    """(warehouses, stations): the share of a day's orders (hour weights, each hour's order
+    at its first minute) each warehouse promises to each station within 24 hours."""
+    progress = or_none(progress)
+    eng = PromiseEngine(network)
+    created = np.arange(24, dtype=np.int64) * 60
+    out = np.zeros((len(warehouses), len(eng.stations)))
+    progress.start("24 h reach of each candidate", len(warehouses))
+    for i, w in enumerate(warehouses):
+        d = eng.delivered_from(network.facility(w), created)
+        out[i] = hour_weights @ ((d < INF) & (d - created[:, None] <= DAY))
+        progress.advance()
+    progress.finish()
+    return out
+
+
+def max_cover(reach: np.ndarray, weight: np.ndarray, k: int) -> tuple[list[int], float, float, int]:
+    """Greedy then swap search for F (module docs): (chosen rows, F, F after the greedy,
+    swaps made)."""
+    n = reach.shape[0]
+    best = np.zeros(reach.shape[1])
+    chosen: list[int] = []
+    for _ in range(k):
+        gain = (np.maximum(reach, best[None, :]) - best[None, :]) @ weight
+        gain[chosen] = -1.0
+        j = int(np.argmax(gain))
+        chosen.append(j)
+        best = np.maximum(best, reach[j])
+    greedy_value = float(best @ weight)
+
+    def value(rows) -> float:
+        return float(reach[rows].max(axis=0) @ weight)
+
+    current, swaps = greedy_value, 0
+    improved = True
+    while improved:
+        improved = False
+        for i in range(len(chosen)):
+            rest = chosen[:i] + chosen[i + 1:]
+            base = reach[rest].max(axis=0) if rest else np.zeros(reach.shape[1])
+            vals = np.maximum(reach, base[None, :]) @ weight
+            vals[chosen] = -1.0
+            j = int(np.argmax(vals))
+            if vals[j] > current + 1e-12:
+                chosen[i], current, improved = j, float(vals[j]), True
+                swaps += 1
+    assert abs(value(chosen) - current) < 1e-9
+    return chosen, current, greedy_value, swaps
+
+
+def choose_warehouses(network: Network, count: int, *, weights: np.ndarray | None = None,
+                      hour_weights: np.ndarray | None = None, capacity_units: int = CAPACITY_UNITS,
+                      pick_minutes: int = PICK_MINUTES, link_minutes: int = LINK_MINUTES,
+                      progress: Progress | None = None) -> WarehouseSites:
+    """Choose ``count`` centres for warehouses and return the network with them linked in
+    (module docs). ``weights``: each station's demand (order of ``network.stations``;
+    default its population); ``hour_weights``: 24 shares of a day's orders by hour (default
+    the normal day's profile of :mod:`parcelnet.demand`)."""
+    from parcelnet.demand.generate import hourly_profile
+    cand = _candidates(network)
+    if not (isinstance(count, (int, np.integer)) and 1 <= count <= len(cand)):
+        raise ParameterError(f"the number of warehouses must be between 1 and the {len(cand)} "
+                             f"candidate centres, got {count}")
+    fac = network.facility_index
+    w = network.station_population if weights is None else np.asarray(weights, float)
+    if len(w) != len(network.stations) or not (w >= 0).all() or w.sum() <= 0:
+        raise ParameterError("station weights must be one non-negative number per station, "
+                             "not all zero")
+    w = w / w.sum()
+    hw = hourly_profile("normal") if hour_weights is None else np.asarray(hour_weights, float)
+    trial, ids = add_warehouses(network, [str(fac[c]) for c in cand], capacity_units=capacity_units,
+                                pick_minutes=pick_minutes, link_minutes=link_minutes, prefix="T")
+    reach = reach_matrix(trial, ids, hw / hw.sum(), progress)
+    rows, value, greedy_value, swaps = max_cover(reach, w, int(count))
+    every = float(reach.max(axis=0) @ w)
+    centres = [str(fac[cand[r]]) for r in rows]
+    net, new_ids = add_warehouses(network, centres, capacity_units=capacity_units,
+                                  pick_minutes=pick_minutes, link_minutes=link_minutes)
+    return WarehouseSites(centres=centres, warehouses=new_ids, reach_24h=value,
+                          reach_24h_greedy=greedy_value,
+                          upper_bound=min(every, greedy_value / (1 - np.exp(-1))),
+                          each_alone=[float(reach[r] @ w) for r in rows], candidates=len(cand),
+                          swaps=swaps, network=net)

@@ -1,0 +1,100 @@
+"""Warehouse sites (``parcelnet plan warehouses``): the link into a centre's collection,
+the maximal-covering choice against enumeration, and the command."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from parcelnet.network.pnf import load_network, write_pnf
+from parcelnet.plan.warehouses import add_warehouses, choose_warehouses, max_cover
+from parcelnet.promise import PromiseEngine
+from tests.conftest import assert_one_line_error, run_cli
+from tests.plan.test_service_origins import BACKBONE, centres
+
+
+@pytest.fixture(scope="module")
+def net():
+    return centres(BACKBONE)
+
+
+def test_a_warehouse_joins_its_centres_collection(net):
+    """An order at the warehouse is picked (60 min), trucked at the next minute a station
+    leaves for the centre (20:00 here) and arrives 30 min later: its promise is the centre's
+    for an order created then."""
+    new, ids = add_warehouses(net, ["SHa", "GZb"])
+    assert ids == ["W01", "W02"]
+    fac = new.facilities.set_index("facility_id")
+    assert fac.loc["W01", "kind"] == "warehouse" and fac.loc["W01", "capacity_units"] == "2000000"
+    trips = new.tables["trips.csv"]
+    assert trips.loc[trips["lane_id"] == "W01>SHa", "departure_minute"].tolist() == ["1200"]
+    eng = PromiseEngine(new)
+    for t in (0, 600, 1139, 1140, 1141, 1300, 2000):
+        ready = t + 60
+        leave = (ready // 1440 + (ready % 1440 > 1200)) * 1440 + 1200
+        for s in ("SHa1", "BJb2", "GZa1"):
+            w = eng.query("W01", s, t).promise_minute
+            c = eng.query("SHa", s, leave + 30).promise_minute
+            assert w == c, (t, s)
+
+
+def _brute(reach, w, k):
+    return max(float(reach[list(c)].max(axis=0) @ w) for c in itertools.combinations(range(len(reach)), k))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_max_cover_against_enumeration(seed):
+    """Greedy plus swaps on random reach matrices: never below 1 - 1/e of the optimum by
+    enumeration (and equal to it on most), never above it."""
+    rng = np.random.default_rng(seed)
+    reach = rng.random((9, 14)) * (rng.random((9, 14)) < 0.5)
+    w = rng.random(14)
+    w /= w.sum()
+    k = int(rng.integers(1, 5))
+    rows, value, greedy_value, _ = max_cover(reach, w, k)
+    best = _brute(reach, w, k)
+    assert len(set(rows)) == k and value == pytest.approx(float(reach[rows].max(axis=0) @ w))
+    assert greedy_value <= value + 1e-12 <= best + 1e-9
+    assert value >= (1 - np.exp(-1)) * best - 1e-12
+
+
+def test_max_cover_is_optimal_on_most():
+    hits = 0
+    for seed in range(40):
+        rng = np.random.default_rng(100 + seed)
+        reach = rng.random((8, 12)) * (rng.random((8, 12)) < 0.4)
+        w = np.full(12, 1 / 12)
+        hits += max_cover(reach, w, 3)[1] >= _brute(reach, w, 3) - 1e-12
+    assert hits >= 36
+
+
+def test_choose_warehouses(net):
+    """One site: the centre whose warehouse reaches the most population within 24 h, and
+    the bound holds; two sites reach at least as much as one."""
+    one = choose_warehouses(net, 1)
+    two = choose_warehouses(net, 2)
+    assert one.candidates == len(net.hubs) and len(two.warehouses) == 2
+    assert two.reach_24h >= one.reach_24h
+    assert one.reach_24h <= one.upper_bound + 1e-12
+    assert one.each_alone == [pytest.approx(one.reach_24h)]
+    kinds = two.network.facilities.set_index("facility_id")["kind"]
+    assert (kinds[two.warehouses] == "warehouse").all()
+    with pytest.raises(ValueError, match="between 1 and"):
+        choose_warehouses(net, 0)
+
+
+def test_cli(net, tmp_path, capsys):
+    src = write_pnf(net, tmp_path / "net")
+    code, out, _ = run_cli(capsys, "plan", "warehouses", src, "--count", "2", "--out",
+                           tmp_path / "wh", "--json")
+    assert code == 0
+    r = json.loads(out)
+    assert r["warehouses"] == ["W01", "W02"] and r["network"] == str(tmp_path / "wh")
+    new = load_network(tmp_path / "wh")
+    assert set(new.facilities.loc[new.facilities["kind"] == "warehouse", "facility_id"]) == {"W01", "W02"}
+    code, _, err = run_cli(capsys, "plan", "warehouses", src, "--count", "0", "--out", tmp_path / "x")
+    assert code == 2
+    assert_one_line_error(err, "--count")
