@@ -16,12 +16,40 @@ def demand(a) -> int:
     n = default_parcels(a.day) if a.parcels is None else integer(a.parcels, "--parcels")
     seed = integer(a.seed, "--seed")
     writable(a.out, "--out")
+    if a.skus is not None:
+        return _sku_orders(a, n, seed)
+    if a.sku_table:
+        raise UsageError("--sku-table goes with --skus N")
     net = load_network(a.network)
     t0 = time.perf_counter()
     with bars() as progress:
         generate_to_file(net, a.out, n, a.day, seed, a.origin_shares, progress=progress)
     console().print(f"{n:,} parcels ({a.day} day, seed {seed}) -> {a.out} "
                     f"in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _sku_orders(a, n: int, seed: int) -> int:
+    from parcelnet.demand.skus import generate_orders, generate_skus
+    from parcelnet.files import atomic_path
+    from parcelnet.network.pnf import load_network
+    from parcelnet.viz.console import console
+    count = integer(a.skus, "--skus", 1)
+    table = a.sku_table or str(Path(a.out).parent / "skus.csv")
+    writable(table, "--sku-table")
+    net = load_network(a.network)
+    skus = generate_skus(net, count, seed)
+    orders = generate_orders(net, skus, n, a.day, seed)
+    for df, path in ((skus, table), (orders, a.out)):
+        with atomic_path(path) as tmp:
+            if str(path).lower().endswith(".csv"):
+                df.to_csv(tmp, index=False)
+            else:
+                df.to_parquet(tmp, index=False)
+    national = orders["sku"].isin(skus.loc[skus["scope"] == "national", "sku"]).mean()
+    console().print(f"{n:,} orders ({a.day} day, seed {seed}) for {count:,} SKUs -> {a.out}; SKU "
+                    f"table -> {table}; {national:.0%} of the orders are for the "
+                    f"{int((skus['scope'] == 'national').sum()):,} SKUs sold nationally")
     return 0
 
 
@@ -96,6 +124,10 @@ def register(sub) -> None:
     m.add_argument("--seed", default="0", help="random seed (default 0); same seed, same parcels")
     m.add_argument("--origin-shares", help="TOML of provincial origin shares (see docs/demand.md)")
     m.add_argument("--out", required=True, help="parcels file: Parquet, or CSV when it ends in .csv")
+    m.add_argument("--skus", metavar="N", help="SKU-level orders instead of parcels: N SKUs "
+                   "(a few national, a long regional tail; docs/demand.md); --out then holds "
+                   "order_id,created_minute,sku,dest_station,quantity and --parcels counts orders")
+    m.add_argument("--sku-table", help="with --skus: the SKU table (default skus.csv beside --out)")
     m.set_defaults(func=demand)
 
     s = sub.add_parser("simulate", help="run a day of parcels through sorters and trips with "

@@ -1,0 +1,57 @@
+"""SKU-level demand: the catalogue's regional concentration, orders that follow it, the
+tables read back by parcelnet fulfil, and the command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from parcelnet.demand.skus import NATIONAL_SHARE, QUANTITY, generate_orders, generate_skus
+from parcelnet.inventory import read_orders, read_skus
+from parcelnet.network.pnf import write_pnf
+from tests.conftest import run_cli
+from tests.plan.test_service_origins import BACKBONE, centres
+
+
+@pytest.fixture(scope="module")
+def net():
+    return centres(BACKBONE)
+
+
+def test_catalogue_and_orders(net):
+    """A few national SKUs, the rest in one to six provinces; each regional SKU's orders go
+    only to its provinces; Zipf popularity; quantities by QUANTITY; same seed, same day."""
+    skus = generate_skus(net, 400, seed=3)
+    assert (skus["scope"] == "national").sum() == round(NATIONAL_SHARE * 400)
+    assert skus["popularity"].is_monotonic_decreasing
+    assert skus["popularity"].iloc[0] / skus["popularity"].iloc[9] == pytest.approx(10)
+    regional = skus[skus["scope"] == "regional"]
+    sizes = regional["provinces"].str.split(";").map(len)
+    assert sizes.between(1, 4).all()                  # the network has four provinces
+    orders = generate_orders(net, skus, 20_000, "normal", seed=3)
+    assert orders["order_id"].tolist() == list(range(1, 20_001))
+    assert orders["created_minute"].is_monotonic_increasing
+    prov = dict(zip(net.places["station_id"], net.places["admin1"]))
+    allowed = dict(zip(regional["sku"], regional["provinces"].str.split(";")))
+    reg = orders[orders["sku"].isin(allowed)]
+    assert len(reg) > 1000
+    assert all(prov[d] in allowed[k] for k, d in zip(reg["sku"], reg["dest_station"]))
+    share = orders["quantity"].value_counts(normalize=True)
+    for q, p in QUANTITY.items():
+        assert share[q] == pytest.approx(p, abs=0.01)
+    again = generate_orders(net, generate_skus(net, 400, seed=3), 20_000, "normal", seed=3)
+    pd.testing.assert_frame_equal(orders, again)
+    with pytest.raises(ValueError, match="number of SKUs"):
+        generate_skus(net, 0)
+
+
+def test_the_command_writes_tables_fulfil_reads(net, tmp_path, capsys):
+    src = write_pnf(net, tmp_path / "net")
+    code, out, _ = run_cli(capsys, "demand", src, "--skus", "50", "--parcels", "500", "--out",
+                           tmp_path / "orders.parquet", "--seed", "2")
+    assert code == 0 and "500 orders" in out
+    sk = read_skus(tmp_path / "skus.csv", net)
+    orders = read_orders(tmp_path / "orders.parquet", net, sk)
+    assert len(sk) == 50 and len(orders) == 500
+    assert np.isin(orders.dest_pos, net.stations).all()
