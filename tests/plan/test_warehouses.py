@@ -23,18 +23,21 @@ def net():
 
 def test_a_warehouse_joins_its_centres_collection(net):
     """An order at the warehouse is picked (60 min), trucked at the next minute a station
-    leaves for the centre (20:00 here) and arrives 30 min later: its promise is the centre's
-    for an order created then."""
+    leaves for the centre (20:00 here) or of the evening's half hours, and arrives 30 min
+    later: its promise is the centre's for an order created then."""
     new, ids = add_warehouses(net, ["SHa", "GZb"])
     assert ids == ["W01", "W02"]
     fac = new.facilities.set_index("facility_id")
     assert fac.loc["W01", "kind"] == "warehouse" and fac.loc["W01", "capacity_units"] == "2000000"
     trips = new.tables["trips.csv"]
-    assert trips.loc[trips["lane_id"] == "W01>SHa", "departure_minute"].tolist() == ["1200"]
+    deps = sorted(int(x) for x in trips.loc[trips["lane_id"] == "W01>SHa", "departure_minute"])
+    assert deps == list(range(1080, 1440, 30))        # 20:00 (the stations') and the evening
     eng = PromiseEngine(new)
-    for t in (0, 600, 1139, 1140, 1141, 1300, 2000):
+    for t in (0, 600, 1139, 1140, 1141, 1300, 1400, 2000):
         ready = t + 60
-        leave = (ready // 1440 + (ready % 1440 > 1200)) * 1440 + 1200
+        day, r = divmod(ready, 1440)
+        later = [d for d in deps if d >= r]
+        leave = day * 1440 + later[0] if later else (day + 1) * 1440 + deps[0]
         for s in ("SHa1", "BJb2", "GZa1"):
             w = eng.query("W01", s, t).promise_minute
             c = eng.query("SHa", s, leave + 30).promise_minute

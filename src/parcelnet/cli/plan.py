@@ -192,6 +192,36 @@ def warehouses(a) -> int:
     return 0
 
 
+def placement(a) -> int:
+    from parcelnet.files import atomic_path
+    from parcelnet.inventory import read_skus
+    from parcelnet.network.pnf import load_network
+    from parcelnet.plan.placement import plan_placement, read_forecast
+    from parcelnet.viz.console import console
+
+    budget = integer(a.budget_units, "--budget-units", 0)
+    writable(a.out, "--out")
+    net = load_network(a.network)
+    skus = read_skus(a.skus, net)
+    forecast = read_forecast(a.forecast, net, skus)
+    with bars(quiet=a.json) as progress:
+        p = plan_placement(net, skus, forecast, budget, progress=progress)
+    with atomic_path(a.out) as tmp:
+        p.table.to_csv(tmp, index=False)
+    if a.json:
+        print_json({**p.to_dict(), "out": a.out})
+        return 0
+    con = console()
+    con.print(f"{p.units_placed:,} units of {p.skus_placed:,} SKUs at {len(p.warehouses)} warehouses "
+              f"(budget {p.budget_units:,}; one central warehouse would hold the forecast's "
+              f"{p.forecast_units:,})")
+    con.print(f"planned within 24 h: {p.planned_within_24h_units:,.0f} units, "
+              f"{p.planned_share_24h:.1%} of the forecast (the planning model; parcelnet fulfil "
+              f"gives the exact share of a day's orders) in {p.seconds:.1f} s")
+    con.print(f"placement -> {a.out}")
+    return 0
+
+
 def register(sub) -> None:
     from parcelnet.plan.hubs import ALLOCATIONS
     from parcelnet.plan.service import METHODS, SCOPE_TIERS
@@ -236,6 +266,19 @@ def register(sub) -> None:
                    help="units each warehouse may hold (default 2,000,000)")
     add_json(w, "the sites, their 24 h reach and its bound")
     w.set_defaults(func=warehouses)
+
+    pp = psub.add_parser("placement", help="units of each SKU to hold at each warehouse for "
+                         "24 h promises", description="Forward stock placement: the most forecast "
+                         "units promised within 24 h within the stock budget and the warehouses' "
+                         "capacities, solved as a flow with HiGHS (docs/plan.md).")
+    pp.add_argument("network", help="PNF folder or .pnfz bundle with warehouses")
+    pp.add_argument("--skus", required=True, help="SKU table: sku,seller_facility,unit_cube_litres")
+    pp.add_argument("--forecast", required=True, help="region,sku,units_forecast (a date column "
+                    "is summed over); regions are places.csv admin1 names")
+    pp.add_argument("--budget-units", required=True, help="units that may be placed in all")
+    pp.add_argument("--out", required=True, help="placement CSV: warehouse_id,sku,units")
+    add_json(pp, "the placement's figures")
+    pp.set_defaults(func=placement)
 
     c = psub.add_parser("capacity", help="more vehicles and faster sorters until a day is on time",
                         description="Grow trip and sorter capacity where a simulated day is "

@@ -54,7 +54,7 @@ def _sellers(network: Network) -> np.ndarray:
     return pos
 
 
-def _provinces(network: Network) -> tuple[list[str], np.ndarray, np.ndarray]:
+def station_provinces(network: Network) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Province names, each station's province index, each province's population."""
     st_prov = _station_provinces(network, network.stations).astype(str)
     names, idx = np.unique(st_prov, return_inverse=True)
@@ -68,7 +68,7 @@ def generate_skus(network: Network, n: int, seed: int = 0, origin_shares=None) -
     sells in, joined by ``;``), most popular first."""
     n = _count(n, "SKUs")
     rng = np.random.default_rng([_check_seed(seed), 1])
-    names, st_prov, prov_pop = _provinces(network)
+    names, st_prov, prov_pop = station_provinces(network)
     sellers = _sellers(network)
     seller_prov = _station_provinces(network, sellers).astype(str)
     shares = (origin_shares or load_origin_shares()).shares
@@ -118,7 +118,7 @@ def generate_orders(network: Network, skus: pd.DataFrame, n: int, day: str = "no
     n = _count(n, "orders")
     check_day(day)
     rng = np.random.default_rng([_check_seed(seed), 2])
-    names, st_prov, _ = _provinces(network)
+    names, st_prov, _ = station_provinces(network)
     st_pop = network.station_population
     prov_index = {p: i for i, p in enumerate(names)}
     pop = skus["popularity"].to_numpy(float)

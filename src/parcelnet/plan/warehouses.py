@@ -21,8 +21,10 @@ then exchanges a chosen site for another while F grows. The result carries the b
 with ``process_minutes`` for picking and packing, ``sort_per_minute`` 0 (the picking is not a
 sorter) and a ``capacity_units`` column (units it may hold). One lane leads from it to its
 centre (``link_minutes``, by truck), with a departure at each minute the centre's stations
-leave for the centre (its collection times), so that an order picked at the warehouse joins
-the centre's evening sort like a parcel collected in the city.
+leave for the centre (its collection times) and every half hour from 18:00 to 23:30, so that
+an order picked at the warehouse joins the centre's evening sort like a parcel collected in
+the city, and until later in the evening than the city's last collection (a warehouse beside
+its centre has no city to cross).
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ LINK_MINUTES, LINK_KM = 30, 10.0
 CAPACITY_UNITS = 2_000_000
 #: collection minutes when a centre has no trips from its stations
 DEFAULT_COLLECTIONS = tuple(range(9 * 60, 22 * 60, 120))
+#: and every half hour of the evening, whatever the stations do: a warehouse beside its
+#: centre feeds the evening sort until the night's departures (later trucks just wait)
+EVENING_LINKS = tuple(range(18 * 60, 24 * 60, 30))
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,8 +87,8 @@ def _collections(network: Network, centre: int) -> list[int]:
     tt = network.timetable
     kind_station = np.isin(tt.lane_from, network.stations)
     lanes = np.flatnonzero((tt.lane_to == centre) & kind_station)
-    mins = sorted({int(m) % DAY for m in tt.trip_departure[np.isin(tt.trip_lane, lanes)]})
-    return mins or list(DEFAULT_COLLECTIONS)
+    mins = {int(m) % DAY for m in tt.trip_departure[np.isin(tt.trip_lane, lanes)]}
+    return sorted((mins or set(DEFAULT_COLLECTIONS)) | set(EVENING_LINKS))
 
 
 def add_warehouses(network: Network, centres: list[str], *, capacity_units: int = CAPACITY_UNITS,

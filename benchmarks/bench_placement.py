@@ -1,0 +1,86 @@
+"""Forward stock on China: warehouse sites, placement for 10,000 SKUs x 10 warehouses
+(target: under 2 minutes), and the exact 24 h share of a day's orders by the stock budget.
+
+    python benchmarks/bench_placement.py NETWORK [--warehouses 10] [--skus 10000]
+                                         [--orders 1000000] [--budgets 0,0.25,0.5,0.75,1,1.3]
+
+NETWORK is a default build (``parcelnet build --country CN``). The forecast is perfect
+foresight: the day's own orders summed by province and SKU (the sensing issue's forecasts
+replace it). Budgets are multiples of what one central warehouse would hold (the forecast's
+units). For each budget: the placement's time and planned share, and ``fulfil``'s exact
+share of the orders promised within 24 h, by creation hour too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import pandas as pd
+
+from parcelnet.demand.skus import generate_orders, generate_skus, station_provinces
+from parcelnet.inventory import fulfil
+from parcelnet.inventory.tables import Orders, Placement, Skus
+from parcelnet.network.pnf import load_network
+from parcelnet.plan.placement import plan_placement
+from parcelnet.plan.warehouses import choose_warehouses
+from parcelnet.units import DAY
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("network")
+    ap.add_argument("--warehouses", type=int, default=10)
+    ap.add_argument("--skus", type=int, default=10_000)
+    ap.add_argument("--orders", type=int, default=1_000_000)
+    ap.add_argument("--budgets", default="0,0.25,0.5,0.75,1,1.3")
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    net = load_network(a.network)
+    t = time.perf_counter()
+    sites = choose_warehouses(net, a.warehouses)
+    net = sites.network
+    print(f"{a.warehouses} warehouses at {', '.join(sites.centres)}: reach {sites.reach_24h:.1%} "
+          f"({time.perf_counter() - t:.1f} s)", flush=True)
+    sk_df = generate_skus(net, a.skus, a.seed)
+    od = generate_orders(net, sk_df, a.orders, "normal", a.seed)
+    fac = net._facility_pos
+    skus = Skus(sku=sk_df["sku"].to_numpy(object),
+                seller_pos=np.array([fac[x] for x in sk_df["seller_facility"]], np.int64),
+                unit_cube_litres=sk_df["unit_cube_litres"].to_numpy(float), frame=sk_df)
+    idx = skus.index
+    orders = Orders(order_id=od["order_id"].to_numpy(np.int64),
+                    created_minute=od["created_minute"].to_numpy(np.int64),
+                    sku_idx=od["sku"].map(idx).to_numpy(np.int64),
+                    dest_pos=np.array([fac[x] for x in od["dest_station"]], np.int64),
+                    quantity=od["quantity"].to_numpy(np.int64))
+    names, st_region, _ = station_provinces(net)
+    region_of = dict(zip(net.facility_index[net.stations], [names[i] for i in st_region]))
+    fc = od.assign(region=od["dest_station"].map(region_of)).groupby(
+        ["region", "sku"], as_index=False)["quantity"].sum().rename(columns={"quantity": "units_forecast"})
+    total = int(fc["units_forecast"].sum())
+    hour = orders.created_minute // 60
+    for share in (float(x) for x in a.budgets.split(",")):
+        t = time.perf_counter()
+        p = plan_placement(net, skus, fc, int(share * total))
+        took = time.perf_counter() - t
+        tab = p.table
+        pl = Placement(warehouse_pos=np.array([fac[w] for w in tab["warehouse_id"]], np.int64),
+                       sku_idx=tab["sku"].map(idx).to_numpy(np.int64),
+                       units=tab["units"].to_numpy(np.int64))
+        t = time.perf_counter()
+        f = fulfil(net, skus, orders, pl)
+        took_f = time.perf_counter() - t
+        served = f.table.set_index("order_id").loc[orders.order_id]
+        ok = (served["promise_minute"].fillna(1 << 60).to_numpy(np.int64) - orders.created_minute) <= DAY
+        by_hour = [round(float(ok[hour == h].mean()), 3) for h in range(24)]
+        print(json.dumps({"budget": share, "units": p.units_placed, "placement_s": round(took, 2),
+                          "planned_share_24h": round(p.planned_share_24h, 4),
+                          "fulfil_s": round(took_f, 2), "share_24h": round(f.share_within_24h, 4),
+                          "from_warehouses": f.from_warehouses, "by_hour": by_hour}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Forward stock placement (``parcelnet plan placement``): how many units of each SKU to
+hold at each warehouse, for the forecast orders promised within 24 hours.
+
+**The planning model.** Regions are provinces (``places.csv`` admin1). ``reach[w, r]`` is
+the share of region r's orders that warehouse w promises within 24 hours: the promise
+engine's 24 h reach of w to each station (over a day's order hours, by the normal day's hour
+profile), weighted by the stations' population within r. A unit of SKU k held at w and
+sold in r is promised within 24 hours with that probability, whichever SKU it is. So the
+units served from w in r, y[w, r], decide the plan's value, and the problem is a flow:
+
+    max  sum_{w,r} reach[w, r] y[w, r] - eps sum y
+    s.t. sum_w y[w, r] <= D[r]            (the forecast units of region r, all SKUs)
+         sum_r y[w, r] <= capacity[w]     (the warehouse's ``capacity_units``)
+         sum_{w,r} y[w, r] <= U           (the stock budget)
+
+It is a maximum-value flow (source -> warehouses -> regions -> sink, with the budget on the
+source), so HiGHS's LP optimum is integral and optimal among all integer placements **for
+this model**. The small ``eps`` (1e-6 per unit) keeps units where they reach nobody from
+being placed at all: at equal value, fewer units held means less holding cost.
+
+**Per SKU.** Each region's y[w, r] is then filled with its SKUs' forecasts, the warehouses of
+highest reach first and the SKUs of largest forecast in r first, so x[w, k] = the units of k
+assigned to w, in whole units, with no rounding: the placement reaches exactly the model's
+optimum.
+
+**Safety stock.** Budget the model leaves unused (it places no more than the forecast) is
+spread over the placed (warehouse, SKU) pairs in proportion to their units, within the
+capacities: orders from other regions take units meant for this one (next paragraph), and
+forecasts are wrong.
+
+**What the model leaves out.** Fulfilment (``parcelnet fulfil``) serves each order from the
+stocked warehouse with the earliest promise, not the one the plan meant. An order from
+another region can take a unit meant for this one. Forecasts are wrong, and the hour of an
+order matters. The transfer from the seller to the warehouse is not priced yet. The exact
+24 h share of a placement is what ``parcelnet fulfil`` reports on a day of orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from parcelnet.demand.skus import station_provinces
+from parcelnet.errors import ParameterError, SolverError
+from parcelnet.inventory.tables import WAREHOUSE, Skus, _Table
+from parcelnet.network.model import Network
+from parcelnet.plan._highs import solve_mip
+from parcelnet.plan.warehouses import reach_matrix
+from parcelnet.progress import Progress, or_none
+from parcelnet.results import Result, internal
+
+EPS = 1e-6
+FORECAST_COLUMNS = ("region", "sku", "units_forecast")
+
+
+@dataclass(frozen=True, eq=False)
+class PlacementPlan(Result):
+    """The placement and the model's figures."""
+
+    warehouses: list
+    budget_units: int
+    forecast_units: int          # what one central warehouse would hold for the forecast
+    units_placed: int
+    safety_units: int            # placed beyond the model's optimum (budget left over)
+    planned_within_24h_units: float
+    planned_share_24h: float     # of the forecast units, by the model
+    skus_placed: int
+    seconds: float
+    table: pd.DataFrame = internal()          # warehouse_id, sku, units (> 0)
+    region_reach: pd.DataFrame = internal()   # warehouse x region reach
+
+
+def _safety_stock(table: pd.DataFrame, ids: np.ndarray, cap: np.ndarray, left: int):
+    """Spread ``left`` units of budget over the placed (warehouse, SKU) pairs in proportion
+    to their units, within each warehouse's capacity (whole units, rounded down)."""
+    if left <= 0 or not len(table):
+        return table, 0
+    units = table["units"].to_numpy(np.int64)
+    factor = left / units.sum()
+    extra = np.floor(units * factor).astype(np.int64)
+    w = pd.Index(ids).get_indexer(table["warehouse_id"])
+    room = cap - np.bincount(w, weights=units, minlength=len(ids))
+    want = np.bincount(w, weights=extra, minlength=len(ids))
+    scale = np.where(want > room, np.maximum(room, 0) / np.maximum(want, 1), 1.0)
+    extra = np.floor(extra * scale[w]).astype(np.int64)
+    return table.assign(units=units + extra), int(extra.sum())
+
+
+def read_forecast(path, network: Network, skus: Skus) -> pd.DataFrame:
+    """The forecast table ``region,sku,units_forecast`` (and an optional ``date``, summed
+    over): regions are ``places.csv`` admin1 names; units >= 0. Returns region, sku,
+    units_forecast summed per (region, sku)."""
+    t = _Table(path, FORECAST_COLUMNS, "forecast")
+    names = set(station_provinces(network)[0])
+    region = t.text("region")
+    for i, r in enumerate(region):
+        if r not in names:
+            raise t.error(f"unknown region '{r}' (regions are the admin1 names of places.csv)",
+                          i, "region")
+    idx = skus.index
+    sku = t.text("sku")
+    for i, k in enumerate(sku):
+        if k not in idx:
+            raise t.error(f"unknown SKU '{k}'", i, "sku")
+    units = pd.to_numeric(t.df["units_forecast"], errors="coerce").to_numpy(float, na_value=np.nan)
+    bad = ~(np.isfinite(units) & (units >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise t.error(f"'{t.df['units_forecast'].iloc[i]}' is not a number of units >= 0", i,
+                      "units_forecast")
+    if "date" in t.df.columns:
+        d = pd.to_datetime(t.df["date"], errors="coerce", format="%Y-%m-%d")
+        if d.isna().any():
+            i = int(np.flatnonzero(d.isna().to_numpy())[0])
+            raise t.error(f"'{t.df['date'].iloc[i]}' is not a date (YYYY-MM-DD)", i, "date")
+    df = pd.DataFrame({"region": region, "sku": sku, "units_forecast": units})
+    return df.groupby(["region", "sku"], as_index=False, sort=True)["units_forecast"].sum()
+
+
+def plan_placement(network: Network, skus: Skus, forecast: pd.DataFrame, budget_units: int,
+                   hour_weights: np.ndarray | None = None,
+                   progress: Progress | None = None) -> PlacementPlan:
+    """The placement of the module docs for ``forecast`` (:func:`read_forecast`'s shape)
+    within ``budget_units``."""
+    import time
+
+    from parcelnet.demand.generate import hourly_profile
+    t0 = time.perf_counter()
+    progress = or_none(progress)
+    if isinstance(budget_units, bool) or not isinstance(budget_units, (int, np.integer)) \
+            or budget_units < 0:
+        raise ParameterError(f"the stock budget must be a whole number of units >= 0, got "
+                             f"{budget_units!r}")
+    fac = network.facilities
+    ware = np.flatnonzero(network.timetable.kind == WAREHOUSE)
+    if len(ware) == 0:
+        raise ParameterError("the network has no warehouses (facilities of kind warehouse); "
+                             "add them with parcelnet plan warehouses")
+    ids = np.asarray(network.facility_index[ware], dtype=str)
+    order = np.argsort(ids, kind="stable")
+    ware, ids = ware[order], ids[order]
+    cap = np.full(len(ware), np.inf)
+    if "capacity_units" in fac.columns:
+        raw = pd.to_numeric(fac["capacity_units"].iloc[ware], errors="coerce").to_numpy(float)
+        cap = np.where(np.isfinite(raw), raw, np.inf)
+    names, st_region, _ = station_provinces(network)
+    hw = hourly_profile("normal") if hour_weights is None else np.asarray(hour_weights, float)
+    reach_st = reach_matrix(network, list(ids), hw / hw.sum(), progress)
+    pop = network.station_population
+    pop_r = np.bincount(st_region, weights=pop, minlength=len(names))
+    reach = np.zeros((len(ware), len(names)))
+    for w in range(len(ware)):
+        reach[w] = np.bincount(st_region, weights=pop * reach_st[w], minlength=len(names)) \
+            / np.maximum(pop_r, 1e-300)
+    rindex = {r: i for i, r in enumerate(names)}
+    f = forecast[forecast["units_forecast"] > 0]
+    r_of = f["region"].map(rindex).to_numpy(np.int64)
+    units = np.rint(f["units_forecast"].to_numpy(float)).astype(np.int64)
+    demand = np.bincount(r_of, weights=units, minlength=len(names))
+    n_w, n_r = len(ware), len(names)
+    nv = n_w * n_r                                   # y[w, r] at w * n_r + r
+    cols = np.arange(nv)
+    w_of, reg = cols // n_r, cols % n_r
+    a = sparse.vstack([sparse.coo_matrix((np.ones(nv), (reg, cols)), shape=(n_r, nv)),
+                       sparse.coo_matrix((np.ones(nv), (w_of, cols)), shape=(n_w, nv)),
+                       sparse.coo_matrix(np.ones((1, nv)))])
+    hi = np.concatenate([demand, np.where(np.isfinite(cap), cap, 1e30), [float(budget_units)]])
+    res = solve_mip(-(reach.ravel() - EPS), a, np.full(len(hi), -np.inf), hi, np.zeros(nv),
+                    np.full(nv, np.inf), np.zeros(nv, bool))
+    if res.status != "optimal":
+        raise SolverError(f"the placement flow was not solved ({res.status}); please report this")
+    y = np.rint(res.x).astype(np.int64).reshape(n_w, n_r)
+    # fill each region's y[w, r] with its SKUs' forecasts
+    rows: dict[tuple[int, str], int] = {}
+    sku_col = f["sku"].to_numpy(object)
+    for r in range(n_r):
+        mine = np.flatnonzero(r_of == r)
+        if not len(mine) or not y[:, r].any():
+            continue
+        mine = mine[np.lexsort((sku_col[mine].astype(str), -units[mine]))]
+        left = units[mine].copy()
+        k = 0
+        for w in np.argsort(-reach[:, r], kind="stable"):
+            give = int(y[w, r])
+            while give > 0 and k < len(mine):
+                take = min(give, int(left[k]))
+                if take:
+                    rows[(int(w), sku_col[mine[k]])] = rows.get((int(w), sku_col[mine[k]]), 0) + take
+                give -= take
+                left[k] -= take
+                if left[k] == 0:
+                    k += 1
+    table = pd.DataFrame([(ids[w], k, u) for (w, k), u in sorted(rows.items())],
+                         columns=["warehouse_id", "sku", "units"])
+    value = float((reach * y).sum())
+    table, safety = _safety_stock(table, ids, cap, int(budget_units) - int(y.sum()))
+    total = int(demand.sum())
+    rr = pd.DataFrame(reach, index=ids, columns=names)
+    return PlacementPlan(warehouses=list(ids), budget_units=int(budget_units), forecast_units=total,
+                         units_placed=int(table["units"].sum()) if len(table) else 0,
+                         safety_units=safety, planned_within_24h_units=value,
+                         planned_share_24h=value / total if total else 0.0,
+                         skus_placed=int(table["sku"].nunique()) if len(table) else 0,
+                         seconds=round(time.perf_counter() - t0, 2), table=table, region_reach=rr)

@@ -1,0 +1,105 @@
+"""Placement (``parcelnet plan placement``): the flow model against enumeration, whole
+units per SKU within the budget and capacities, and the forecast table's checks."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from parcelnet.inventory import read_skus
+from parcelnet.plan.placement import plan_placement, read_forecast
+from parcelnet.plan.warehouses import add_warehouses
+from tests.plan.test_service_origins import BACKBONE, centres
+
+
+@pytest.fixture(scope="module")
+def wnet():
+    net, _ = add_warehouses(centres(BACKBONE), ["SHa", "GZb"], capacity_units=7)
+    return net
+
+
+@pytest.fixture()
+def skus(wnet, tmp_path):
+    p = tmp_path / "skus.csv"
+    pd.DataFrame({"sku": ["tea", "pen", "mug"], "seller_facility": ["SHa", "BJa", "CDb"],
+                  "unit_cube_litres": [1, 1, 1]}).to_csv(p, index=False)
+    return read_skus(p, wnet)
+
+
+def _forecast(tmp_path, rows, name="forecast.csv"):
+    p = tmp_path / name
+    pd.DataFrame(rows, columns=["region", "sku", "units_forecast"]).to_csv(p, index=False)
+    return p
+
+
+def _best_by_enumeration(reach, demand, cap, budget):
+    """The most reach-weighted units over every integer y[w, r] within the limits."""
+    n_w, n_r = reach.shape
+    best = 0.0
+    ranges = [range(int(min(demand[r], cap[w], budget)) + 1) for w in range(n_w) for r in range(n_r)]
+    for ys in itertools.product(*ranges):
+        y = np.array(ys).reshape(n_w, n_r)
+        if (y.sum(axis=0) <= demand).all() and (y.sum(axis=1) <= cap).all() and y.sum() <= budget:
+            best = max(best, float((reach * y).sum()))
+    return best
+
+
+@pytest.mark.parametrize("budget", [0, 3, 6, 9, 30])
+def test_against_enumeration(wnet, skus, tmp_path, budget):
+    """The plan's value equals the best integer y by enumeration (capacity 7 per warehouse,
+    four regions); its per-SKU table sums to the units placed and respects every limit; it
+    holds no more than a SKU's forecast unless budget is left over for safety stock."""
+    rows = [("SH", "tea", 3), ("SH", "pen", 1), ("GZ", "tea", 2), ("BJ", "mug", 2.4),
+            ("CD", "pen", 1), ("CD", "mug", 1)]
+    fc = read_forecast(_forecast(tmp_path, rows), wnet, skus)
+    p = plan_placement(wnet, skus, fc, budget)
+    rr = p.region_reach
+    demand = fc.assign(u=np.rint(fc["units_forecast"])).groupby("region")["u"].sum() \
+        .reindex(rr.columns, fill_value=0).to_numpy()
+    best = _best_by_enumeration(rr.to_numpy(), demand, np.array([7, 7]), budget)
+    assert p.planned_within_24h_units == pytest.approx(best, abs=1e-6)
+    t = p.table
+    assert t["units"].sum() == p.units_placed <= budget
+    assert (t.groupby("warehouse_id")["units"].sum() <= 7).all()
+    per_sku = t.groupby("sku")["units"].sum()
+    want = fc.groupby("sku")["units_forecast"].sum().round()
+    if p.safety_units == 0:
+        assert (per_sku <= want.reindex(per_sku.index)).all()
+    else:                  # budget beyond the forecast: spread over the pairs, within capacity
+        assert budget > 10 and p.units_placed <= 14     # capacity 7 each
+    assert p.forecast_units == 10
+
+
+def test_more_budget_never_plans_less(wnet, skus, tmp_path):
+    fc = read_forecast(_forecast(tmp_path, [("SH", "tea", 5), ("GZ", "pen", 5), ("BJ", "mug", 5)]),
+                       wnet, skus)
+    vals = [plan_placement(wnet, skus, fc, b).planned_within_24h_units for b in range(0, 16, 3)]
+    assert vals == sorted(vals)
+
+
+@pytest.mark.parametrize("row, parts", [
+    (("Atlantis", "tea", 1), ["line 3", "'region'", "unknown region 'Atlantis'"]),
+    (("SH", "cup", 1), ["line 3", "'sku'", "unknown SKU 'cup'"]),
+    (("SH", "tea", -1), ["line 3", "'units_forecast'", ">= 0"]),
+])
+def test_bad_forecast(wnet, skus, tmp_path, row, parts):
+    p = _forecast(tmp_path, [("SH", "tea", 1), row])
+    with pytest.raises(ValueError) as e:
+        read_forecast(p, wnet, skus)
+    for part in ["forecast.csv", *parts]:
+        assert part in str(e.value)
+
+
+def test_dates_are_summed_and_checked(wnet, skus, tmp_path):
+    p = tmp_path / "f.csv"
+    pd.DataFrame({"date": ["2026-11-10", "2026-11-11"], "region": ["SH", "SH"], "sku": ["tea", "tea"],
+                  "units_forecast": [1.5, 2.5]}).to_csv(p, index=False)
+    fc = read_forecast(p, wnet, skus)
+    assert fc["units_forecast"].tolist() == [4.0]
+    pd.DataFrame({"date": ["2026-11-10", "11/11"], "region": ["SH", "SH"], "sku": ["tea", "tea"],
+                  "units_forecast": [1, 2]}).to_csv(p, index=False)
+    with pytest.raises(ValueError, match="line 3, field 'date'"):
+        read_forecast(p, wnet, skus)
