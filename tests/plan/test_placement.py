@@ -103,3 +103,27 @@ def test_dates_are_summed_and_checked(wnet, skus, tmp_path):
                   "units_forecast": [1, 2]}).to_csv(p, index=False)
     with pytest.raises(ValueError, match="line 3, field 'date'"):
         read_forecast(p, wnet, skus)
+
+
+def test_cli(wnet, tmp_path, capsys):
+    import json
+
+    from parcelnet.network.pnf import write_pnf
+    from tests.conftest import assert_one_line_error, run_cli
+    src = write_pnf(wnet, tmp_path / "net")
+    sk = tmp_path / "skus.csv"
+    pd.DataFrame({"sku": ["tea", "pen"], "seller_facility": ["SHa", "BJa"],
+                  "unit_cube_litres": [1, 1]}).to_csv(sk, index=False)
+    fc = _forecast(tmp_path, [("SH", "tea", 4), ("GZ", "pen", 3)])
+    code, out, _ = run_cli(capsys, "plan", "placement", src, "--skus", sk, "--forecast", fc,
+                           "--budget-units", "5", "--out", tmp_path / "p.csv", "--json")
+    assert code == 0
+    r = json.loads(out)
+    t = pd.read_csv(tmp_path / "p.csv")
+    assert list(t.columns) == ["warehouse_id", "sku", "units"]
+    assert t["units"].sum() == r["units_placed"] == 5 and r["forecast_units"] == 7
+    code, _, err = run_cli(capsys, "plan", "placement", src, "--skus", sk, "--forecast", fc,
+                           "--budget-units", "-3", "--out", tmp_path / "q.csv")
+    assert code == 2
+    assert_one_line_error(err, "--budget-units")
+    assert not (tmp_path / "q.csv").exists()
