@@ -18,9 +18,8 @@ import json
 import time
 
 import numpy as np
-import pandas as pd
 
-from parcelnet.demand.skus import generate_orders, generate_skus, station_provinces
+from parcelnet.demand.skus import generate_orders, generate_skus, units_by_region
 from parcelnet.inventory import fulfil
 from parcelnet.inventory.tables import Orders, Placement, Skus
 from parcelnet.network.pnf import load_network
@@ -46,20 +45,9 @@ def main() -> None:
           f"({time.perf_counter() - t:.1f} s)", flush=True)
     sk_df = generate_skus(net, a.skus, a.seed)
     od = generate_orders(net, sk_df, a.orders, "normal", a.seed)
-    fac = net._facility_pos
-    skus = Skus(sku=sk_df["sku"].to_numpy(object),
-                seller_pos=np.array([fac[x] for x in sk_df["seller_facility"]], np.int64),
-                unit_cube_litres=sk_df["unit_cube_litres"].to_numpy(float), frame=sk_df)
-    idx = skus.index
-    orders = Orders(order_id=od["order_id"].to_numpy(np.int64),
-                    created_minute=od["created_minute"].to_numpy(np.int64),
-                    sku_idx=od["sku"].map(idx).to_numpy(np.int64),
-                    dest_pos=np.array([fac[x] for x in od["dest_station"]], np.int64),
-                    quantity=od["quantity"].to_numpy(np.int64))
-    names, st_region, _ = station_provinces(net)
-    region_of = dict(zip(net.facility_index[net.stations], [names[i] for i in st_region]))
-    fc = od.assign(region=od["dest_station"].map(region_of)).groupby(
-        ["region", "sku"], as_index=False)["quantity"].sum().rename(columns={"quantity": "units_forecast"})
+    skus = Skus.from_frame(sk_df, net)
+    orders = Orders.from_frame(od, net, skus)
+    fc = units_by_region(net, od)
     total = int(fc["units_forecast"].sum())
     hour = orders.created_minute // 60
     for share in (float(x) for x in a.budgets.split(",")):
@@ -67,9 +55,7 @@ def main() -> None:
         p = plan_placement(net, skus, fc, int(share * total))
         took = time.perf_counter() - t
         tab = p.table
-        pl = Placement(warehouse_pos=np.array([fac[w] for w in tab["warehouse_id"]], np.int64),
-                       sku_idx=tab["sku"].map(idx).to_numpy(np.int64),
-                       units=tab["units"].to_numpy(np.int64))
+        pl = Placement.from_frame(tab, net, skus)
         t = time.perf_counter()
         f = fulfil(net, skus, orders, pl)
         took_f = time.perf_counter() - t

@@ -29,3 +29,14 @@ def test_design_for_24_hours(capsys):
     assert min(shares) < 0.9                              # so the design had to add trips
     added = re.search(r"\(\+CNY ([\d,]+)\)", out)
     assert added and int(added.group(1).replace(",", "")) >= 0
+
+
+def test_forward_stock(capsys):
+    """The demo's forward stock on a small network: stock at two warehouses promises more
+    of the day's SKU orders within 24 h than their sellers alone."""
+    from parcelnet.cli.demo import forward_stock
+    forward_stock(centres(BACKBONE), {"warehouses": 2, "skus": 30, "orders": 2000, "budget": 1.3})
+    out = capsys.readouterr().out
+    sellers = float(re.search(r"their sellers\s.*?([\d.]+)%", out).group(1))
+    stock = float(re.search(r"stock placed forward\s.*?([\d.]+)%", out).group(1))
+    assert stock > sellers

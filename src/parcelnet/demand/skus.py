@@ -144,3 +144,13 @@ def generate_orders(network: Network, skus: pd.DataFrame, n: int, day: str = "no
     return pd.DataFrame({"order_id": np.arange(1, n + 1), "created_minute": created,
                          "sku": skus["sku"].to_numpy(object)[which],
                          "dest_station": np.asarray(fac[dest], dtype=object), "quantity": qty})
+
+
+def units_by_region(network: Network, orders: pd.DataFrame) -> pd.DataFrame:
+    """The units of ``orders`` by province and SKU, as a forecast table
+    (``region,sku,units_forecast``): the forecast of perfect foresight for that day."""
+    names, st_region, _ = station_provinces(network)
+    region = dict(zip(network.facility_index[network.stations], [names[i] for i in st_region]))
+    return (orders.assign(region=orders["dest_station"].map(region))
+            .groupby(["region", "sku"], as_index=False)["quantity"].sum()
+            .rename(columns={"quantity": "units_forecast"}))

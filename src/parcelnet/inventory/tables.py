@@ -124,6 +124,15 @@ class Skus:
     def index(self) -> dict[str, int]:
         return {s: i for i, s in enumerate(self.sku)}
 
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, network: Network) -> Skus:
+        """From a table already known to be good (as :func:`parcelnet.demand.skus.generate_skus`
+        makes); files go through :func:`read_skus`."""
+        pos = network._facility_pos
+        return cls(sku=df["sku"].to_numpy(object),
+                   seller_pos=np.array([pos[x] for x in df["seller_facility"]], np.int64),
+                   unit_cube_litres=df["unit_cube_litres"].to_numpy(float), frame=df)
+
     def __len__(self) -> int:
         return len(self.sku)
 
@@ -142,6 +151,17 @@ class Orders:
     def __len__(self) -> int:
         return len(self.order_id)
 
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, network: Network, skus: Skus) -> Orders:
+        """From a table already known to be good (integer order ids); files go through
+        :func:`read_orders`."""
+        pos = network._facility_pos
+        return cls(order_id=df["order_id"].to_numpy(np.int64),
+                   created_minute=df["created_minute"].to_numpy(np.int64),
+                   sku_idx=df["sku"].map(skus.index).to_numpy(np.int64),
+                   dest_pos=np.array([pos[x] for x in df["dest_station"]], np.int64),
+                   quantity=df["quantity"].to_numpy(np.int64))
+
     def service_order(self) -> np.ndarray:
         """Positions in the order orders are served: by (created_minute, order_id)."""
         return np.lexsort((self.order_id, self.created_minute)) if self.order_id.dtype != object \
@@ -159,6 +179,14 @@ class Placement:
 
     def __len__(self) -> int:
         return len(self.units)
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, network: Network, skus: Skus) -> Placement:
+        """From a table already known to be good; files go through :func:`read_placement`."""
+        pos = network._facility_pos
+        return cls(warehouse_pos=np.array([pos[w] for w in df["warehouse_id"]], np.int64),
+                   sku_idx=df["sku"].map(skus.index).to_numpy(np.int64),
+                   units=df["units"].to_numpy(np.int64))
 
 
 def read_skus(path: str | os.PathLike, network: Network) -> Skus:

@@ -150,7 +150,6 @@ def reach_matrix(network: Network, warehouses: list[str], hour_weights: np.ndarr
 def max_cover(reach: np.ndarray, weight: np.ndarray, k: int) -> tuple[list[int], float, float, int]:
     """Greedy then swap search for F (module docs): (chosen rows, F, F after the greedy,
     swaps made)."""
-    n = reach.shape[0]
     best = np.zeros(reach.shape[1])
     chosen: list[int] = []
     for _ in range(k):
