@@ -47,6 +47,8 @@ from parcelnet.units import DAY
 PICK_MINUTES = 60
 #: the truck from a warehouse to its centre, minutes and km
 LINK_MINUTES, LINK_KM = 30, 10.0
+#: parcels a link trip carries: not a limit (the warehouse's own outbound dock is not modelled)
+LINK_CAPACITY = 1_000_000_000
 #: units a warehouse may hold by default
 CAPACITY_UNITS = 2_000_000
 #: collection minutes when a centre has no trips from its stations
@@ -122,7 +124,7 @@ def add_warehouses(network: Network, centres: list[str], *, capacity_units: int 
                        "cost_per_trip": f"{cost:.0f}", "tier": "first_mile"})
         for m in _collections(network, pos):
             rows_t.append({"trip_id": trip_id(lid, m), "lane_id": lid, "departure_minute": str(m),
-                           "capacity": "1000000"})
+                           "capacity": str(LINK_CAPACITY)})
     new_f = pd.concat([fac, pd.DataFrame(rows_f)], ignore_index=True).fillna("")
     new_l = pd.concat([lanes, pd.DataFrame(rows_l)], ignore_index=True).fillna("")
     new_t = pd.concat([trips, pd.DataFrame(rows_t)], ignore_index=True).fillna("")
