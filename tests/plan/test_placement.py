@@ -127,3 +127,19 @@ def test_cli(wnet, tmp_path, capsys):
     assert code == 2
     assert_one_line_error(err, "--budget-units")
     assert not (tmp_path / "q.csv").exists()
+
+
+def test_each_sku_goes_to_the_warehouse_nearer_its_seller(tmp_path):
+    """Two warehouses alike for region SH (both in Shanghai's centres) and two SKUs whose
+    sellers sit at one each: the fill sends each SKU's units to its seller's warehouse, and
+    the transfer cost is then zero (a seller in the same place)."""
+    net, _ = add_warehouses(centres(BACKBONE), ["SHa", "SHb"], capacity_units=3)
+    p = tmp_path / "skus.csv"
+    pd.DataFrame({"sku": ["near-a", "near-b"], "seller_facility": ["SHa", "SHb"],
+                  "unit_cube_litres": [2, 2]}).to_csv(p, index=False)
+    sk = read_skus(p, net)
+    fc = read_forecast(_forecast(tmp_path, [("SH", "near-a", 3), ("SH", "near-b", 3)]), net, sk)
+    plan = plan_placement(net, sk, fc, 6)
+    got = {(w, k): u for w, k, u in plan.table.itertuples(index=False)}
+    assert got == {("W01", "near-a"): 3, ("W02", "near-b"): 3}
+    assert plan.transfer_cost == pytest.approx(0.0)

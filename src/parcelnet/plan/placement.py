@@ -18,10 +18,14 @@ source), so HiGHS's LP optimum is integral and optimal among all integer placeme
 this model**. The small ``eps`` (1e-6 per unit) keeps units where they reach nobody from
 being placed at all: at equal value, fewer units held means less holding cost.
 
-**Per SKU.** Each region's y[w, r] is then filled with its SKUs' forecasts, the warehouses of
-highest reach first and the SKUs of largest forecast in r first, so x[w, k] = the units of k
-assigned to w, in whole units, with no rounding: the placement reaches exactly the model's
-optimum.
+**Per SKU.** Each region's y[w, r] is then filled with its SKUs' forecasts, in whole units
+with no rounding, so the placement reaches exactly the model's optimum. Which SKU goes to
+which warehouse does not change that value, so the fill keeps the transfer cost low. The
+cost to bring a unit of k from its seller to w is its cube x the great-circle km x the
+network's truck cost per km / a truck's volume (TRUCK_M3). The fill is the cheapest-cell
+method of the transportation problem: the (SKU, warehouse) pairs of least unit cost first,
+each given as much as both sides have left. It is a heuristic; the result reports the
+transfer cost it reached.
 
 **Safety stock.** Budget the model leaves unused (it places no more than the forecast) is
 spread over the placed (warehouse, SKU) pairs in proportion to their units, within the
@@ -31,7 +35,7 @@ forecasts are wrong.
 **What the model leaves out.** Fulfilment (``parcelnet fulfil``) serves each order from the
 stocked warehouse with the earliest promise, not the one the plan meant. An order from
 another region can take a unit meant for this one. Forecasts are wrong, and the hour of an
-order matters. The transfer from the seller to the warehouse is not priced yet. The exact
+order matters. The transfer cost is kept low only within the optimal flow. The exact
 24 h share of a placement is what ``parcelnet fulfil`` reports on a day of orders.
 """
 
@@ -53,6 +57,9 @@ from parcelnet.progress import Progress, or_none
 from parcelnet.results import Result, internal
 
 EPS = 1e-6
+#: the volume of a line-haul truck, m3 (a 17.5 m trailer holds about 100 m3): a unit's share of
+#: a truck's cost per km is its cube over this
+TRUCK_M3 = 100.0
 FORECAST_COLUMNS = ("region", "sku", "units_forecast")
 
 
@@ -68,6 +75,7 @@ class PlacementPlan(Result):
     planned_within_24h_units: float
     planned_share_24h: float     # of the forecast units, by the model
     skus_placed: int
+    transfer_cost: float         # CNY to bring the placed units from their sellers
     seconds: float
     table: pd.DataFrame = internal()          # warehouse_id, sku, units (> 0)
     region_reach: pd.DataFrame = internal()   # warehouse x region reach
@@ -173,30 +181,51 @@ def plan_placement(network: Network, skus: Skus, forecast: pd.DataFrame, budget_
     if res.status != "optimal":
         raise SolverError(f"the placement flow was not solved ({res.status}); please report this")
     y = np.rint(res.x).astype(np.int64).reshape(n_w, n_r)
-    # fill each region's y[w, r] with its SKUs' forecasts
-    rows: dict[tuple[int, str], int] = {}
+    # fill each region's y[w, r] with its SKUs' forecasts, the cheapest transfers first
+    from parcelnet.geo import haversine_km
+    from parcelnet.network.params import load_params
+    per_km = load_params(network.country or "CN").costs.truck_per_km
+    lat = fac["lat"].astype(float).to_numpy()
+    lon = fac["lon"].astype(float).to_numpy()
     sku_col = f["sku"].to_numpy(object)
+    k_of = f["sku"].map(skus.index).to_numpy(np.int64)
+    seller = skus.seller_pos[k_of]
+    km = haversine_km(lat[seller][:, None], lon[seller][:, None], lat[ware][None, :],
+                      lon[ware][None, :])
+    unit_cost = skus.unit_cube_litres[k_of][:, None] / 1000.0 / TRUCK_M3 * per_km * km
+    rows: dict[tuple[int, str], int] = {}
+    transfer = 0.0
     for r in range(n_r):
         mine = np.flatnonzero(r_of == r)
         if not len(mine) or not y[:, r].any():
             continue
-        mine = mine[np.lexsort((sku_col[mine].astype(str), -units[mine]))]
+        supply = y[:, r].copy()
         left = units[mine].copy()
-        k = 0
-        for w in np.argsort(-reach[:, r], kind="stable"):
-            give = int(y[w, r])
-            while give > 0 and k < len(mine):
-                take = min(give, int(left[k]))
-                if take:
-                    rows[(int(w), sku_col[mine[k]])] = rows.get((int(w), sku_col[mine[k]]), 0) + take
-                give -= take
-                left[k] -= take
-                if left[k] == 0:
-                    k += 1
+        ws = np.flatnonzero(supply > 0)
+        cells = unit_cost[np.ix_(mine, ws)]
+        for c in np.argsort(cells, axis=None, kind="stable"):
+            i, j = divmod(int(c), len(ws))
+            w = int(ws[j])
+            take = int(min(supply[w], left[i]))
+            if take <= 0:
+                continue
+            key = (w, sku_col[mine[i]])
+            rows[key] = rows.get(key, 0) + take
+            supply[w] -= take
+            left[i] -= take
+            if not supply.any():
+                break
     table = pd.DataFrame([(ids[w], k, u) for (w, k), u in sorted(rows.items())],
                          columns=["warehouse_id", "sku", "units"])
     value = float((reach * y).sum())
     table, safety = _safety_stock(table, ids, cap, int(budget_units) - int(y.sum()))
+    if len(table):                    # the transfer cost of everything placed, safety included
+        k_t = table["sku"].map(skus.index).to_numpy(np.int64)
+        w_t = ware[pd.Index(ids).get_indexer(table["warehouse_id"])]
+        s_t = skus.seller_pos[k_t]
+        transfer = float((table["units"].to_numpy() * skus.unit_cube_litres[k_t] / 1000.0
+                          / TRUCK_M3 * per_km
+                          * haversine_km(lat[s_t], lon[s_t], lat[w_t], lon[w_t])).sum())
     total = int(demand.sum())
     rr = pd.DataFrame(reach, index=ids, columns=names)
     return PlacementPlan(warehouses=list(ids), budget_units=int(budget_units), forecast_units=total,
@@ -204,4 +233,5 @@ def plan_placement(network: Network, skus: Skus, forecast: pd.DataFrame, budget_
                          safety_units=safety, planned_within_24h_units=value,
                          planned_share_24h=value / total if total else 0.0,
                          skus_placed=int(table["sku"].nunique()) if len(table) else 0,
+                         transfer_cost=round(transfer, 2),
                          seconds=round(time.perf_counter() - t0, 2), table=table, region_reach=rr)
