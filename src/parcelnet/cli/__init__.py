@@ -18,7 +18,7 @@ import sys
 import threading
 
 from parcelnet import __version__
-from parcelnet.cli import demo, inventory, lastmile, network, o2o, plan, promise, sim
+from parcelnet.cli import demo, inventory, lastmile, network, o2o, plan, promise, sensing, sim
 from parcelnet.cli._common import Parser, one_line, setup_logging
 from parcelnet.errors import ParcelnetError
 
@@ -34,7 +34,7 @@ def parser() -> Parser:
     p.add_argument("--version", action="version", version=f"parcelnet {__version__}",
                    help="print the version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
-    for module in (network, promise, sim, plan, inventory, lastmile, o2o, demo):
+    for module in (network, promise, sim, plan, inventory, sensing, lastmile, o2o, demo):
         module.register(sub)
     return p
 

@@ -1,0 +1,91 @@
+"""The synthetic world of ``parcelnet sense generate``: its cut, its determinism, bursts that
+lead sales by the stated lag and saturate, and Singles Day."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from parcelnet.sensing import generate_world
+from parcelnet.sensing import generate as G
+
+REGIONS = ["Zhejiang", "Guangdong", "Xinjiang", "Beijing"]
+POP = np.array([65, 127, 26, 22]) * 1e6
+
+
+@pytest.fixture(scope="module")
+def world():
+    """The whole world as the answer: cut on its second day."""
+    return generate_world(REGIONS, POP, skus=80, seed=4, until="2025-09-02")
+
+
+def test_the_cut_and_the_tables():
+    w = generate_world(REGIONS, POP, skus=10, seed=1)
+    assert w.until == "2026-10-25"                     # 30 days before the end by default
+    assert w.sales["date"].max() == w.until == w.signals["date"].max()
+    assert w.truth["date"].min() > w.until
+    assert list(w.sales.columns) == ["date", "region", "sku", "units"]
+    assert list(w.signals.columns) == ["date", "region", "sku", "mentions", "kind"]
+    assert set(w.signals["kind"]) <= {*G.KINDS, "pre-sale deposit"}
+    assert (w.sales["units"] >= 0).all() and (w.signals["mentions"] >= 0).all()
+    again = generate_world(REGIONS, POP, skus=10, seed=1)
+    pd.testing.assert_frame_equal(w.sales, again.sales)
+    other = generate_world(REGIONS, POP, skus=10, seed=2)
+    assert not w.sales["units"].equals(other.sales["units"])
+    with pytest.raises(ValueError, match="inside the world"):
+        generate_world(REGIONS, POP, until="2030-01-01")
+
+
+def test_bursts_lead_sales_by_the_lag_and_saturate(world):
+    """Around each burst away from the promotions and other bursts: the expected units do
+    not move until LAG days after it (only the calendar: within 25%), then jump, by at most
+    the saturation U_MAX."""
+    lam = world.truth.set_index(["region", "sku", "date"])["expected"]
+    b = world.bursts
+    dates = pd.to_datetime(b["date"])
+    quiet = ~dates.dt.month.isin([6, 10, 11, 12])
+    crowd = b.groupby(["region", "sku"])["date"].transform("count") > 1
+    r0, r1 = [], []
+    for _, x in b[quiet & ~crowd].iterrows():
+        d = pd.Timestamp(x["date"])
+        day = lambda k: (d + pd.Timedelta(days=k)).strftime("%Y-%m-%d")   # noqa: E731
+        try:
+            before, onset, last_quiet = (lam[(x["region"], x["sku"], day(k))]
+                                         for k in (-1, G.LAG, G.LAG - 1))
+        except KeyError:
+            continue
+        r0.append(last_quiet / before)
+        r1.append(onset / last_quiet)
+    assert len(r1) >= 10
+    assert 0.8 < np.median(r0) < 1.25
+    assert np.median(r1) > 1.3
+    assert max(r1) <= (1 + G.U_MAX) * 1.25
+
+
+def test_singles_day(world):
+    """Singles Day sells over three times a week before, and pre-sale deposits come only in
+    its pre-sale (10-20 to 11-10)."""
+    day = world.truth.groupby("date")["units"].sum()
+    assert day["2025-11-11"] > 3 * day["2025-11-04"]
+    w = generate_world(REGIONS, POP, skus=30, seed=4, until="2025-11-10")
+    dep = w.signals[w.signals["kind"] == "pre-sale deposit"]
+    assert len(dep) and dep["date"].min() >= "2025-10-20" and dep["date"].max() <= "2025-11-10"
+
+
+def test_cli(tmp_path, capsys):
+    import json
+
+    from tests.conftest import assert_one_line_error, run_cli
+    code, out, _ = run_cli(capsys, "sense", "generate", "--seed", "3", "--skus", "5", "--days", "120",
+                           "--out", tmp_path / "w", "--json")
+    assert code == 0
+    r = json.loads(out)
+    assert r["regions"] >= 31 and r["params"]["LAG"] == G.LAG
+    sales = pd.read_csv(tmp_path / "w" / "sales.csv")
+    assert list(sales.columns) == ["date", "region", "sku", "units"]
+    assert sales["date"].max() == r["until"]
+    assert json.loads((tmp_path / "w" / "world.json").read_text())["until"] == r["until"]
+    code, _, err = run_cli(capsys, "sense", "generate", "--out", tmp_path / "x", "--until", "1999-01-01")
+    assert code == 2
+    assert_one_line_error(err, "1999-01-01")
