@@ -71,3 +71,63 @@ def register(sub) -> None:
                    "China's packaged places)")
     add_json(g, "the world's figures")
     g.set_defaults(func=generate)
+    register_backtest(ssub)
+
+
+def _regions(network):
+    if network:
+        from parcelnet.network.pnf import load_network
+        return sorted(set(load_network(network).places["admin1"]))
+    from parcelnet.geo import load_places
+    return sorted(set(load_places("CN")["admin1"]))
+
+
+def backtest_cmd(a) -> int:
+    import pandas as pd
+
+    from parcelnet.files import atomic_path
+    from parcelnet.sensing.backtest import backtest, make_panel, wape
+    from parcelnet.sensing.tables import read_sales, read_signals
+    from parcelnet.viz.console import console
+
+    horizon = integer(a.horizon, "--horizon", 1, 60)
+    writable(a.out, "--out")
+    regions = _regions(a.network)
+    sales = read_sales(a.sales, regions)
+    signals = None if a.no_signals or not a.signals else read_signals(a.signals, regions)
+    f = backtest(make_panel(sales, signals), a.from_, a.to, horizon,
+                 signals=signals is not None, model=a.model)
+    with atomic_path(a.out) as tmp:
+        f.to_csv(tmp, index=False)
+    actual = sales.set_index(["date", "region", "sku"])["units"].groupby(level=[0, 1, 2]).sum()
+    got = actual.reindex(pd.MultiIndex.from_frame(f[["date", "region", "sku"]])).to_numpy()
+    known = ~pd.isna(got)
+    summary = {"rows": len(f), "model": a.model, "signals": signals is not None,
+               "horizon": horizon, "wape_where_known": wape(got[known], f["units_forecast"].to_numpy()[known])
+               if known.any() else None, "out": a.out}
+    if a.json:
+        print_json(summary)
+        return 0
+    console().print(f"{len(f):,} forecasts ({a.model}, {'with' if signals is not None else 'without'} "
+                    f"signals, lead times 1..{horizon}) -> {a.out}"
+                    + (f"; WAPE {summary['wape_where_known']:.1%} where the sales are known"
+                       if summary["wape_where_known"] is not None else ""))
+    return 0
+
+
+def register_backtest(ssub) -> None:
+    b = ssub.add_parser("backtest", help="rolling-origin forecasts with and without signals",
+                        description="For every day D from --from to --to and every lead time "
+                                    "h = 1..H, the forecast of D's units made with data up to D - h "
+                                    "(docs/sensing.md).")
+    b.add_argument("--sales", required=True, help="CSV: date,region,sku,units")
+    b.add_argument("--signals", help="CSV: date,region,sku,mentions[,kind]")
+    b.add_argument("--from", dest="from_", required=True, help="first day forecast (YYYY-MM-DD)")
+    b.add_argument("--to", required=True, help="last day forecast (YYYY-MM-DD)")
+    b.add_argument("--horizon", default="7", help="lead times 1..H days (default 7)")
+    b.add_argument("--no-signals", action="store_true", help="the same model without the signals")
+    b.add_argument("--model", default="lightgbm", choices=("lightgbm", "seasonal-naive"))
+    b.add_argument("--network", help="regions from this network's places (default China's)")
+    b.add_argument("--out", required=True, help="CSV: date,region,sku,horizon,units_forecast")
+    add_json(b, "the counts and the WAPE where the sales are known")
+    b.set_defaults(func=backtest_cmd)

@@ -2,7 +2,10 @@
 signals by province and SKU, and a synthetic world with a known answer to test forecasts on
 (docs/sensing.md).
 
-- :mod:`.generate`: :func:`generate_world`, sales, signals and the true future.
+- :mod:`.generate`: :func:`generate_world`, sales, signals and the true future;
+- :mod:`.tables`: the sales and signals tables, read and checked;
+- :mod:`.backtest`: rolling-origin forecasts with LightGBM, with and without signals, and
+  the seasonal-naive baseline.
 """
 
 from parcelnet.sensing.generate import World, generate_world

@@ -1,0 +1,56 @@
+"""The sensing tables, read from CSV and checked: sales ``date,region,sku,units`` and
+signals ``date,region,sku,mentions[,kind]`` (docs/sensing.md). Regions are province names
+(``places.csv`` admin1); dates are YYYY-MM-DD; units and mentions are numbers >= 0; a kind
+is one of KINDS. Each check names file, line, field and why."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parcelnet import tables as T
+from parcelnet.errors import ValidationError
+
+SALES_COLUMNS = ("date", "region", "sku", "units")
+SIGNAL_COLUMNS = ("date", "region", "sku", "mentions")
+KINDS = ("post", "repost", "livestream", "pre-sale deposit")
+
+
+def _dates(df: pd.DataFrame, file: str) -> pd.Series:
+    d = pd.to_datetime(df["date"].str.strip(), format="%Y-%m-%d", errors="coerce")
+    if d.isna().any():
+        i = int(np.flatnonzero(d.isna().to_numpy())[0])
+        raise ValidationError(f"'{df['date'].iat[i]}' is not a date (YYYY-MM-DD)", file=file,
+                              row=T.line(i), field="date")
+    return d.dt.strftime("%Y-%m-%d")
+
+
+def _read(path, columns, value: str, regions) -> tuple[pd.DataFrame, str]:
+    file = Path(path).name
+    df = T.read_csv(path, columns, min_rows=1, what="rows")
+    out = pd.DataFrame({"date": _dates(df, file)})
+    T.refs(df, file, "region", pd.Index(list(regions)), "region (a province, as places.csv admin1)")
+    out["region"] = df["region"].to_numpy(object)
+    empty = (df["sku"].str.strip() == "").to_numpy()
+    if empty.any():
+        raise ValidationError("empty SKU", file=file, row=T.line(int(np.flatnonzero(empty)[0])),
+                              field="sku")
+    out["sku"] = df["sku"].to_numpy(object)
+    out[value] = T.floats(df, file, value, lo=0)
+    return out, file
+
+
+def read_sales(path: str | os.PathLike, regions) -> pd.DataFrame:
+    return _read(path, SALES_COLUMNS, "units", regions)[0]
+
+
+def read_signals(path: str | os.PathLike, regions) -> pd.DataFrame:
+    out, file = _read(path, SIGNAL_COLUMNS, "mentions", regions)
+    raw = T.read_csv(path, SIGNAL_COLUMNS)
+    if "kind" in raw.columns:
+        codes = T.choice(raw, file, "kind", KINDS)
+        out["kind"] = np.array(KINDS, dtype=object)[codes]
+    return out
