@@ -114,13 +114,19 @@ def _features(p: Panel, targets: np.ndarray, h: int, signals: bool, cal: np.ndar
     return np.stack(cols, axis=1), scale
 
 
+def _pairs(n_series: int, days: np.ndarray) -> np.ndarray:
+    """(series, day) rows, day-major."""
+    days = np.asarray(days, np.int64)
+    return np.stack([np.tile(np.arange(n_series), len(days)), np.repeat(days, n_series)], axis=1)
+
+
 def seasonal_naive(p: Panel, day: np.ndarray, series: np.ndarray, h: int) -> np.ndarray:
     back = 7 * int(np.ceil(h / 7))
     return p.units[series, day - back]
 
 
 def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = True,
-             refit: int = 14, train_days: int = 400, seed: int = 0,
+             refit: int = 28, train_days: int = 400, seed: int = 0,
              model: str = "lightgbm") -> pd.DataFrame:
     """Rolling-origin forecasts (module docs) of every day from ``start`` to ``end`` at lead
     times 1..``horizon``: ``date,region,sku,horizon,units_forecast``. ``model``: lightgbm
@@ -145,13 +151,13 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
     for h in range(1, horizon + 1):
         for b0 in range(t0, t1 + 1, refit):
             days = np.arange(b0, min(b0 + refit, t1 + 1))
-            grid = np.array([(s, d) for d in days for s in range(n_s)], np.int64)
+            grid = _pairs(n_s, days)
             if model == "seasonal-naive":
                 pred = seasonal_naive(p, grid[:, 1], grid[:, 0], h)
             else:
                 last = b0 - h                   # the last target the model may see
                 lo = max(first, last - train_days + 1)
-                train = np.array([(s, d) for d in range(lo, last + 1) for s in range(n_s)], np.int64)
+                train = _pairs(n_s, np.arange(lo, last + 1))
                 X, scale = _features(p, train, h, signals, cal)
                 y = p.units[train[:, 0], train[:, 1]] / scale
                 m = lgb.train({**PARAMS, "seed": seed}, lgb.Dataset(X, y), num_boost_round=ROUNDS)
