@@ -126,7 +126,8 @@ def register_backtest(ssub) -> None:
     b.add_argument("--to", required=True, help="last day forecast (YYYY-MM-DD)")
     b.add_argument("--horizon", default="7", help="lead times 1..H days (default 7)")
     b.add_argument("--no-signals", action="store_true", help="the same model without the signals")
-    b.add_argument("--model", default="lightgbm", choices=("lightgbm", "seasonal-naive"))
+    b.add_argument("--model", default="lightgbm", choices=("lightgbm", "seasonal-naive"),
+                   help="lightgbm (default) or the seasonal-naive baseline")
     b.add_argument("--network", help="regions from this network's places (default China's)")
     b.add_argument("--out", required=True, help="CSV: date,region,sku,horizon,units_forecast")
     add_json(b, "the counts and the WAPE where the sales are known")
