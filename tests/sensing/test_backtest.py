@@ -3,12 +3,14 @@ signals' value on a generated world, and bad input refused in one line."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from parcelnet.sensing import generate as G
-from parcelnet.sensing.backtest import backtest, make_panel, wape
+from parcelnet.sensing.backtest import backtest, forecast, make_panel, wape
 from tests.conftest import assert_one_line_error, run_cli
 from tests.sensing.test_generate import POP, REGIONS
 
@@ -85,3 +87,39 @@ def test_bad_input(world, tmp_path, capsys, column, value, parts):
     assert code == 2
     assert_one_line_error(err, "sales.csv", *parts)
     assert not (tmp_path / "f.csv").exists()
+
+
+def test_forecast_is_the_backtest_at_the_cut(world):
+    """The forward forecast of the h-th day after the sales' last day is the backtest's
+    lead-h forecast of that day made on the full history: the same model, trained on the
+    same targets, from the same features."""
+    cut = "2026-10-31"
+    hist = world.sales[world.sales["date"] <= cut]
+    sig = world.signals[world.signals["date"] <= cut]
+    f = forecast(make_panel(hist, sig), 2)
+    assert sorted(set(f["date"])) == ["2026-11-01", "2026-11-02"]
+    assert len(f) == 2 * len(hist[["region", "sku"]].drop_duplicates())
+    assert list(f.columns) == ["date", "region", "sku", "units_forecast"]
+    full = make_panel(world.sales, world.signals)
+    for h, day in ((1, "2026-11-01"), (2, "2026-11-02")):
+        b = backtest(full, day, day, 2)
+        b = b[b["horizon"] == h].set_index(["region", "sku"])["units_forecast"]
+        got = f[f["date"] == day].set_index(["region", "sku"])["units_forecast"]
+        np.testing.assert_allclose(got.sort_index(), b.sort_index())
+
+
+def test_forecast_cli(world, tmp_path, capsys):
+    world.sales.to_csv(tmp_path / "sales.csv", index=False)
+    world.signals.to_csv(tmp_path / "signals.csv", index=False)
+    code, out, _ = run_cli(capsys, "sense", "forecast", "--sales", tmp_path / "sales.csv",
+                           "--signals", tmp_path / "signals.csv", "--horizon", "2",
+                           "--out", tmp_path / "fc.csv", "--json")
+    assert code == 0
+    got = json.loads(out)
+    assert (got["from"], got["to"], got["signals"]) == ("2026-11-21", "2026-11-22", True)
+    fc = pd.read_csv(tmp_path / "fc.csv")
+    assert list(fc.columns) == ["date", "region", "sku", "units_forecast"]   # placement's table
+    assert abs(fc["units_forecast"].sum() - got["units_forecast"]) < 1e-6 * got["units_forecast"]
+    code, _, err = run_cli(capsys, "sense", "forecast", "--sales", tmp_path / "sales.csv",
+                           "--horizon", "0", "--out", tmp_path / "fc2.csv")
+    assert code == 2 and "--horizon" in err and not (tmp_path / "fc2.csv").exists()

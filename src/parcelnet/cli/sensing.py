@@ -1,5 +1,6 @@
-"""``parcelnet sense``: demand sensed from social signals (``generate`` for now: a synthetic
-world with a known answer)."""
+"""``parcelnet sense``: demand sensed from social signals: ``generate`` (a synthetic world
+with a known answer), ``backtest`` (rolling-origin forecasts), ``forecast`` (the forward
+forecast placement reads) and ``lead`` (how far the signals lead the sales)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ def register(sub) -> None:
     add_json(g, "the world's figures")
     g.set_defaults(func=generate)
     register_backtest(ssub)
+    register_forecast(ssub)
+    register_lead(ssub)
 
 
 def _regions(network):
@@ -87,14 +90,9 @@ def backtest_cmd(a) -> int:
 
     from parcelnet.files import atomic_path
     from parcelnet.sensing.backtest import backtest, make_panel, wape
-    from parcelnet.sensing.tables import read_sales, read_signals
     from parcelnet.viz.console import console
 
-    horizon = integer(a.horizon, "--horizon", 1, 60)
-    writable(a.out, "--out")
-    regions = _regions(a.network)
-    sales = read_sales(a.sales, regions)
-    signals = None if a.no_signals or not a.signals else read_signals(a.signals, regions)
+    horizon, sales, signals = _inputs(a)
     f = backtest(make_panel(sales, signals), a.from_, a.to, horizon,
                  signals=signals is not None, model=a.model)
     with atomic_path(a.out) as tmp:
@@ -115,20 +113,122 @@ def backtest_cmd(a) -> int:
     return 0
 
 
+def _model_arguments(p, horizon_help: str) -> None:
+    p.add_argument("--sales", required=True, help="CSV: date,region,sku,units")
+    p.add_argument("--signals", help="CSV: date,region,sku,mentions[,kind]")
+    p.add_argument("--horizon", default="7", help=horizon_help)
+    p.add_argument("--no-signals", action="store_true", help="the same model without the signals")
+    p.add_argument("--model", default="lightgbm",
+                   choices=("lightgbm", "seasonal-naive", "dynamic-regression"),
+                   help="lightgbm (default), the seasonal-naive baseline, or a per-series dynamic "
+                   "regression on the signal's lead (short series with one leading indicator)")
+    p.add_argument("--network", help="regions from this network's places (default China's)")
+
+
+def _inputs(a):
+    """The checked horizon, sales and signals (None without them or with --no-signals)."""
+    from parcelnet.sensing.tables import read_sales, read_signals
+
+    horizon = integer(a.horizon, "--horizon", 1, 60)
+    writable(a.out, "--out")
+    regions = _regions(a.network)
+    sales = read_sales(a.sales, regions)
+    signals = None if a.no_signals or not a.signals else read_signals(a.signals, regions)
+    return horizon, sales, signals
+
+
 def register_backtest(ssub) -> None:
     b = ssub.add_parser("backtest", help="rolling-origin forecasts with and without signals",
                         description="For every day D from --from to --to and every lead time "
                                     "h = 1..H, the forecast of D's units made with data up to D - h "
                                     "(docs/sensing.md).")
-    b.add_argument("--sales", required=True, help="CSV: date,region,sku,units")
-    b.add_argument("--signals", help="CSV: date,region,sku,mentions[,kind]")
     b.add_argument("--from", dest="from_", required=True, help="first day forecast (YYYY-MM-DD)")
     b.add_argument("--to", required=True, help="last day forecast (YYYY-MM-DD)")
-    b.add_argument("--horizon", default="7", help="lead times 1..H days (default 7)")
-    b.add_argument("--no-signals", action="store_true", help="the same model without the signals")
-    b.add_argument("--model", default="lightgbm", choices=("lightgbm", "seasonal-naive"),
-                   help="lightgbm (default) or the seasonal-naive baseline")
-    b.add_argument("--network", help="regions from this network's places (default China's)")
+    _model_arguments(b, "lead times 1..H days (default 7)")
     b.add_argument("--out", required=True, help="CSV: date,region,sku,horizon,units_forecast")
     add_json(b, "the counts and the WAPE where the sales are known")
     b.set_defaults(func=backtest_cmd)
+
+
+def forecast_cmd(a) -> int:
+    from parcelnet.files import atomic_path
+    from parcelnet.sensing.backtest import forecast, make_panel
+    from parcelnet.viz.console import console
+
+    horizon, sales, signals = _inputs(a)
+    f = forecast(make_panel(sales, signals), horizon, signals=signals is not None, model=a.model)
+    with atomic_path(a.out) as tmp:
+        f.to_csv(tmp, index=False)
+    summary = {"rows": len(f), "model": a.model, "signals": signals is not None,
+               "from": f["date"].min(), "to": f["date"].max(),
+               "units_forecast": float(f["units_forecast"].sum()), "out": a.out}
+    if a.json:
+        print_json(summary)
+        return 0
+    console().print(f"{summary['units_forecast']:,.0f} units forecast for {summary['from']}.."
+                    f"{summary['to']} ({a.model}, {'with' if signals is not None else 'without'} "
+                    f"signals), {len(f):,} rows -> {a.out}")
+    return 0
+
+
+def register_forecast(ssub) -> None:
+    f = ssub.add_parser("forecast", help="the forward forecast that plan placement reads",
+                        description="The units of each region and SKU on each of the H days "
+                                    "after the sales' last day, made with everything up to that "
+                                    "day by the backtest's model (docs/sensing.md).")
+    _model_arguments(f, "days ahead, 1..60 (default 7)")
+    f.add_argument("--out", required=True, help="CSV: date,region,sku,units_forecast")
+    add_json(f, "the rows, the days and the units forecast")
+    f.set_defaults(func=forecast_cmd)
+
+
+def lead_cmd(a) -> int:
+    import numpy as np
+
+    from parcelnet.sensing.backtest import make_panel
+    from parcelnet.sensing.lead import find_lead
+    from parcelnet.sensing.tables import read_sales, read_signals
+    from parcelnet.viz.console import console
+
+    max_lag = integer(a.max_lag, "--max-lag", 1, 60)
+    regions = _regions(a.network)
+    p = make_panel(read_sales(a.sales, regions), read_signals(a.signals, regions))
+    if len(p.dates) < max_lag + 10:
+        from parcelnet.errors import ParameterError
+        raise ParameterError(f"--max-lag {max_lag} needs at least {max_lag + 10} days of sales; "
+                             f"they cover {len(p.dates)}")
+    rows = []
+    for i, (region, sku) in enumerate(p.keys.itertuples(index=False)):
+        ld = find_lead(p.units[i], p.mentions[i] + p.deposits[i], max_lag)
+        rows.append({"region": region, "sku": sku, "lead_days": ld.lag,
+                     "correlation": round(ld.correlation, 4), "band": round(ld.band, 4),
+                     "significant": bool(ld.significant)})
+    lags = np.array([r["lead_days"] for r in rows if r["significant"]])
+    summary = {"series": len(rows), "significant": int(len(lags)),
+               "median_lead_days": float(np.median(lags)) if len(lags) else None, "leads": rows}
+    if a.json:
+        print_json(summary)
+        return 0
+    c = console()
+    for r in rows[:20]:
+        c.print(f"{r['region']:>14} {r['sku']:<12} leads by {r['lead_days']:>2} d  "
+                f"r = {r['correlation']:+.3f} (band {r['band']:.3f})"
+                f"{'' if r['significant'] else '  not significant'}")
+    if len(rows) > 20:
+        c.print(f"... and {len(rows) - 20} more series (--json for all)")
+    c.print(f"{len(lags)} of {len(rows)} series have a significant lead"
+            + (f"; median {summary['median_lead_days']:.0f} days" if len(lags) else ""))
+    return 0
+
+
+def register_lead(ssub) -> None:
+    d = ssub.add_parser("lead", help="how many days the signals lead the sales, per series",
+                        description="For each region and SKU, the lag at which the signals' "
+                                    "daily change best correlates with the sales' change, with "
+                                    "the band of unrelated series (docs/sensing.md).")
+    d.add_argument("--sales", required=True, help="CSV: date,region,sku,units")
+    d.add_argument("--signals", required=True, help="CSV: date,region,sku,mentions[,kind]")
+    d.add_argument("--max-lag", default="14", help="the longest lead tried, in days (default 14)")
+    d.add_argument("--network", help="regions from this network's places (default China's)")
+    add_json(d, "every series' lead, correlation and band")
+    d.set_defaults(func=lead_cmd)

@@ -4,8 +4,10 @@ signals by province and SKU, and a synthetic world with a known answer to test f
 
 - :mod:`.generate`: :func:`generate_world`, sales, signals and the true future;
 - :mod:`.tables`: the sales and signals tables, read and checked;
-- :mod:`.backtest`: rolling-origin forecasts with LightGBM, with and without signals, and
-  the seasonal-naive baseline.
+- :mod:`.backtest`: rolling-origin forecasts (:func:`~.backtest.backtest`) and the forward
+  forecast placement reads (:func:`~.backtest.forecast`), with LightGBM, with and without
+  signals, the seasonal-naive baseline, and a per-series dynamic regression;
+- :mod:`.lead`: how far a signal leads sales, and the dynamic regression that uses it.
 """
 
 from parcelnet.sensing.generate import World, generate_world

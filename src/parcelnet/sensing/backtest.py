@@ -18,6 +18,11 @@ than the first day of its block minus h, and refitted every ``refit`` days; its 
 stop at D - h.
 
 **Seasonal naive**: D's forecast is the units on the last same weekday known at D - h.
+
+**Dynamic regression** (:mod:`.lead`): per series, the sales' daily change on the signal's
+change at the lead found in the training data, refitted every ``refit`` days on data up to
+the block's first day minus H. Meant for short, trending series with one leading indicator
+(such as BJsales), where a global tree model has too few rows.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ LAGS = (0, 1, 2, 3, 4, 5, 6, 13)
 SIGNAL_LAGS = (0, 1, 2, 3, 4, 5, 6)
 HISTORY = 28
 ROUNDS = 200
+MODELS = ("lightgbm", "seasonal-naive", "dynamic-regression")
 PARAMS = dict(objective="l2", learning_rate=0.05, num_leaves=31, min_data_in_leaf=20,
               bagging_fraction=0.8, bagging_freq=1, feature_fraction=0.9, verbose=-1,
               num_threads=2, deterministic=True)
@@ -109,8 +115,10 @@ def _features(p: Panel, targets: np.ndarray, h: int, signals: bool, cal: np.ndar
         recent = np.stack([p.mentions[s, o - j] for j in SIGNAL_LAGS], axis=1)
         cols.append(np.log1p(recent.max(axis=1)))               # the burst's size, saturating
         cols.append(recent.argmax(axis=1) + h)                  # days from its peak to D
+        cols.append(recent.sum(axis=1) / mm)                   # the burst's mass this week
         dc = np.concatenate([np.zeros((u.shape[0], 1)), np.cumsum(p.deposits, axis=1)], axis=1)
         cols.append((dc[s, o + 1] - dc[s, o - 6]) / scale)
+        cols.append((dc[s, o + 1] - dc[s, np.maximum(o - 29, 0)]) / scale)   # the pre-sale's so far
     return np.stack(cols, axis=1), scale
 
 
@@ -131,8 +139,8 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
     """Rolling-origin forecasts (module docs) of every day from ``start`` to ``end`` at lead
     times 1..``horizon``: ``date,region,sku,horizon,units_forecast``. ``model``: lightgbm
     or seasonal-naive."""
-    if model not in ("lightgbm", "seasonal-naive"):
-        raise ParameterError(f"unknown model '{model}': lightgbm or seasonal-naive")
+    if model not in MODELS:
+        raise ParameterError(f"unknown model '{model}': one of {', '.join(MODELS)}")
     t0, t1 = p.dates.get_indexer([pd.Timestamp(start), pd.Timestamp(end)])
     first = HISTORY + max(LAGS) + 7 * int(np.ceil(horizon / 7)) + horizon
     if t0 < 0 or t1 < 0 or t1 < t0:
@@ -148,6 +156,8 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
     out = []
     if model == "lightgbm":
         lgb = require("lightgbm", "sensing", "the sensing forecaster")
+    if model == "dynamic-regression":
+        return _backtest_dr(p, t0, t1, horizon, signals, refit, train_days)
     for h in range(1, horizon + 1):
         for b0 in range(t0, t1 + 1, refit):
             days = np.arange(b0, min(b0 + refit, t1 + 1))
@@ -155,20 +165,101 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
             if model == "seasonal-naive":
                 pred = seasonal_naive(p, grid[:, 1], grid[:, 0], h)
             else:
-                last = b0 - h                   # the last target the model may see
-                lo = max(first, last - train_days + 1)
-                train = _pairs(n_s, np.arange(lo, last + 1))
-                X, scale = _features(p, train, h, signals, cal)
-                y = p.units[train[:, 0], train[:, 1]] / scale
-                m = lgb.train({**PARAMS, "seed": seed}, lgb.Dataset(X, y), num_boost_round=ROUNDS)
-                Xp, sp = _features(p, grid, h, signals, cal)
-                pred = np.maximum(m.predict(Xp), 0) * sp
-            out.append(pd.DataFrame({"date": p.dates[grid[:, 1]].strftime("%Y-%m-%d"),
-                                     "region": p.keys["region"].to_numpy(object)[grid[:, 0]],
-                                     "sku": p.keys["sku"].to_numpy(object)[grid[:, 0]],
-                                     "horizon": h, "units_forecast": pred}))
-    return pd.concat(out, ignore_index=True).sort_values(
+                pred = _fit_predict(lgb, p, cal, h, b0 - h, grid, signals, seed, train_days, first)
+            out.append(_frame(p, grid, pred).assign(horizon=h))
+    return pd.concat(out, ignore_index=True)[
+        ["date", "region", "sku", "horizon", "units_forecast"]].sort_values(
         ["date", "region", "sku", "horizon"], ignore_index=True)
+
+
+def _fit_predict(lgb, p: Panel, cal, h: int, last: int, grid: np.ndarray, signals: bool,
+                 seed: int, train_days: int, first: int) -> np.ndarray:
+    """Fit lead time h's model on targets ``first``..``last`` (at most ``train_days`` of
+    them) and forecast the (series, day) rows of ``grid``, whose origins are at most
+    ``last``."""
+    lo = max(first, last - train_days + 1)
+    train = _pairs(p.units.shape[0], np.arange(lo, last + 1))
+    X, scale = _features(p, train, h, signals, cal)
+    y = p.units[train[:, 0], train[:, 1]] / scale
+    m = lgb.train({**PARAMS, "seed": seed}, lgb.Dataset(X, y), num_boost_round=ROUNDS)
+    Xp, sp = _features(p, grid, h, signals, cal)
+    return np.maximum(m.predict(Xp), 0) * sp
+
+
+def _fit_dr(p: Panel, last: int, signals: bool, train_days: int) -> list:
+    from parcelnet.sensing.lead import fit_dynamic_regression
+
+    lo = max(0, last - train_days + 1)
+    sig = p.mentions + p.deposits
+    return [fit_dynamic_regression(p.units[i, lo:last + 1], sig[i, lo:last + 1], signals=signals,
+                                   max_lag=min(14, (last - lo) // 3))
+            for i in range(p.units.shape[0])]
+
+
+def _backtest_dr(p: Panel, t0: int, t1: int, horizon: int, signals: bool, refit: int,
+                 train_days: int) -> pd.DataFrame:
+    """The dynamic regression's rolling-origin forecasts: fitted per block on data up to
+    the block's first day minus ``horizon``, so no forecast sees past its origin."""
+    sig = p.mentions + p.deposits
+    out = []
+    for b0 in range(t0, t1 + 1, refit):
+        fits = _fit_dr(p, b0 - horizon, signals, train_days)
+        days = np.arange(b0, min(b0 + refit, t1 + 1))
+        grid = _pairs(p.units.shape[0], days)
+        for h in range(1, horizon + 1):
+            pred = np.array([max(fits[i].forecast(p.units[i], sig[i], d - h, h), 0.0)
+                             for i, d in grid])
+            out.append(_frame(p, grid, pred).assign(horizon=h))
+    return pd.concat(out, ignore_index=True)[
+        ["date", "region", "sku", "horizon", "units_forecast"]].sort_values(
+        ["date", "region", "sku", "horizon"], ignore_index=True)
+
+
+def _frame(p: Panel, grid: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"date": p.dates[grid[:, 1]].strftime("%Y-%m-%d"),
+                         "region": p.keys["region"].to_numpy(object)[grid[:, 0]],
+                         "sku": p.keys["sku"].to_numpy(object)[grid[:, 0]],
+                         "units_forecast": pred})
+
+
+def forecast(p: Panel, horizon: int, *, signals: bool = True, seed: int = 0,
+             train_days: int = 400, model: str = "lightgbm") -> pd.DataFrame:
+    """The forward forecast (``parcelnet sense forecast``): the units of each of the
+    ``horizon`` days after the panel's last day, each made with everything up to that day
+    (lead time h for the h-th day): ``date,region,sku,units_forecast``, the table
+    ``parcelnet plan placement`` reads. The model and its features are the backtest's."""
+    if model not in MODELS:
+        raise ParameterError(f"unknown model '{model}': one of {', '.join(MODELS)}")
+    if not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 60):
+        raise ParameterError(f"the horizon must be a whole number of days in 1..60, got {horizon}")
+    n_days = len(p.dates)
+    first = HISTORY + max(LAGS) + 7 * int(np.ceil(horizon / 7)) + horizon
+    if n_days - 1 < first + 28:
+        raise ParameterError(f"the sales cover {n_days} days: a forecast needs at least "
+                             f"{first + 29} days of history")
+    # the future days, with no sales or signals: features never reach past the origin
+    z = np.zeros((p.units.shape[0], horizon))
+    ext = Panel(p.dates.append(pd.date_range(p.dates[-1] + pd.Timedelta(days=1), periods=horizon)),
+                p.keys, *(np.concatenate([a, z], axis=1) for a in (p.units, p.mentions, p.deposits)))
+    cal = _calendar(ext.dates)
+    last = n_days - 1
+    lgb = require("lightgbm", "sensing", "the sensing forecaster") if model == "lightgbm" else None
+    if model == "dynamic-regression":
+        fits = _fit_dr(ext, last, signals, train_days)
+    out = []
+    for h in range(1, horizon + 1):
+        grid = _pairs(p.units.shape[0], [last + h])
+        if model == "dynamic-regression":
+            sig = ext.mentions + ext.deposits
+            pred = np.array([max(fits[i].forecast(ext.units[i], sig[i], last, h), 0.0)
+                             for i in grid[:, 0]])
+        elif lgb is None:
+            pred = seasonal_naive(ext, grid[:, 1], grid[:, 0], h)
+        else:
+            pred = _fit_predict(lgb, ext, cal, h, last, grid, signals, seed, train_days, first)
+        out.append(_frame(ext, grid, pred))
+    return pd.concat(out, ignore_index=True).sort_values(["date", "region", "sku"],
+                                                         ignore_index=True)
 
 
 def wape(actual: np.ndarray, forecast: np.ndarray) -> float:
