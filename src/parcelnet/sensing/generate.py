@@ -11,7 +11,9 @@ The expected units of SKU k in region r on day d are
 - ``season``: 1 + SEASON_AMPLITUDE sin(2 pi (day of year - 80) / 365);
 - ``week``: WEEK[weekday] (Monday first);
 - ``promo``: PROMOS by month and day (Singles Day 11-11, its pre-sale from 10-20, 6-18,
-  Double 12), multiplied;
+  Double 12), multiplied. Singles Day's and 11-12's extra (multiplier - 1) is scaled, each
+  year, for each SKU and region by a lognormal factor of mean 1 (PROMO_SIGMA): some
+  products take far more from the promotion than others, and which ones changes by year;
 - ``uplift``: viral bursts. A burst starts on day b with strength A (lognormal); its
   mentions decay as exp(-(d - b) / MENTION_DECAY); the sales it drives start LAG days later
   and saturate: U_MAX (1 - exp(-A / SATURATION)) exp(-(d - b - LAG) / SALES_DECAY) for
@@ -20,7 +22,8 @@ The expected units of SKU k in region r on day d are
 Sales are negative binomial around lambda (dispersion DISPERSION), so the noise grows with
 the level. Mentions are Poisson around background + the bursts' mentions (kinds: post,
 repost, livestream); before Singles Day, pre-sale deposits (kind ``pre-sale deposit``) are
-Poisson around DEPOSIT_SHARE of the promotion's extra units, from the pre-sale's start.
+Poisson around DEPOSIT_SHARE of that year's Singles Day extra units of the SKU and region,
+from the pre-sale's start, so the deposits tell which products will surge.
 
 The world is cut at ``until``: sales and signals up to that day are history; the true units
 after it (and lambda) are the answer.
@@ -43,6 +46,8 @@ WEEK = (0.96, 0.95, 0.97, 1.0, 1.04, 1.1, 0.98)
 #: (month, day) -> multiplier; a date in several ranges takes their product
 PROMOS = {(11, 11): 6.0, (11, 12): 1.8, (6, 18): 3.0, (12, 12): 2.0}
 PRESALE = ((10, 20), (11, 10), 1.25)       # Singles Day's pre-sale: from, to, multiplier
+SINGLES = ((11, 11), (11, 12))             # the days whose extra varies by SKU and region
+PROMO_SIGMA = 0.6
 LAG = 3
 MENTION_DECAY, SALES_DECAY = 2.0, 5.0
 U_MAX, SATURATION = 2.5, 400.0
@@ -59,6 +64,7 @@ class World:
     sales: pd.DataFrame        # date, region, sku, units (history, up to and with ``until``)
     signals: pd.DataFrame      # date, region, sku, mentions, kind (history)
     truth: pd.DataFrame        # date, region, sku, units, expected (after ``until``)
+    expected: pd.DataFrame     # date, region, sku, expected: lambda on every day (the noise floor)
     bursts: pd.DataFrame       # date, region, sku, strength: the bursts drawn
     until: str
 
@@ -108,6 +114,16 @@ def generate_world(regions: list[str], population: np.ndarray, *, skus: int = 40
     calendar = ((1 + SEASON_AMPLITUDE * np.sin(2 * np.pi * (doy - 80) / 365))
                 * np.array(WEEK)[dates.day_of_week] * _promo(dates))
     lam_plain = calendar[:, None, None] * base[None, :, :]          # (days, regions, skus)
+    # Singles Day's extra by SKU and region, drawn anew each year (its own stream, so the
+    # rest of the world does not depend on it)
+    prng = np.random.default_rng([int(seed), 18])
+    for year in sorted(set(dates.year)):
+        f = prng.lognormal(-PROMO_SIGMA ** 2 / 2, PROMO_SIGMA, (n_r, skus))
+        for md in SINGLES:
+            i = np.flatnonzero((dates.year == year) & (dates.month == md[0]) & (dates.day == md[1]))
+            if len(i):
+                p_day = PROMOS[md]
+                lam_plain[i] = lam_plain[i] / p_day * (1 + (p_day - 1) * f)
     # bursts: mentions and saturating, lagged uplift
     live = base > 0
     n_b = rng.poisson(BURST_RATE * days * live.sum())
@@ -134,7 +150,9 @@ def generate_world(regions: list[str], population: np.ndarray, *, skus: int = 40
         if (fm, fd) <= x <= (tm, td):
             j = next((j for j in range(i, len(md)) if md[j] == (11, 11)), None)
             if j is not None:
-                extra = lam_plain[j] - lam_plain[j] / PROMOS[(11, 11)]
+                p_day = PROMOS[(11, 11)]
+                plain = calendar[j] / p_day * base                # Singles Day without its extra
+                extra = lam_plain[j] - plain
                 deposits[i] = rng.poisson(DEPOSIT_SHARE * extra / max(1, (j - i)))
     sku_ids = np.array([f"K{k + 1:04d}" for k in range(skus)], dtype=object)
     reg = np.array(regions, dtype=object)
@@ -156,4 +174,5 @@ def generate_world(regions: list[str], population: np.ndarray, *, skus: int = 40
         .sort_values(["date", "region", "sku"], ignore_index=True)
     return World(sales=frame.loc[hist, ["date", "region", "sku", "units"]].reset_index(drop=True),
                  signals=signals, truth=frame[~hist].reset_index(drop=True), bursts=bursts,
+                 expected=frame[["date", "region", "sku", "expected"]],
                  until=str(cut.date()))
