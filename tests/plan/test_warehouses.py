@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from parcelnet.network.pnf import load_network, write_pnf
-from parcelnet.plan.warehouses import add_warehouses, choose_warehouses, max_cover
+from parcelnet.plan.warehouses import add_warehouses, choose_warehouses, hourly_bound, max_cover
 from parcelnet.promise import PromiseEngine
 from tests.conftest import assert_one_line_error, run_cli
 from tests.plan.test_service_origins import BACKBONE, centres
@@ -74,6 +74,28 @@ def test_max_cover_is_optimal_on_most():
     assert hits >= 36
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_hourly_bound_against_enumeration(seed):
+    """Each hour's bound is that hour's best covering by k sites, found by enumeration, and
+    the weighted sum bounds the best single choice of sites for the whole day."""
+    rng = np.random.default_rng(seed)
+    cover = rng.random((7, 3, 10)) < 0.3
+    w = rng.random(10)
+    w /= w.sum()
+    hw = np.array([0.2, 0.3, 0.5])
+    k = int(rng.integers(1, 4))
+    got = hourly_bound(cover, w, hw, k)
+    day = []
+    for rows in itertools.combinations(range(7), k):
+        per_hour = cover[list(rows)].any(axis=0) @ w
+        day.append(float(hw @ per_hour))
+    for h in range(3):
+        best = max(float(cover[list(r), h].any(axis=0) @ w) for r in itertools.combinations(range(7), k))
+        assert got["hours"][h]["bound"] == pytest.approx(best, abs=1e-6)
+        assert got["hours"][h]["status"] == "optimal"
+    assert max(day) <= got["bound"] + 1e-6
+
+
 def test_choose_warehouses(net):
     """One site: the centre whose warehouse reaches the most population within 24 h, and
     the bound holds; two sites reach at least as much as one."""
@@ -83,6 +105,9 @@ def test_choose_warehouses(net):
     assert two.reach_24h >= one.reach_24h
     assert one.reach_24h <= one.upper_bound + 1e-12
     assert one.each_alone == [pytest.approx(one.reach_24h)]
+    proved = choose_warehouses(net, 2, bound=True)
+    assert proved.centres == two.centres and len(proved.hourly["hours"]) == 24
+    assert two.reach_24h <= proved.upper_bound + 1e-9 <= two.upper_bound + 1e-9
     kinds = two.network.facilities.set_index("facility_id")["kind"]
     assert (kinds[two.warehouses] == "warehouse").all()
     with pytest.raises(ValueError, match="between 1 and"):
