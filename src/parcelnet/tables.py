@@ -1,5 +1,6 @@
 """Reading CSV tables and checking their columns: the one home of these checks, used by every
-reader (networks, queries, points, stops, couriers, stores, orders, lockers, addresses).
+reader (networks, queries, points, stops, couriers, stores, orders, lockers, addresses;
+:class:`Table` for the tables that may come as Parquet: SKU orders, placements, forecasts).
 
 Tables are read as all-string DataFrames, exactly what is in the file, so every check sees
 what the user wrote. Each check raises one :class:`ValidationError` naming the file, the line
@@ -224,3 +225,85 @@ def flags(df: pd.DataFrame, file: str, col: str) -> np.ndarray:
         raise ValidationError(f"'{df[col].iat[i]}' is not yes/no (1/0, true/false)", file=file,
                               row=line(i), field=col)
     return yes.to_numpy()
+
+
+# -- CSV or Parquet, row by row -----------------------------------------------------------
+class Table:
+    """A CSV or Parquet table (by the ``.parquet``/``.pq`` suffix) as read, with the error
+    positions of its file: a CSV line (the header is line 1) or a Parquet row (the first
+    data row is row 1). Used where a table may be large enough to come as Parquet (SKU
+    orders, placements, forecasts); ``what`` names it in messages."""
+
+    def __init__(self, path, required: tuple[str, ...], what: str):
+        self.path = Path(path)
+        self.name = self.path.name
+        self.parquet = self.path.suffix.lower() in (".parquet", ".pq")
+        if not self.path.is_file():
+            raise ValidationError(f"no {what} file here", file=str(self.path))
+        try:
+            if self.parquet:
+                df = pd.read_parquet(self.path)
+            else:
+                df = pd.read_csv(self.path, dtype=str, keep_default_na=False, na_values=[""])
+        except Exception as e:  # noqa: BLE001 - any reader failure is bad input
+            raise ValidationError(f"cannot be read as {'Parquet' if self.parquet else 'CSV'} "
+                                  f"({type(e).__name__}: {str(e).splitlines()[0][:120]})",
+                                  file=self.name) from None
+        for c in required:
+            if c not in df.columns:
+                raise self.error(f"no column '{c}' (the {what} table needs "
+                                 f"{', '.join(required)})", header=True, field=c)
+        self.df = df.reset_index(drop=True)
+
+    def error(self, reason: str, i: int | None = None, field: str | None = None,
+              header: bool = False) -> ValidationError:
+        """``i``: 0-based data row."""
+        if self.parquet:
+            e = ValidationError(reason, file=self.name, field=field)
+            if i is not None:
+                where = [self.name, f"row {i + 1}"] + ([f"field '{field}'"] if field else [])
+                e.args = (f"{', '.join(where)}: {reason}",)
+                e.row = i + 1
+            return e
+        return ValidationError(reason, file=self.name, row=1 if header else
+                               (None if i is None else i + 2), field=field)
+
+    def text(self, c: str) -> np.ndarray:
+        col = self.df[c]
+        bad = col.isna().to_numpy()
+        if bad.any():
+            raise self.error("empty", int(np.flatnonzero(bad)[0]), c)
+        out = col.astype(str).str.strip().to_numpy(dtype=object)
+        empty = out == ""
+        if empty.any():
+            raise self.error("empty", int(np.flatnonzero(empty)[0]), c)
+        return out
+
+    def integers(self, c: str, lo: int) -> np.ndarray:
+        col = self.df[c]
+        num = pd.to_numeric(col, errors="coerce")
+        vals = num.to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isfinite(vals) | (vals != np.round(vals))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise self.error(f"'{col.iloc[i]}' is not a whole number", i, c)
+        low = vals < lo
+        if low.any():
+            i = int(np.flatnonzero(low)[0])
+            raise self.error(f"{int(vals[i])} is below {lo}", i, c)
+        return vals.astype(np.int64)
+
+    def unique(self, values: np.ndarray, c: str) -> None:
+        dup = pd.Series(values).duplicated().to_numpy()
+        if dup.any():
+            i = int(np.flatnonzero(dup)[0])
+            raise self.error(f"'{values[i]}' appears twice", i, c)
+
+    def lookup(self, values: np.ndarray, index: dict, c: str, what: str) -> np.ndarray:
+        out = np.empty(len(values), np.int64)
+        for i, v in enumerate(values):
+            p = index.get(v)
+            if p is None:
+                raise self.error(f"unknown {what} '{v}'", i, c)
+            out[i] = p
+        return out

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,89 +25,12 @@ import pandas as pd
 from parcelnet.errors import ValidationError
 from parcelnet.network.model import Network
 from parcelnet.network.schema import FACILITY_KINDS
+from parcelnet.tables import Table
 
 SKU_COLUMNS = ("sku", "seller_facility", "unit_cube_litres")
 ORDER_COLUMNS = ("order_id", "created_minute", "sku", "dest_station", "quantity")
 PLACEMENT_COLUMNS = ("warehouse_id", "sku", "units")
 WAREHOUSE = FACILITY_KINDS.index("warehouse")
-
-
-class _Table:
-    """A table as read, with the error positions of its file."""
-
-    def __init__(self, path, required: tuple[str, ...], what: str):
-        self.path = Path(path)
-        self.name = self.path.name
-        self.parquet = self.path.suffix.lower() in (".parquet", ".pq")
-        if not self.path.is_file():
-            raise ValidationError(f"no {what} file here", file=str(self.path))
-        try:
-            if self.parquet:
-                df = pd.read_parquet(self.path)
-            else:
-                df = pd.read_csv(self.path, dtype=str, keep_default_na=False, na_values=[""])
-        except Exception as e:  # noqa: BLE001 - any reader failure is bad input
-            raise ValidationError(f"cannot be read as {'Parquet' if self.parquet else 'CSV'} "
-                                  f"({type(e).__name__}: {str(e).splitlines()[0][:120]})",
-                                  file=self.name) from None
-        for c in required:
-            if c not in df.columns:
-                raise self.error(f"no column '{c}' (the {what} table needs "
-                                 f"{', '.join(required)})", header=True, field=c)
-        self.df = df.reset_index(drop=True)
-
-    def error(self, reason: str, i: int | None = None, field: str | None = None,
-              header: bool = False) -> ValidationError:
-        """``i``: 0-based data row."""
-        if self.parquet:
-            e = ValidationError(reason, file=self.name, field=field)
-            if i is not None:
-                where = [self.name, f"row {i + 1}"] + ([f"field '{field}'"] if field else [])
-                e.args = (f"{', '.join(where)}: {reason}",)
-                e.row = i + 1
-            return e
-        return ValidationError(reason, file=self.name, row=1 if header else
-                               (None if i is None else i + 2), field=field)
-
-    def text(self, c: str) -> np.ndarray:
-        col = self.df[c]
-        bad = col.isna().to_numpy()
-        if bad.any():
-            raise self.error("empty", int(np.flatnonzero(bad)[0]), c)
-        out = col.astype(str).str.strip().to_numpy(dtype=object)
-        empty = out == ""
-        if empty.any():
-            raise self.error("empty", int(np.flatnonzero(empty)[0]), c)
-        return out
-
-    def integers(self, c: str, lo: int) -> np.ndarray:
-        col = self.df[c]
-        num = pd.to_numeric(col, errors="coerce")
-        vals = num.to_numpy(dtype=float, na_value=np.nan)
-        bad = ~np.isfinite(vals) | (vals != np.round(vals))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise self.error(f"'{col.iloc[i]}' is not a whole number", i, c)
-        low = vals < lo
-        if low.any():
-            i = int(np.flatnonzero(low)[0])
-            raise self.error(f"{int(vals[i])} is below {lo}", i, c)
-        return vals.astype(np.int64)
-
-    def unique(self, values: np.ndarray, c: str) -> None:
-        dup = pd.Series(values).duplicated().to_numpy()
-        if dup.any():
-            i = int(np.flatnonzero(dup)[0])
-            raise self.error(f"'{values[i]}' appears twice", i, c)
-
-    def lookup(self, values: np.ndarray, index: dict, c: str, what: str) -> np.ndarray:
-        out = np.empty(len(values), np.int64)
-        for i, v in enumerate(values):
-            p = index.get(v)
-            if p is None:
-                raise self.error(f"unknown {what} '{v}'", i, c)
-            out[i] = p
-        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +112,7 @@ class Placement:
 
 
 def read_skus(path: str | os.PathLike, network: Network) -> Skus:
-    t = _Table(path, SKU_COLUMNS, "SKU")
+    t = Table(path, SKU_COLUMNS, "SKU")
     sku = t.text("sku")
     t.unique(sku, "sku")
     seller = t.lookup(t.text("seller_facility"), network._facility_pos, "seller_facility",
@@ -206,7 +128,7 @@ def read_skus(path: str | os.PathLike, network: Network) -> Skus:
 
 
 def read_orders(path: str | os.PathLike, network: Network, skus: Skus) -> Orders:
-    t = _Table(path, ORDER_COLUMNS, "order")
+    t = Table(path, ORDER_COLUMNS, "order")
     raw = t.df["order_id"]
     ids = pd.to_numeric(raw, errors="coerce")
     if ids.notna().all() and (ids == ids.round()).all():
@@ -224,7 +146,7 @@ def read_orders(path: str | os.PathLike, network: Network, skus: Skus) -> Orders
 
 
 def read_placement(path: str | os.PathLike, network: Network, skus: Skus) -> Placement:
-    t = _Table(path, PLACEMENT_COLUMNS, "placement")
+    t = Table(path, PLACEMENT_COLUMNS, "placement")
     kind = network.timetable.kind
     ware = {f: i for f, i in network._facility_pos.items() if kind[i] == WAREHOUSE}
     wid = t.text("warehouse_id")

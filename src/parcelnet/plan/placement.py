@@ -49,7 +49,8 @@ from scipy import sparse
 
 from parcelnet.demand.skus import station_provinces
 from parcelnet.errors import ParameterError, SolverError
-from parcelnet.inventory.tables import WAREHOUSE, Skus, _Table
+from parcelnet.inventory.tables import WAREHOUSE, Skus
+from parcelnet.tables import Table
 from parcelnet.network.model import Network
 from parcelnet.plan._highs import solve_mip
 from parcelnet.plan.warehouses import reach_matrix
@@ -101,7 +102,7 @@ def read_forecast(path, network: Network, skus: Skus) -> pd.DataFrame:
     """The forecast table ``region,sku,units_forecast`` (and an optional ``date``, summed
     over): regions are ``places.csv`` admin1 names; units >= 0. Returns region, sku,
     units_forecast summed per (region, sku)."""
-    t = _Table(path, FORECAST_COLUMNS, "forecast")
+    t = Table(path, FORECAST_COLUMNS, "forecast")
     names = set(station_provinces(network)[0])
     region = t.text("region")
     for i, r in enumerate(region):
