@@ -6,8 +6,9 @@ every series, with lag features: at the forecast's origin o = D - h the series' 
 days o, o-1, ..., o-6 and o-13, and the last same weekday as D, each over the series'
 28-day mean at o plus one (so one model serves series of any size); the target's
 calendar (weekday, the promotion days, the pre-sale, days to Singles Day); with signals,
-the mentions on days o..o-6 over their own 28-day mean plus one, and the pre-sale deposits
-of the last seven days over the units' scale. The target is D's units over the same scale.
+the mentions on days o..o-6 over their own 28-day mean plus one, the largest of them, the
+days from it to D and their sum, and the pre-sale deposits (only those paid in the season
+from the pre-sale's start to 11-12) of the last seven and thirty days over the units' scale. The target is D's units over the same scale.
 LightGBM is chosen over a statistical model (statsforecast's ETS or ARIMA) because the
 signals enter as features with a lag the model has to find, and one global model learns
 from every series' bursts at once.
@@ -38,8 +39,12 @@ from parcelnet.errors import ParameterError
 #: promotion days (month, day) the calendar features flag
 PROMO_DAYS = ((11, 11), (11, 12), (6, 18), (12, 12))
 PRESALE = ((10, 20), (11, 10))
+#: pre-sale deposits count toward the Singles Day they are paid for: from the pre-sale's
+#: start to the day after Singles Day (11-12 sells from them too); others are ignored
+DEPOSIT_SEASON = ((10, 20), (11, 12))
 LAGS = (0, 1, 2, 3, 4, 5, 6, 13)
 SIGNAL_LAGS = (0, 1, 2, 3, 4, 5, 6)
+PEAK_WINDOW = 7              # days searched back from the origin for a burst's peak
 HISTORY = 28
 ROUNDS = 200
 MODELS = ("lightgbm", "seasonal-naive", "dynamic-regression")
@@ -112,11 +117,14 @@ def _features(p: Panel, targets: np.ndarray, h: int, signals: bool, cal: np.ndar
         mc = np.concatenate([np.zeros((u.shape[0], 1)), np.cumsum(p.mentions, axis=1)], axis=1)
         mm = (mc[s, o + 1] - mc[s, o + 1 - HISTORY]) / HISTORY + 1.0
         cols += [p.mentions[s, o - j] / mm for j in SIGNAL_LAGS]
-        recent = np.stack([p.mentions[s, o - j] for j in SIGNAL_LAGS], axis=1)
+        recent = np.stack([p.mentions[s, o - j] for j in range(PEAK_WINDOW)], axis=1)
         cols.append(np.log1p(recent.max(axis=1)))               # the burst's size, saturating
         cols.append(recent.argmax(axis=1) + h)                  # days from its peak to D
         cols.append(recent.sum(axis=1) / mm)                   # the burst's mass this week
-        dc = np.concatenate([np.zeros((u.shape[0], 1)), np.cumsum(p.deposits, axis=1)], axis=1)
+        md = list(zip(p.dates.month, p.dates.day))
+        season = np.array([DEPOSIT_SEASON[0] <= x <= DEPOSIT_SEASON[1] for x in md], float)
+        dc = np.concatenate([np.zeros((u.shape[0], 1)), np.cumsum(p.deposits * season, axis=1)],
+                            axis=1)
         cols.append((dc[s, o + 1] - dc[s, o - 6]) / scale)
         cols.append((dc[s, o + 1] - dc[s, np.maximum(o - 29, 0)]) / scale)   # the pre-sale's so far
     return np.stack(cols, axis=1), scale
@@ -134,7 +142,7 @@ def seasonal_naive(p: Panel, day: np.ndarray, series: np.ndarray, h: int) -> np.
 
 
 def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = True,
-             refit: int = 28, train_days: int = 400, seed: int = 0,
+             refit: int = 30, train_days: int = 400, seed: int = 0,
              model: str = "lightgbm") -> pd.DataFrame:
     """Rolling-origin forecasts (module docs) of every day from ``start`` to ``end`` at lead
     times 1..``horizon``: ``date,region,sku,horizon,units_forecast``. ``model``: lightgbm
