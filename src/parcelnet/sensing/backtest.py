@@ -5,10 +5,11 @@
 every series, with lag features: at the forecast's origin o = D - h the series' units on
 days o, o-1, ..., o-6 and o-13, and the last same weekday as D, each over the series'
 28-day mean at o plus one (so one model serves series of any size); the target's
-calendar (weekday, the promotion days, the pre-sale, days to Singles Day); with signals,
-the mentions on days o..o-6 over their own 28-day mean plus one, the largest of them, the
-days from it to D and their sum, and the pre-sale deposits (only those paid in the season
-from the pre-sale's start to 11-12) of the last seven and thirty days over the units' scale. The target is D's units over the same scale.
+calendar (weekday, the promotion days, the pre-sale, days to Singles Day, days since the
+last promotion day); with signals, the mentions on days o..o-6 over their own 28-day mean
+plus one, the largest of them, the days from it to D and their sum, and the pre-sale
+deposits (only those paid in the season from the pre-sale's start to 11-12) of the last
+seven and thirty days over the units' scale. The target is D's units over the same scale.
 LightGBM is chosen over a statistical model (statsforecast's ETS or ARIMA) because the
 signals enter as features with a lag the model has to find, and one global model learns
 from every series' bursts at once.
@@ -96,6 +97,17 @@ def _calendar(dates: pd.DatetimeIndex) -> np.ndarray:
     cols.append(np.array([PRESALE[0] <= x <= PRESALE[1] for x in md], float))
     to_1111 = np.array([(pd.Timestamp(year=d.year, month=11, day=11) - d).days for d in dates], float)
     cols.append(np.where((to_1111 >= 0) & (to_1111 <= 30), to_1111, 31.0))
+    # days since the last promotion day, on the days after one (a promotion's lags are not
+    # the next days' level); 31 on a promotion day itself and when none is that recent
+    is_promo = np.array([x in PROMO_DAYS for x in md])
+    since = np.full(len(dates), 31.0)
+    last = None
+    for i, flag in enumerate(is_promo):
+        if flag:
+            last = i
+        elif last is not None:
+            since[i] = min(31, i - last)
+    cols.append(since)
     return np.stack(cols, axis=1)
 
 
@@ -127,7 +139,7 @@ def _features(p: Panel, targets: np.ndarray, h: int, signals: bool, cal: np.ndar
                             axis=1)
         cols.append((dc[s, o + 1] - dc[s, o - 6]) / scale)
         cols.append((dc[s, o + 1] - dc[s, np.maximum(o - 29, 0)]) / scale)   # the pre-sale's so far
-    return np.stack(cols, axis=1), scale
+    return np.stack(cols, axis=1).astype(np.float32), scale
 
 
 def _pairs(n_series: int, days: np.ndarray) -> np.ndarray:
@@ -142,7 +154,7 @@ def seasonal_naive(p: Panel, day: np.ndarray, series: np.ndarray, h: int) -> np.
 
 
 def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = True,
-             refit: int = 30, train_days: int = 400, seed: int = 0,
+             refit: int = 30, train_days: int = 365, seed: int = 0,
              model: str = "lightgbm") -> pd.DataFrame:
     """Rolling-origin forecasts (module docs) of every day from ``start`` to ``end`` at lead
     times 1..``horizon``: ``date,region,sku,horizon,units_forecast``. ``model``: lightgbm
@@ -231,7 +243,7 @@ def _frame(p: Panel, grid: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
 
 
 def forecast(p: Panel, horizon: int, *, signals: bool = True, seed: int = 0,
-             train_days: int = 400, model: str = "lightgbm") -> pd.DataFrame:
+             train_days: int = 365, model: str = "lightgbm") -> pd.DataFrame:
     """The forward forecast (``parcelnet sense forecast``): the units of each of the
     ``horizon`` days after the panel's last day, each made with everything up to that day
     (lead time h for the h-th day): ``date,region,sku,units_forecast``, the table
