@@ -5,10 +5,11 @@
                                          [--orders 1000000] [--budgets 0,0.25,0.5,0.75,1,1.3]
 
 NETWORK is a default build (``parcelnet build --country CN``). The forecast is perfect
-foresight: the day's own orders summed by province and SKU (the sensing issue's forecasts
-replace it). Budgets are multiples of what one central warehouse would hold (the forecast's
-units). For each budget: the placement's time and planned share, and ``fulfil``'s exact
-share of the orders promised within 24 h, by creation hour too.
+foresight: the day's own orders summed by province and SKU (``benchmarks/bench_sensing.py
+peak`` places from forecasts instead). Budgets are multiples of what one central warehouse
+would hold (the forecast's units). For each budget: the placement's time and planned
+share, and ``fulfil``'s exact share of the orders promised within 24 h, by creation hour
+too.
 """
 
 from __future__ import annotations

