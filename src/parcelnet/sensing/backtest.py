@@ -90,11 +90,31 @@ def make_panel(sales: pd.DataFrame, signals: pd.DataFrame | None) -> Panel:
     return Panel(dates, keys, units, mentions, deposits)
 
 
+def _within(dates: pd.DatetimeIndex, lo: tuple, hi: tuple) -> np.ndarray:
+    """1.0 on the days whose (month, day) lies in lo..hi, else 0.0."""
+    return np.array([lo <= x <= hi for x in zip(dates.month, dates.day)], float)
+
+
+def _first_target(horizon: int) -> int:
+    """The first day index a target may have: its features reach HISTORY + the longest lag
+    + the same-weekday lag + the lead time back."""
+    return HISTORY + max(LAGS) + 7 * int(np.ceil(horizon / 7)) + horizon
+
+
+def _table(out: list, columns: list) -> pd.DataFrame:
+    return pd.concat(out, ignore_index=True)[columns].sort_values(
+        [c for c in columns if c != "units_forecast"], ignore_index=True)
+
+
+BACKTEST_COLUMNS = ["date", "region", "sku", "horizon", "units_forecast"]
+FORECAST_COLUMNS = ["date", "region", "sku", "units_forecast"]
+
+
 def _calendar(dates: pd.DatetimeIndex) -> np.ndarray:
     md = list(zip(dates.month, dates.day))
     cols = [dates.day_of_week.to_numpy(float)]
     cols += [np.array([x == p for x in md], float) for p in PROMO_DAYS]
-    cols.append(np.array([PRESALE[0] <= x <= PRESALE[1] for x in md], float))
+    cols.append(_within(dates, *PRESALE))
     to_1111 = np.array([(pd.Timestamp(year=d.year, month=11, day=11) - d).days for d in dates], float)
     cols.append(np.where((to_1111 >= 0) & (to_1111 <= 30), to_1111, 31.0))
     # days since the last promotion day, on the days after one (a promotion's lags are not
@@ -133,8 +153,7 @@ def _features(p: Panel, targets: np.ndarray, h: int, signals: bool, cal: np.ndar
         cols.append(np.log1p(recent.max(axis=1)))               # the burst's size, saturating
         cols.append(recent.argmax(axis=1) + h)                  # days from its peak to D
         cols.append(recent.sum(axis=1) / mm)                   # the burst's mass this week
-        md = list(zip(p.dates.month, p.dates.day))
-        season = np.array([DEPOSIT_SEASON[0] <= x <= DEPOSIT_SEASON[1] for x in md], float)
+        season = _within(p.dates, *DEPOSIT_SEASON)
         dc = np.concatenate([np.zeros((u.shape[0], 1)), np.cumsum(p.deposits * season, axis=1)],
                             axis=1)
         cols.append((dc[s, o + 1] - dc[s, o - 6]) / scale)
@@ -157,12 +176,12 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
              refit: int = 30, train_days: int = 365, seed: int = 0,
              model: str = "lightgbm") -> pd.DataFrame:
     """Rolling-origin forecasts (module docs) of every day from ``start`` to ``end`` at lead
-    times 1..``horizon``: ``date,region,sku,horizon,units_forecast``. ``model``: lightgbm
-    or seasonal-naive."""
+    times 1..``horizon``: ``date,region,sku,horizon,units_forecast``. ``model``: one of
+    MODELS."""
     if model not in MODELS:
         raise ParameterError(f"unknown model '{model}': one of {', '.join(MODELS)}")
     t0, t1 = p.dates.get_indexer([pd.Timestamp(start), pd.Timestamp(end)])
-    first = HISTORY + max(LAGS) + 7 * int(np.ceil(horizon / 7)) + horizon
+    first = _first_target(horizon)
     if t0 < 0 or t1 < 0 or t1 < t0:
         raise ParameterError(f"the window {start}..{end} must lie within the sales' dates "
                              f"({p.dates[0].date()}..{p.dates[-1].date()})")
@@ -171,13 +190,13 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
                              f"{first + 28 + horizon} days of history before it")
     if not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 60):
         raise ParameterError(f"the horizon must be a whole number of days in 1..60, got {horizon}")
+    if model == "dynamic-regression":
+        return _backtest_dr(p, t0, t1, horizon, signals, refit, train_days)
+    if model == "lightgbm":
+        lgb = require("lightgbm", "sensing", "the sensing forecaster")
     n_s = p.units.shape[0]
     cal = _calendar(p.dates)
     out = []
-    if model == "lightgbm":
-        lgb = require("lightgbm", "sensing", "the sensing forecaster")
-    if model == "dynamic-regression":
-        return _backtest_dr(p, t0, t1, horizon, signals, refit, train_days)
     for h in range(1, horizon + 1):
         for b0 in range(t0, t1 + 1, refit):
             days = np.arange(b0, min(b0 + refit, t1 + 1))
@@ -187,9 +206,7 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
             else:
                 pred = _fit_predict(lgb, p, cal, h, b0 - h, grid, signals, seed, train_days, first)
             out.append(_frame(p, grid, pred).assign(horizon=h))
-    return pd.concat(out, ignore_index=True)[
-        ["date", "region", "sku", "horizon", "units_forecast"]].sort_values(
-        ["date", "region", "sku", "horizon"], ignore_index=True)
+    return _table(out, BACKTEST_COLUMNS)
 
 
 def _fit_predict(lgb, p: Panel, cal, h: int, last: int, grid: np.ndarray, signals: bool,
@@ -230,9 +247,7 @@ def _backtest_dr(p: Panel, t0: int, t1: int, horizon: int, signals: bool, refit:
             pred = np.array([max(fits[i].forecast(p.units[i], sig[i], d - h, h), 0.0)
                              for i, d in grid])
             out.append(_frame(p, grid, pred).assign(horizon=h))
-    return pd.concat(out, ignore_index=True)[
-        ["date", "region", "sku", "horizon", "units_forecast"]].sort_values(
-        ["date", "region", "sku", "horizon"], ignore_index=True)
+    return _table(out, BACKTEST_COLUMNS)
 
 
 def _frame(p: Panel, grid: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
@@ -253,7 +268,7 @@ def forecast(p: Panel, horizon: int, *, signals: bool = True, seed: int = 0,
     if not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 60):
         raise ParameterError(f"the horizon must be a whole number of days in 1..60, got {horizon}")
     n_days = len(p.dates)
-    first = HISTORY + max(LAGS) + 7 * int(np.ceil(horizon / 7)) + horizon
+    first = _first_target(horizon)
     if n_days - 1 < first + 28:
         raise ParameterError(f"the sales cover {n_days} days: a forecast needs at least "
                              f"{first + 29} days of history")
@@ -266,11 +281,11 @@ def forecast(p: Panel, horizon: int, *, signals: bool = True, seed: int = 0,
     lgb = require("lightgbm", "sensing", "the sensing forecaster") if model == "lightgbm" else None
     if model == "dynamic-regression":
         fits = _fit_dr(ext, last, signals, train_days)
+        sig = ext.mentions + ext.deposits
     out = []
     for h in range(1, horizon + 1):
         grid = _pairs(p.units.shape[0], [last + h])
         if model == "dynamic-regression":
-            sig = ext.mentions + ext.deposits
             pred = np.array([max(fits[i].forecast(ext.units[i], sig[i], last, h), 0.0)
                              for i in grid[:, 0]])
         elif lgb is None:
@@ -278,8 +293,7 @@ def forecast(p: Panel, horizon: int, *, signals: bool = True, seed: int = 0,
         else:
             pred = _fit_predict(lgb, ext, cal, h, last, grid, signals, seed, train_days, first)
         out.append(_frame(ext, grid, pred))
-    return pd.concat(out, ignore_index=True).sort_values(["date", "region", "sku"],
-                                                         ignore_index=True)
+    return _table(out, FORECAST_COLUMNS)
 
 
 def wape(actual: np.ndarray, forecast: np.ndarray) -> float:
