@@ -28,3 +28,15 @@ def test_a_layer_order_that_the_code_breaks_is_caught(tmp_path, capsys):
     status = cli.lint_imports(config_filename=str(cfg), no_cache=True, no_logo=True)
     assert status == cli.EXIT_STATUS_ERROR
     assert "BROKEN" in capsys.readouterr().out
+
+
+def test_the_service_is_seen_by_the_linter(tmp_path, capsys):
+    """The check that parcelnet never imports the service can fail: the reverse contract
+    (the service must not import parcelnet) is broken, as the service does import it."""
+    cfg = tmp_path / "service.toml"
+    cfg.write_text('[tool.importlinter]\nroot_packages = ["parcelnet", "parcelnet_service"]\n\n'
+                   '[[tool.importlinter.contracts]]\nname = "reversed"\ntype = "forbidden"\n'
+                   'source_modules = ["parcelnet_service"]\nforbidden_modules = ["parcelnet"]\n')
+    status = cli.lint_imports(config_filename=str(cfg), no_cache=True, no_logo=True)
+    assert status == cli.EXIT_STATUS_ERROR
+    assert "BROKEN" in capsys.readouterr().out

@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+from importlib.metadata import entry_points
 
 from parcelnet import __version__
 from parcelnet.cli import demo, inventory, lastmile, network, o2o, plan, promise, sensing, sim
@@ -36,6 +37,10 @@ def parser() -> Parser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for module in (network, promise, sim, plan, inventory, sensing, lastmile, o2o, demo):
         module.register(sub)
+    # commands of packages beside the library (the operations service: serve, db, admin),
+    # found by entry point so that parcelnet never imports them
+    for ep in sorted(entry_points(group="parcelnet.cli"), key=lambda e: e.name):
+        ep.load()(sub)
     return p
 
 

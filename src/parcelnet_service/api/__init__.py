@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): :func:`.app.create_app`."""

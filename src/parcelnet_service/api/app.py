@@ -1,0 +1,256 @@
+"""The FastAPI app: ``create_app(engine, router)``.
+
+Every request names its tenant by its API key (``Authorization: Bearer pn_...``); every
+query is filtered by that tenant, so another tenant's waybill is a 404, never a 403 that
+would confirm it exists. Errors are 4xx with ``{"detail": ...}``; a request body over
+``max_body`` bytes is a 413.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError as PydanticError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from parcelnet import __version__
+from parcelnet.errors import NotFoundError, ParcelnetError
+
+from parcelnet_service import shipments as S
+from parcelnet_service.api.schemas import BatchIn, ShipmentIn
+from parcelnet_service.db.models import ApiKey, IdempotencyKey, Shipment, Tenant, Waybill
+from parcelnet_service.errors import Conflict, Forbidden, Unauthorized, Unprocessable, status_of
+from parcelnet_service.keys import matches, split
+from parcelnet_service.waybill import is_valid
+
+MAX_BODY = 2_000_000
+#: a request still "running" after this long is taken as abandoned (its server died), and
+#: the same key may run again
+IDEMPOTENCY_LOCK = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: int
+    tenant_name: str
+    kind: str
+    scopes: frozenset[str]
+    key_prefix: str
+
+
+def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None = None,
+               max_body: int = MAX_BODY) -> FastAPI:
+    app = FastAPI(title="parcelnet operations service", version=__version__,
+                  description="Shipments and e-waybills with sort codes and promises, for many "
+                              "tenants (docs/service.md).")
+    app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+    app.state.router = router
+    app.state.clock = clock or (lambda: datetime.now(timezone.utc))
+    bearer = HTTPBearer(auto_error=False, description="an API key: pn_<prefix>_<secret>")
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        size = request.headers.get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > max_body):
+            return JSONResponse({"detail": f"the request body is over {max_body:,} bytes"}, 413)
+        return await call_next(request)
+
+    @app.exception_handler(ParcelnetError)
+    async def _domain(request: Request, e: ParcelnetError):
+        return JSONResponse({"detail": str(e)}, status_of(e),
+                            headers={"WWW-Authenticate": "Bearer"} if isinstance(e, Unauthorized) else None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, e: RequestValidationError):
+        return JSONResponse({"detail": _errors(e.errors())}, 422)
+
+    def principal(cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+        if cred is None:
+            raise Unauthorized("an API key is needed: Authorization: Bearer pn_...")
+        parts = split(cred.credentials)
+        if parts is None:
+            raise Unauthorized("malformed API key: expected pn_<prefix>_<secret>")
+        with app.state.sessions() as s:
+            row = s.execute(select(ApiKey, Tenant).join(Tenant, ApiKey.tenant_id == Tenant.id)
+                            .where(ApiKey.prefix == parts[0])).first()
+        if row is None or not matches(parts[1], row[0].secret_hash):
+            raise Unauthorized("unknown API key")
+        key, tenant = row
+        if key.revoked_at is not None:
+            raise Unauthorized(f"API key {key.prefix} was revoked at {key.revoked_at.isoformat()}")
+        return Principal(tenant.id, tenant.name, tenant.kind, frozenset(key.scopes.split()), key.prefix)
+
+    def needs(scope: str):
+        def check(p: Principal = Depends(principal)) -> Principal:
+            if scope not in p.scopes:
+                raise Forbidden(f"this key lacks the scope '{scope}'")
+            return p
+        return check
+
+    def idempotent(request: Request, p: Principal, key: str | None, payload, work) -> JSONResponse:
+        """Run ``work(session) -> (status, body)`` once per Idempotency-Key (IETF draft):
+        the same key and body replay the stored response; another body is a 422; a request
+        while the first still runs is a 409. The work and its stored response commit in
+        one transaction."""
+        now = app.state.clock()
+        if key is None:
+            with app.state.sessions.begin() as s:
+                status, body = work(s, now)
+            return JSONResponse(body, status)
+        if not 1 <= len(key) <= 255 or not key.isprintable():
+            raise Unprocessable("Idempotency-Key: 1 to 255 printable characters")
+        fp = fingerprint(request.method, request.url.path, payload)
+        with app.state.sessions() as s:
+            rec = IdempotencyKey(tenant_id=p.tenant_id, key=key, fingerprint=fp,
+                                 state="running", created_at=now)
+            s.add(rec)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                old = s.scalar(select(IdempotencyKey).where(IdempotencyKey.tenant_id == p.tenant_id,
+                                                            IdempotencyKey.key == key))
+                if old is None:
+                    raise Conflict("Idempotency-Key: the first request with this key just failed; "
+                                   "retry") from None
+                if old.fingerprint != fp:
+                    raise Unprocessable("Idempotency-Key: this key was used with another request "
+                                        "body; use a new key") from None
+                if old.state == "done":
+                    return JSONResponse(json.loads(old.response), old.status_code,
+                                        headers={"Idempotent-Replayed": "true"})
+                if now - old.created_at < IDEMPOTENCY_LOCK:
+                    raise Conflict("Idempotency-Key: a request with this key is still being "
+                                   "processed; retry later") from None
+                # abandoned by a server that died: take it over, if no one else did
+                got = s.execute(IdempotencyKey.__table__.update()
+                                .where(IdempotencyKey.id == old.id, IdempotencyKey.state == "running",
+                                       IdempotencyKey.created_at == old.created_at)
+                                .values(created_at=now))
+                s.commit()
+                if got.rowcount != 1:
+                    raise Conflict("Idempotency-Key: a request with this key is still being "
+                                   "processed; retry later") from None
+                rec = old
+            rec_id = rec.id
+        try:
+            with app.state.sessions.begin() as s:
+                try:
+                    with s.begin_nested():
+                        status, body = work(s, now)
+                except ParcelnetError as e:        # a refusal is the key's answer too
+                    status, body = status_of(e), {"detail": str(e)}
+                s.execute(IdempotencyKey.__table__.update().where(IdempotencyKey.id == rec_id)
+                          .values(state="done", status_code=status,
+                                  response=json.dumps(body, ensure_ascii=False)))
+        except BaseException:
+            with app.state.sessions.begin() as s:      # let the client retry
+                s.execute(IdempotencyKey.__table__.delete().where(IdempotencyKey.id == rec_id))
+            raise
+        return JSONResponse(body, status)
+
+    def carriers(s) -> dict[str, Tenant]:
+        return {t.name: t for t in s.scalars(select(Tenant).where(Tenant.kind == "carrier"))}
+
+    @app.get("/healthz", tags=["service"])
+    def healthz():
+        with app.state.sessions() as s:
+            s.execute(select(1))
+        return {"status": "ok", "version": __version__}
+
+    @app.post("/v1/shipments", status_code=201, tags=["shipments"],
+              summary="Create a shipment: waybill, sort code and promise")
+    def create_shipment(request: Request, body: ShipmentIn,
+                        p: Principal = Depends(needs("shipments:write")),
+                        idempotency_key: str | None = Header(default=None)):
+        data = body.model_dump()
+
+        def work(s, now):
+            t = s.get(Tenant, p.tenant_id)
+            return 201, S.view(S.create(s, t, data, app.state.router, now, carriers(s)))
+        return idempotent(request, p, idempotency_key, data, work)
+
+    @app.post("/v1/shipments/batch", tags=["shipments"],
+              summary="Create up to 1,000 shipments; each row succeeds or gets its own error")
+    def create_batch(request: Request, body: BatchIn,
+                     p: Principal = Depends(needs("shipments:write")),
+                     idempotency_key: str | None = Header(default=None)):
+        rows = body.shipments
+
+        def work(s, now):
+            t = s.get(Tenant, p.tenant_id)
+            cs = carriers(s)
+            out = []
+            for i, raw in enumerate(rows):
+                try:
+                    data = ShipmentIn.model_validate(raw).model_dump()
+                    with s.begin_nested():          # a bad row rolls back alone
+                        out.append({"index": i, "ok": True,
+                                    "shipment": S.view(S.create(s, t, data, app.state.router, now, cs))})
+                except PydanticError as e:
+                    out.append({"index": i, "ok": False, "error": _errors(e.errors())})
+                except ParcelnetError as e:
+                    out.append({"index": i, "ok": False, "error": str(e)})
+            done = sum(r["ok"] for r in out)
+            return 200, {"created": done, "failed": len(out) - done, "results": out}
+        return idempotent(request, p, idempotency_key, rows, work)
+
+    @app.get("/v1/shipments/{waybill}", tags=["shipments"], summary="One of the tenant's shipments")
+    def get_shipment(waybill: str, p: Principal = Depends(needs("shipments:read"))):
+        with app.state.sessions() as s:
+            return S.view(_own(s, p, waybill))
+
+    @app.get("/v1/shipments", tags=["shipments"],
+             summary="The tenant's shipments, newest first, a page at a time")
+    def list_shipments(limit: int = 50, before: int | None = None,
+                       p: Principal = Depends(needs("shipments:read"))):
+        if not 1 <= limit <= 500:
+            raise Unprocessable("limit: 1 to 500")
+        with app.state.sessions() as s:
+            q = select(Shipment).where(Shipment.tenant_id == p.tenant_id)
+            if before is not None:
+                q = q.where(Shipment.id < before)
+            rows = s.scalars(q.order_by(Shipment.id.desc()).limit(limit)).all()
+            return {"shipments": [S.view(r) for r in rows],
+                    "next_before": rows[-1].id if len(rows) == limit else None}
+
+    return app
+
+
+def fingerprint(method: str, path: str, payload) -> str:
+    """An idempotent request's fingerprint: SHA-256 of its method, path and body as parsed
+    (so key order and spacing in the JSON do not matter)."""
+    return hashlib.sha256(json.dumps([method, path, payload], sort_keys=True,
+                                     ensure_ascii=False).encode()).hexdigest()
+
+
+def _own(s, p: Principal, number: str) -> Shipment:
+    """The tenant's shipment holding waybill ``number`` (parent or child), else 404."""
+    if not is_valid(number):
+        raise NotFoundError(f"no waybill {number[:20]!r}: not a waybill number (PN + 12 digits "
+                            "with a valid check digit)")
+    w = s.scalar(select(Waybill).join(Shipment).where(Waybill.number == number,
+                                                      Shipment.tenant_id == p.tenant_id))
+    if w is None:
+        raise NotFoundError(f"no waybill {number} among this tenant's shipments")
+    return w.shipment
+
+
+def _errors(errors: list) -> str:
+    """Pydantic's errors as one line: ``field.path: message; ...``."""
+    parts = []
+    for e in errors[:5]:
+        loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+        parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "; ".join(parts) + more

@@ -1,0 +1,55 @@
+"""Request bodies, validated at the edge (Pydantic). Past the edge the service works on plain
+data: ``model_dump()``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+#: mainland mobile (11 digits) or landline with area code, optionally +86 and separators
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?86[ -]?)?[0-9][0-9 -]{5,17}[0-9]$")]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Party(Strict):
+    name: Name
+    phone: Phone
+    address: Address = Field(description="a Chinese address: province, prefecture, county, "
+                                         "township and street, as people write it")
+
+
+class Parcel(Strict):
+    weight_g: int = Field(ge=1, le=70_000, description="grams (at most 70 kg)")
+    length_mm: int = Field(ge=1, le=3_000)
+    width_mm: int = Field(ge=1, le=3_000)
+    height_mm: int = Field(ge=1, le=3_000)
+    contents: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Piece(Strict):
+    weight_g: int = Field(ge=1, le=70_000)
+
+
+class ShipmentIn(Strict):
+    sender: Party
+    recipient: Party
+    parcel: Parcel
+    service_level: Literal["standard", "next_day"] = "standard"
+    pieces: list[Piece] | None = Field(default=None, min_length=2, max_length=50,
+                                       description="a multi-piece shipment: one child waybill "
+                                                   "per piece under the parent waybill")
+    carrier: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None, description="the carrier tenant the parcel is handed to")
+    reference: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class BatchIn(Strict):
+    shipments: list[dict] = Field(min_length=1, max_length=1000,
+                                  description="up to 1,000 shipments, each as POST /v1/shipments "
+                                              "takes it; each row succeeds or gets its own error")

@@ -1,0 +1,210 @@
+"""``parcelnet serve``, ``parcelnet db`` and ``parcelnet admin``: found by parcelnet's CLI
+through the ``parcelnet.cli`` entry point, so the library never imports the service.
+Handlers import the service's dependencies only when they run: without
+``pip install 'parcelnet[service]'`` they say so in one line."""
+
+from __future__ import annotations
+
+import sys
+
+from parcelnet._deps import require
+from parcelnet.cli._common import add_json, integer, print_json
+from parcelnet.errors import ParameterError
+
+DB_HELP = ("database URL: sqlite:///FILE or postgresql://USER@HOST:PORT/DB (default: "
+           "$PARCELNET_DB, else the embedded SQLite file ./parcelnet-service.db)")
+
+
+def register(sub) -> None:
+    s = sub.add_parser("serve", help="the operations service: shipments, e-waybills, sort codes "
+                       "and promises over HTTP (docs/service.md)",
+                       description="Serves the HTTP API (OpenAPI at /docs). With no --db it runs at "
+                                   "once on an embedded SQLite file, migrated on first use; on "
+                                   "PostgreSQL run 'parcelnet db upgrade' first.")
+    s.add_argument("--db", help=DB_HELP)
+    s.add_argument("--network", help="network folder (default: China's default network, built "
+                   "in a few seconds)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", default="8000", help="port (default 8000)")
+    s.add_argument("--workers", default="1", help="worker processes (default 1)")
+    s.set_defaults(func=serve)
+
+    d = sub.add_parser("db", help="the service's database: migrations")
+    dsub = d.add_subparsers(dest="db_command", required=True, metavar="WHAT")
+    u = dsub.add_parser("upgrade", help="apply the migrations (Alembic) up to the newest")
+    u.add_argument("--db", help=DB_HELP)
+    add_json(u, "the revision")
+    u.set_defaults(func=db_upgrade)
+    c = dsub.add_parser("current", help="the schema revision the database is at")
+    c.add_argument("--db", help=DB_HELP)
+    add_json(c, "the revision")
+    c.set_defaults(func=db_current)
+
+    a = sub.add_parser("admin", help="tenants and API keys of the service")
+    asub = a.add_subparsers(dest="admin_what", required=True, metavar="WHAT")
+    t = asub.add_parser("tenant", help="merchants, carriers and the platform")
+    tsub = t.add_subparsers(dest="tenant_command", required=True, metavar="ACTION")
+    tc = tsub.add_parser("create", help="add a tenant")
+    tc.add_argument("--name", required=True, help="the tenant's unique name (1-100 characters)")
+    tc.add_argument("--kind", required=True, choices=("merchant", "carrier", "platform"),
+                    help="merchant: creates shipments; carrier: posts scans for the waybills "
+                         "handed to it; platform: administers")
+    tc.add_argument("--db", help=DB_HELP)
+    add_json(tc, "the tenant")
+    tc.set_defaults(func=tenant_create)
+    tl = tsub.add_parser("list", help="every tenant")
+    tl.add_argument("--db", help=DB_HELP)
+    add_json(tl, "the tenants")
+    tl.set_defaults(func=tenant_list)
+    k = asub.add_parser("key", help="API keys: stored hashed, shown once")
+    ksub = k.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    kc = ksub.add_parser("create", help="a new key for a tenant (printed once: store it)")
+    kc.add_argument("--tenant", required=True, help="the tenant's name")
+    kc.add_argument("--scopes", help="comma-separated scopes (default by the tenant's kind: "
+                    "merchant shipments:write,shipments:read,tracking:read; carrier "
+                    "scans:write,tracking:read; platform admin,shipments:read,tracking:read)")
+    kc.add_argument("--name", help="a label for the key")
+    kc.add_argument("--db", help=DB_HELP)
+    add_json(kc, "the key")
+    kc.set_defaults(func=key_create)
+    kr = ksub.add_parser("revoke", help="revoke a key by its prefix (effective at once)")
+    kr.add_argument("prefix", help="the key's 8-character prefix (pn_<prefix>_...)")
+    kr.add_argument("--db", help=DB_HELP)
+    add_json(kr, "the key")
+    kr.set_defaults(func=key_revoke)
+
+
+def _engine(url: str | None):
+    """The engine for ``url``; the embedded SQLite file is migrated on first use, PostgreSQL
+    must be at the code's revision."""
+    require("sqlalchemy", "service", "the operations service")
+    require("alembic", "service", "the operations service")
+    from parcelnet_service.db.engine import database_url, is_sqlite, make_engine, require_current, upgrade
+
+    url = database_url(url)
+    if not is_sqlite(url):
+        require("psycopg", "service", "the operations service on PostgreSQL")
+    engine = make_engine(url)
+    try:
+        if is_sqlite(url):
+            upgrade(engine)
+        else:
+            require_current(engine, url)
+    except Exception as e:
+        from sqlalchemy.exc import OperationalError
+        if isinstance(e, OperationalError):
+            from parcelnet_service.db.engine import redact
+            raise ParameterError(f"cannot open the database {redact(url)}: "
+                                 f"{str(e.orig).strip().splitlines()[0]}") from None
+        raise
+    return engine
+
+
+def _session(engine):
+    from sqlalchemy.orm import Session
+    return Session(engine, expire_on_commit=False)
+
+
+def serve(a) -> int:
+    require("fastapi", "service", "the operations service")
+    require("uvicorn", "service", "the operations service")
+    import uvicorn
+
+    from parcelnet_service.api.app import create_app
+    from parcelnet_service.shipments import Router
+
+    port = integer(a.port, "--port", 1, 65535)
+    workers = integer(a.workers, "--workers", 1, 64)
+    if workers != 1:
+        raise ParameterError("--workers: one worker process for now; run more servers behind a "
+                             "proxy on one PostgreSQL database")
+    engine = _engine(a.db)
+    router = Router(_network(a.network))
+    uvicorn.run(create_app(engine, router), host=a.host, port=port, log_level="info")
+    return 0
+
+
+def _network(folder: str | None):
+    if folder:
+        from parcelnet.network.pnf import load_network
+        return load_network(folder)
+    from parcelnet_service.shipments import default_network
+    return default_network()
+
+
+def db_upgrade(a) -> int:
+    require("alembic", "service", "the operations service")
+    from parcelnet_service.db.engine import current_revision, database_url, make_engine, upgrade
+    engine = make_engine(database_url(a.db))
+    before = current_revision(engine)
+    after = upgrade(engine)
+    out = {"from": before, "to": after}
+    if a.json:
+        print_json(out)
+    else:
+        print(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    return 0
+
+
+def db_current(a) -> int:
+    require("alembic", "service", "the operations service")
+    from parcelnet_service.db.engine import current_revision, database_url, head_revision, make_engine
+    at = current_revision(make_engine(database_url(a.db)))
+    out = {"revision": at, "head": head_revision()}
+    if a.json:
+        print_json(out)
+    else:
+        print(f"revision {at or 'none'} (newest: {out['head']})")
+    return 0
+
+
+def tenant_create(a) -> int:
+    from parcelnet_service.admin import create_tenant
+    with _session(_engine(a.db)) as s:
+        t = create_tenant(s, a.name, a.kind)
+        s.commit()
+        out = {"id": t.id, "name": t.name, "kind": t.kind}
+    print_json(out) if a.json else print(f"tenant {out['name']} ({out['kind']}), id {out['id']}")
+    return 0
+
+
+def tenant_list(a) -> int:
+    from sqlalchemy import select
+
+    from parcelnet_service.db.models import Tenant
+    with _session(_engine(a.db)) as s:
+        rows = [{"id": t.id, "name": t.name, "kind": t.kind}
+                for t in s.scalars(select(Tenant).order_by(Tenant.id))]
+    if a.json:
+        print_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['id']:>6}  {r['kind']:<9} {r['name']}")
+    return 0
+
+
+def key_create(a) -> int:
+    from parcelnet_service.admin import create_key
+    scopes = [x.strip() for x in a.scopes.split(",") if x.strip()] if a.scopes else None
+    with _session(_engine(a.db)) as s:
+        k, full = create_key(s, a.tenant, scopes, a.name)
+        s.commit()
+        out = {"key": full, "prefix": k.prefix, "tenant": a.tenant, "scopes": k.scopes.split()}
+    if a.json:
+        print_json(out)
+    else:
+        print(full)
+        print(f"  (shown once) prefix {k.prefix}, tenant {a.tenant}, scopes {' '.join(out['scopes'])}",
+              file=sys.stderr)
+    return 0
+
+
+def key_revoke(a) -> int:
+    from parcelnet_service.admin import revoke_key
+    with _session(_engine(a.db)) as s:
+        k = revoke_key(s, a.prefix)
+        s.commit()
+        out = {"prefix": k.prefix, "revoked_at": k.revoked_at.isoformat()}
+    print_json(out) if a.json else print(f"key {k.prefix} revoked at {out['revoked_at']}")
+    return 0
+

@@ -1,0 +1,1 @@
+"""The service's database: tables (:mod:`.models`), engines and migrations (:mod:`.engine`)."""

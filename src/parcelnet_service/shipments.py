@@ -1,0 +1,183 @@
+"""Shipments: the recipient's address to its station and sort code, the sender's to the
+origin station, the promise from the promise engine, and the waybill numbers.
+
+**Time.** The network's timetable is in minutes from midnight of day 0. The service reads
+"day 0" as the creation day in China Standard Time (UTC+8, no daylight saving): a shipment
+created at 18:20 CST is created at minute 1100, and a promise at minute 2070 is 10:30 CST
+the next day. Times in the API are ISO 8601 with their offset.
+
+**Service levels.** ``standard``: the network's earliest delivery, whenever it is.
+``next_day`` (次日达): taken only when that delivery falls before the end of the next
+calendar day (minute < 2880); otherwise refused with the promise the network can make.
+
+An address the network cannot serve is refused with the reason; it never gets a wrong
+station (:mod:`parcelnet.lastmile.sortcode`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from threading import Lock
+
+from parcelnet.errors import NotFoundError
+from parcelnet.network.model import Network
+
+from parcelnet_service.db.models import Promise, Shipment, Tenant, Waybill
+from parcelnet_service.errors import Unprocessable
+from parcelnet_service.waybill import waybill_number
+
+CST = timezone(timedelta(hours=8), "CST")
+SERVICE_LEVELS = ("standard", "next_day")
+NEXT_DAY_END = 2880
+
+
+@dataclass(frozen=True)
+class Routed:
+    origin_station: str
+    dest_station: str
+    dest_hub: str
+    sort_code: str
+    dest_province: str | None
+
+
+@dataclass(frozen=True)
+class Promised:
+    from_facility: str
+    from_at: datetime
+    promise_at: datetime | None
+    path: list[str]
+
+
+def day_start(at: datetime) -> datetime:
+    """Midnight (CST) of the day ``at`` falls on: the timetable's minute 0."""
+    local = at.astimezone(CST)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+class Router:
+    """One network's address assigner and promise engine, shared by the API's threads."""
+
+    def __init__(self, network: Network):
+        from parcelnet.lastmile.sortcode import Assigner
+        from parcelnet.promise.engine import PromiseEngine
+
+        self.network = network
+        self.assigner = Assigner(network)
+        self.engine = PromiseEngine(network)
+        self._lock = Lock()          # the gazetteer's caches are built on first use
+
+    def assign(self, addresses: list[str]):
+        from parcelnet.lastmile.sortcode import assign_addresses
+
+        with self._lock:
+            return assign_addresses(self.network, addresses, self.assigner)
+
+    def route(self, sender: str, recipient: str) -> Routed:
+        """Stations and sort code, or :class:`Unprocessable` with the address's reason."""
+        df = self.assign([sender, recipient])
+        for i, who in enumerate(("sender", "recipient")):
+            if df["status"].iat[i] != "ok":
+                raise Unprocessable(f"{who}.address: {df['reason'].iat[i]}")
+        r = df.iloc[1]
+        prov = r.get("province")
+        return Routed(str(df["station_id"].iat[0]), str(r["station_id"]), str(r["hub_id"]),
+                      str(r["sort_code"]), None if prov is None or prov != prov else str(prov))
+
+    def promise(self, origin: str, destination: str, at: datetime) -> tuple[Promised, int | None]:
+        """The promise for a parcel at ``origin`` at ``at``: (the promise, its minute from
+        the day's midnight, None when the destination cannot be reached)."""
+        start = day_start(at)
+        minute = int((at - start).total_seconds() // 60)
+        try:
+            p = self.engine.query(origin, destination, minute)
+        except NotFoundError as e:
+            raise Unprocessable(str(e)) from None
+        when = None if p.promise_minute is None else start + timedelta(minutes=p.promise_minute)
+        return Promised(origin, at, when, list(p.path)), p.promise_minute
+
+
+def create(session, tenant: Tenant, body: dict, router: Router, now: datetime,
+           carriers: dict[str, Tenant]) -> Shipment:
+    """Validate, route, promise and store one shipment (not committed). ``body``: the
+    fields of the API's ShipmentIn, as plain data."""
+    level = body["service_level"]
+    carrier = None
+    if body.get("carrier"):
+        carrier = carriers.get(body["carrier"])
+        if carrier is None:
+            raise Unprocessable(f"carrier: no carrier tenant named '{body['carrier']}'")
+    routed = router.route(body["sender"]["address"], body["recipient"]["address"])
+    promised, minute = router.promise(routed.origin_station, routed.dest_station, now)
+    if minute is None:
+        raise Unprocessable(f"recipient.address: station {routed.dest_station} cannot be reached "
+                            f"from {routed.origin_station} on this network")
+    if level == "next_day" and minute >= NEXT_DAY_END:
+        raise Unprocessable(f"service_level: next_day is not possible from {routed.origin_station} to "
+                            f"{routed.dest_station} at {now.astimezone(CST):%H:%M} CST; the network "
+                            f"delivers by {promised.promise_at.isoformat()}")
+    parcel = body["parcel"]
+    pieces = body.get("pieces") or []
+    s = Shipment(tenant_id=tenant.id, carrier_id=carrier.id if carrier else None,
+                 reference=body.get("reference"), service_level=level, status="created",
+                 sender_name=body["sender"]["name"], sender_phone=body["sender"]["phone"],
+                 sender_address=body["sender"]["address"], recipient_name=body["recipient"]["name"],
+                 recipient_phone=body["recipient"]["phone"],
+                 recipient_address=body["recipient"]["address"],
+                 origin_station=routed.origin_station, dest_station=routed.dest_station,
+                 dest_hub=routed.dest_hub, sort_code=routed.sort_code,
+                 dest_province=routed.dest_province,
+                 weight_g=parcel["weight_g"] if not pieces else sum(p["weight_g"] for p in pieces),
+                 length_mm=parcel["length_mm"], width_mm=parcel["width_mm"],
+                 height_mm=parcel["height_mm"], contents=parcel["contents"],
+                 pieces=max(1, len(pieces)), created_at=now)
+    session.add(s)
+    # numbers come from the waybills' serial: the parent (piece 0), then one per piece
+    bills = [Waybill(shipment=s, piece=0, weight_g=s.weight_g)]
+    bills += [Waybill(shipment=s, piece=i + 1, weight_g=p["weight_g"]) for i, p in enumerate(pieces)]
+    session.add_all(bills)
+    session.flush()
+    for b in bills:
+        b.number = waybill_number(b.id)
+    s.waybill = bills[0].number
+    session.add(Promise(shipment=s, version=1, reason="created", from_facility=promised.from_facility,
+                        from_at=promised.from_at, promise_at=promised.promise_at, path=promised.path))
+    session.flush()
+    return s
+
+
+def view(s: Shipment) -> dict:
+    """The merchant's view of a shipment (plain JSON types)."""
+    p = s.promises[-1] if s.promises else None
+    return {
+        "waybill": s.waybill,
+        "pieces": [{"waybill": b.number, "piece": b.piece, "weight_g": b.weight_g}
+                   for b in s.waybills if b.piece > 0],
+        "reference": s.reference,
+        "service_level": s.service_level,
+        "status": s.status,
+        "carrier": s.carrier.name if s.carrier else None,
+        "origin_station": s.origin_station,
+        "dest_station": s.dest_station,
+        "dest_hub": s.dest_hub,
+        "sort_code": s.sort_code,
+        "created_at": s.created_at.astimezone(CST).isoformat(),
+        "promise": None if p is None else promise_view(p),
+    }
+
+
+def promise_view(p: Promise) -> dict:
+    return {"version": p.version, "reason": p.reason, "from_facility": p.from_facility,
+            "from_at": p.from_at.astimezone(CST).isoformat(),
+            "promise_at": None if p.promise_at is None else p.promise_at.astimezone(CST).isoformat(),
+            "hours": None if p.promise_at is None else round((p.promise_at - p.from_at).total_seconds() / 3600, 2),
+            "path": p.path}
+
+
+def default_network() -> Network:
+    """China's default network (the demo's layout, lanes and timetable) with capacities by the
+    gravity model, which promises do not use: a few seconds instead of the full sizing."""
+    from parcelnet.network.params import load_params
+    from parcelnet.plan.build import build_network
+
+    return build_network("CN", load_params("CN").updated({"capacity": {"method": "gravity"}}))
