@@ -120,7 +120,8 @@ def serve(a) -> int:
                              "proxy on one PostgreSQL database")
     engine = _engine(a.db)
     router = Router(_network(a.network))
-    uvicorn.run(create_app(engine, router), host=a.host, port=port, log_level="info")
+    uvicorn.run(create_app(engine, router, webhooks_every=2.0), host=a.host, port=port,
+                log_level="info")
     return 0
 
 

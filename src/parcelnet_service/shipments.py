@@ -140,6 +140,7 @@ def create(session, tenant: Tenant, body: dict, router: Router, now: datetime,
     for b in bills:
         b.number = waybill_number(b.id)
     s.waybill = bills[0].number
+    s.promise_at = promised.promise_at
     session.add(Promise(shipment=s, version=1, reason="created", from_facility=promised.from_facility,
                         from_at=promised.from_at, promise_at=promised.promise_at, path=promised.path))
     session.flush()

@@ -66,7 +66,7 @@ def router(cn_gravity):
 
 
 class Service:
-    """A test client on a fresh database with two merchants, a carrier and a platform
+    """A test client on a fresh database with two merchants, two carriers and a platform
     tenant, each with a key (``keys[name]``: the Authorization header)."""
 
     def __init__(self, engine, router, clock):
@@ -80,7 +80,7 @@ class Service:
         self.keys = {}
         with Session(engine) as s:
             for name, kind in (("shop", "merchant"), ("other-shop", "merchant"),
-                               ("sf", "carrier"), ("platform", "platform")):
+                               ("sf", "carrier"), ("zto", "carrier"), ("platform", "platform")):
                 create_tenant(s, name, kind)
                 _, key = create_key(s, name)
                 self.keys[name] = {"Authorization": f"Bearer {key}"}

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -31,8 +34,10 @@ from parcelnet_service.api.schemas import BatchIn, ShipmentIn
 from parcelnet_service.db.models import ApiKey, IdempotencyKey, Shipment, Tenant, Waybill
 from parcelnet_service.errors import Conflict, Forbidden, Unauthorized, Unprocessable, status_of
 from parcelnet_service.keys import matches, split
+from parcelnet_service.notify import deliver_due
 from parcelnet_service.waybill import is_valid
 
+log = logging.getLogger("parcelnet.service")
 MAX_BODY = 2_000_000
 #: a request still "running" after this long is taken as abandoned (its server died), and
 #: the same key may run again
@@ -49,13 +54,36 @@ class Principal:
 
 
 def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None = None,
-               max_body: int = MAX_BODY) -> FastAPI:
-    app = FastAPI(title="parcelnet operations service", version=__version__,
+               max_body: int = MAX_BODY, webhooks_every: float | None = None) -> FastAPI:
+    """The app on ``engine`` (migrated) and ``router`` (the network). ``webhooks_every``:
+    seconds between rounds of the webhook sender, a thread that runs while the app does
+    (None: no sender; :func:`parcelnet_service.notify.deliver_due` can be called instead)."""
+    clock = clock or (lambda: datetime.now(timezone.utc))
+
+    @asynccontextmanager
+    async def lifespan(app):
+        stop = threading.Event()
+        worker = None
+        if webhooks_every:
+            def loop():
+                while not stop.wait(webhooks_every):
+                    try:
+                        deliver_due(app.state.sessions, clock())
+                    except Exception:            # a database hiccup: try again next round
+                        log.exception("webhook delivery round failed")
+            worker = threading.Thread(target=loop, name="parcelnet-webhooks", daemon=True)
+            worker.start()
+        yield
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=10)
+
+    app = FastAPI(title="parcelnet operations service", version=__version__, lifespan=lifespan,
                   description="Shipments and e-waybills with sort codes and promises, for many "
                               "tenants (docs/service.md).")
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
     app.state.router = router
-    app.state.clock = clock or (lambda: datetime.now(timezone.utc))
+    app.state.clock = clock
     bearer = HTTPBearer(auto_error=False, description="an API key: pn_<prefix>_<secret>")
 
     @app.middleware("http")
@@ -224,6 +252,8 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
             return {"shipments": [S.view(r) for r in rows],
                     "next_before": rows[-1].id if len(rows) == limit else None}
 
+    from parcelnet_service.api.routes_tracking import add_routes
+    add_routes(app, needs, _errors)
     return app
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 #: mainland mobile (11 digits) or landline with area code, optionally +86 and separators
@@ -53,3 +53,25 @@ class BatchIn(Strict):
     shipments: list[dict] = Field(min_length=1, max_length=1000,
                                   description="up to 1,000 shipments, each as POST /v1/shipments "
                                               "takes it; each row succeeds or gets its own error")
+
+
+class ScanIn(Strict):
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")] = Field(
+        description="the carrier's own id of the event (printable ASCII, no spaces): the key "
+                    "that makes posting it twice harmless")
+    waybill: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    type: Literal["picked_up", "arrived", "sorted", "departed", "out_for_delivery", "delivered",
+                  "delivery_failed", "exception", "returned", "cancelled"]
+    facility: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    trip: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    at: AwareDatetime = Field(description="when it happened, ISO 8601 with its offset")
+
+
+class ScansIn(Strict):
+    events: list[dict] = Field(min_length=1, max_length=1000,
+                               description="1 to 1,000 events; each is accepted, a duplicate, or "
+                                           "rejected with its own error")
+
+
+class WebhookIn(Strict):
+    url: HttpUrl = Field(description="where status and promise changes are POSTed")

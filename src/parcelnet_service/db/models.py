@@ -8,7 +8,10 @@
   one child per piece. Their key is the number's serial;
 - ``promises``: every promise made for a shipment, versioned, with its reason;
 - ``idempotency_keys``: the IETF Idempotency-Key records (the request's fingerprint and the
-  stored response).
+  stored response);
+- ``scans``: carriers' events, one row per (carrier, event id), with the event's hash;
+- ``webhooks``: where a tenant wants its status changes; ``outbox``: the notifications,
+  written in the transaction that changes the status and delivered by a worker.
 """
 
 from __future__ import annotations
@@ -98,6 +101,11 @@ class Shipment(Base):
     contents: Mapped[str] = mapped_column(String(100))
     pieces: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTC)
+    # the fold of the shipment's scans (parcelnet_service.tracking)
+    location: Mapped[str | None] = mapped_column(String(32))
+    promise_at: Mapped[datetime | None] = mapped_column(UTC)      # the latest promise's
+    status_at: Mapped[datetime | None] = mapped_column(UTC)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTC)
     tenant: Mapped[Tenant] = relationship(foreign_keys=[tenant_id])
     carrier: Mapped[Tenant | None] = relationship(foreign_keys=[carrier_id])
     waybills: Mapped[list[Waybill]] = relationship(back_populates="shipment",
@@ -144,3 +152,45 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTC, default=utcnow)
     __table_args__ = (UniqueConstraint("tenant_id", "key"),
                       Index("ix_idempotency_created", "created_at"))
+
+
+class Scan(Base):
+    __tablename__ = "scans"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    event_id: Mapped[str] = mapped_column(String(64))
+    waybill_id: Mapped[int] = mapped_column(ForeignKey("waybills.id"))
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"))
+    type: Mapped[str] = mapped_column(String(24))
+    facility: Mapped[str] = mapped_column(String(32))
+    trip: Mapped[str | None] = mapped_column(String(64))
+    event_at: Mapped[datetime] = mapped_column(UTC)
+    received_at: Mapped[datetime] = mapped_column(UTC)
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("carrier_id", "event_id"),
+                      Index("ix_scans_shipment_time", "shipment_id", "event_at"))
+
+
+class Webhook(Base):
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTC, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTC)
+
+
+class Outbox(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    topic: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTC)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTC)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTC)
+    failed_at: Mapped[datetime | None] = mapped_column(UTC)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    __table_args__ = (Index("ix_outbox_due", "delivered_at", "failed_at", "next_attempt_at"),)

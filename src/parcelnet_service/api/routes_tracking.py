@@ -1,0 +1,152 @@
+"""Scans, tracking, the public view, webhooks and exceptions (docs/service.md)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from fastapi import FastAPI
+from pydantic import ValidationError as PydanticError
+from sqlalchemy import func, or_, select
+
+from parcelnet.errors import NotFoundError
+
+from parcelnet_service import tracking as T
+from parcelnet_service.api.schemas import ScanIn, ScansIn, WebhookIn
+from parcelnet_service.db.models import Shipment, Tenant, Waybill, Webhook
+from parcelnet_service.errors import Unprocessable
+from parcelnet_service.shipments import CST
+from parcelnet_service.waybill import is_valid
+
+
+def add_routes(app: FastAPI, needs, errors) -> None:
+    from fastapi import Depends
+
+    names = dict(zip(app.state.router.network.facilities["facility_id"].astype(str),
+                     app.state.router.network.facilities["name"].astype(str)))
+
+    @app.post("/v1/scans", tags=["scans"],
+              summary="Post 1 to 1,000 scan events; each is accepted, a duplicate, or rejected")
+    def post_scans(body: ScansIn, p=Depends(needs("scans:write"))):
+        results: list[dict | None] = [None] * len(body.events)
+        good, where = [], []
+        for i, raw in enumerate(body.events):
+            try:
+                good.append(ScanIn.model_validate(raw).model_dump())
+                where.append(i)
+            except PydanticError as e:
+                results[i] = {"index": i, "status": "rejected", "error": errors(e.errors())}
+        if good:
+            now = app.state.clock()
+            with app.state.sessions.begin() as s:
+                carrier = s.get(Tenant, p.tenant_id)
+                for r, i in zip(T.ingest(s, carrier, good, app.state.router, now), where):
+                    results[i] = {**r, "index": i}
+        counts = {k: sum(r["status"] == k for r in results) for k in ("accepted", "duplicate", "rejected")}
+        return {"accepted": counts["accepted"], "duplicates": counts["duplicate"],
+                "rejected": counts["rejected"], "results": results}
+
+    def visible(s, p, number: str) -> Shipment:
+        """The shipment behind a waybill the tenant may track: its merchant's, or handed to
+        its carrier; else 404, as for a number that does not exist."""
+        if not is_valid(number):
+            raise NotFoundError(f"no waybill {number[:20]!r}: not a waybill number")
+        q = select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id).where(Waybill.number == number)
+        if p.kind != "platform":
+            q = q.where(or_(Shipment.tenant_id == p.tenant_id, Shipment.carrier_id == p.tenant_id))
+        got = s.scalar(q)
+        if got is None:
+            raise NotFoundError(f"no waybill {number} that this tenant may track")
+        return got
+
+    @app.get("/v1/track/{waybill}", tags=["tracking"],
+             summary="Timeline, status and promise history, for the merchant and its carrier")
+    def track(waybill: str, p=Depends(needs("tracking:read"))):
+        with app.state.sessions() as s:
+            return T.track(s, visible(s, p, waybill))
+
+    @app.get("/v1/public/track/{waybill}", tags=["tracking"],
+             summary="Status and promise for anyone who has the waybill and the recipient's "
+                     "phone's last four digits; no personal data")
+    def public_track(waybill: str, phone_last4: str):
+        with app.state.sessions() as s:
+            got = None
+            if is_valid(waybill) and len(phone_last4) == 4 and phone_last4.isdigit():
+                got = s.scalar(select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id)
+                               .where(Waybill.number == waybill))
+            if got is None or got.recipient_phone.replace(" ", "").replace("-", "")[-4:] != phone_last4:
+                raise NotFoundError("no such waybill with that phone number")
+            return T.public(s, got, names)
+
+    @app.post("/v1/webhooks", status_code=201, tags=["webhooks"],
+              summary="Receive the tenant's status and promise changes (the secret is shown once)")
+    def add_webhook(body: WebhookIn, p=Depends(needs("shipments:read"))):
+        secret = secrets.token_hex(32)
+        with app.state.sessions.begin() as s:
+            if len(s.scalars(select(Webhook).where(Webhook.tenant_id == p.tenant_id,
+                                                   Webhook.disabled_at.is_(None))).all()) >= 10:
+                raise Unprocessable("url: at most 10 webhooks per tenant")
+            h = Webhook(tenant_id=p.tenant_id, url=str(body.url), secret=secret, created_at=app.state.clock())
+            s.add(h)
+            s.flush()
+            return {"id": h.id, "url": h.url, "secret": secret}
+
+    @app.get("/v1/webhooks", tags=["webhooks"], summary="The tenant's webhooks")
+    def list_webhooks(p=Depends(needs("shipments:read"))):
+        with app.state.sessions() as s:
+            return {"webhooks": [{"id": h.id, "url": h.url,
+                                  "disabled_at": h.disabled_at and h.disabled_at.isoformat()}
+                                 for h in s.scalars(select(Webhook).where(Webhook.tenant_id == p.tenant_id)
+                                                    .order_by(Webhook.id))]}
+
+    @app.delete("/v1/webhooks/{hook_id}", status_code=204, tags=["webhooks"],
+                summary="Stop a webhook")
+    def delete_webhook(hook_id: int, p=Depends(needs("shipments:read"))):
+        with app.state.sessions.begin() as s:
+            h = s.scalar(select(Webhook).where(Webhook.id == hook_id, Webhook.tenant_id == p.tenant_id))
+            if h is None:
+                raise NotFoundError(f"no webhook {hook_id} of this tenant")
+            h.disabled_at = h.disabled_at or app.state.clock()
+
+    @app.get("/v1/exceptions", tags=["tracking"],
+             summary="Late and stuck parcels, and those in exception, by facility")
+    def exceptions(stuck_hours: float = 12.0, p=Depends(needs("tracking:read"))):
+        if not 0 < stuck_hours <= 24 * 30:
+            raise Unprocessable("stuck_hours: more than 0, at most 720")
+        now = app.state.clock()
+        with app.state.sessions() as s:
+            stuck = timedelta(hours=stuck_hours)
+            q = select(Shipment).where(
+                Shipment.status.notin_(T.TERMINAL),
+                or_(Shipment.promise_at < now, Shipment.status.in_(("exception", "delivery_failed")),
+                    func.coalesce(Shipment.last_event_at, Shipment.created_at) < now - stuck))
+            if p.kind == "merchant":
+                q = q.where(Shipment.tenant_id == p.tenant_id)
+            elif p.kind == "carrier":
+                q = q.where(Shipment.carrier_id == p.tenant_id)
+            by: dict[str, dict] = {}
+            for sh in s.scalars(q.order_by(Shipment.id)):
+                why = []
+                if sh.promise_at is not None and sh.promise_at < now:
+                    why.append("late")
+                seen = sh.last_event_at or sh.created_at
+                if now - seen > stuck:
+                    why.append("stuck")
+                if sh.status in ("exception", "delivery_failed"):
+                    why.append(sh.status)
+                if not why:
+                    continue
+                where = sh.location or sh.origin_station
+                g = by.setdefault(where, {"facility": where, "name": names.get(where), "parcels": 0,
+                                          "late": 0, "stuck": 0, "exception": 0,
+                                          "delivery_failed": 0, "waybills": []})
+                g["parcels"] += 1
+                for w in why:
+                    g[w] += 1
+                if len(g["waybills"]) < 50:
+                    g["waybills"].append({"waybill": sh.waybill, "status": sh.status, "why": why,
+                                          "promise_at": sh.promise_at and sh.promise_at.astimezone(CST).isoformat(),
+                                          "last_seen": seen.astimezone(CST).isoformat()})
+            rows = sorted(by.values(), key=lambda g: (-g["parcels"], g["facility"]))
+            return {"at": now.astimezone(CST).isoformat(), "stuck_hours": stuck_hours,
+                    "parcels": sum(g["parcels"] for g in rows), "facilities": rows}

@@ -1,0 +1,228 @@
+"""Carrier scans: ingestion, the status fold, re-promise, and the tracking views.
+
+**Events.** A scan event carries the carrier's event id, a waybill number (the parent's or
+a piece's), a type from :data:`EVENT_TYPES`, a facility of the network, the trip where it
+applies, and the event time.
+
+**Idempotent.** An event is keyed by (carrier, event id). The same event again is stored
+once and answered ``duplicate``; the same id with other content (its SHA-256 over the
+waybill, type, facility, trip and UTC time, as GS1 EPCIS 2.0 hashes events) is refused.
+
+**Order-independent.** A shipment's status is the fold of all its events (every piece's)
+in the order (event time, event id, carrier id), whatever order they arrived in:
+:func:`fold`. Late and shuffled events converge to the same state.
+
+**Re-promise.** An ``arrived`` or ``delivery_failed`` event at facility F at time t asks
+the promise engine for the earliest delivery from F at t. When that is later than the
+shipment's latest promise, the parcel is behind its promised path (a missed departure, a
+delay at a hub): a new promise version is recorded with its reason, and the merchant is
+notified. The latest promise is thus the latest of the first promise and every such
+event's: a set's maximum, so it too is the same in any arrival order. A promise never
+moves earlier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from parcelnet_service.db.models import Promise, Scan, Shipment, Tenant, Waybill
+from parcelnet_service.notify import notify
+from parcelnet_service.shipments import CST, Router, promise_view
+
+#: event type -> the status it sets (AfterShip-like normalised statuses)
+EVENT_TYPES = {
+    "picked_up": "picked_up",
+    "arrived": "in_transit",
+    "sorted": "in_transit",
+    "departed": "in_transit",
+    "out_for_delivery": "out_for_delivery",
+    "delivered": "delivered",
+    "delivery_failed": "delivery_failed",
+    "exception": "exception",
+    "returned": "returned",
+    "cancelled": "cancelled",
+}
+#: statuses that end the fold: later events stay on the timeline but change nothing
+TERMINAL = ("delivered", "returned", "cancelled")
+#: events after which the parcel is at a facility, ready to go on: they may re-promise
+REPROMISE_ON = ("arrived", "delivery_failed")
+#: how far an event may lie in the future (clock skew), and in the past
+FUTURE_SKEW = timedelta(minutes=10)
+MAX_AGE = timedelta(days=90)
+MAX_BATCH = 1000
+
+
+def event_hash(waybill: str, type_: str, facility: str, trip: str | None, at: datetime) -> str:
+    body = json.dumps([waybill, type_, facility, trip, at.astimezone(CST).isoformat()],
+                      ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Folded:
+    status: str
+    location: str | None
+    status_at: datetime | None
+    last_event_at: datetime | None
+
+
+def order_key(e) -> tuple:
+    return (e.event_at, e.event_id, e.carrier_id)
+
+
+def fold(events) -> Folded:
+    """The status of a shipment from its events, in (event time, event id, carrier) order."""
+    status, location, at, last = "created", None, None, None
+    for e in sorted(events, key=order_key):
+        last = e.event_at
+        if status in TERMINAL:
+            continue
+        status, location, at = EVENT_TYPES[e.type], e.facility, e.event_at
+    return Folded(status, location, at, last)
+
+
+def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: datetime) -> list[dict]:
+    """Store a carrier's events (already checked for shape), fold their shipments and
+    re-promise where they fell behind; one result per event: ``accepted``, ``duplicate`` or
+    ``rejected`` with its error. Events of other carriers' or unknown waybills, unknown
+    facilities or trips, or impossible times are rejected one by one."""
+    net = router.network
+    facilities = set(net.facility_index)
+    trips = set(net.tables["trips.csv"]["trip_id"].astype(str))
+    numbers = sorted({e["waybill"] for e in events})
+    bills = {}
+    for i in range(0, len(numbers), 500):
+        rows = session.execute(
+            select(Waybill.number, Waybill.id, Shipment.id, Shipment.created_at)
+            .join(Shipment, Waybill.shipment_id == Shipment.id)
+            .where(Waybill.number.in_(numbers[i:i + 500]), Shipment.carrier_id == carrier.id))
+        bills.update({n: (w, s, c) for n, w, s, c in rows})
+    results: list[dict] = [{} for _ in events]
+    fresh = []
+    for i, e in enumerate(events):
+        err = None
+        at = e["at"]
+        if e["waybill"] not in bills:
+            err = f"waybill: {e['waybill']} is not a waybill handed to this carrier"
+        elif e["facility"] not in facilities:
+            err = f"facility: no facility '{e['facility']}' in the network"
+        elif e.get("trip") is not None and e["trip"] not in trips:
+            err = f"trip: no trip '{e['trip']}' in the network"
+        elif at > now + FUTURE_SKEW:
+            err = f"at: {at.isoformat()} is in the future"
+        elif at < now - MAX_AGE:
+            err = f"at: {at.isoformat()} is more than {MAX_AGE.days} days old"
+        elif at < bills[e["waybill"]][2] - FUTURE_SKEW:
+            err = f"at: {at.isoformat()} is before the shipment was created"
+        if err:
+            results[i] = {"index": i, "status": "rejected", "error": err}
+        else:
+            fresh.append((i, e, event_hash(e["waybill"], e["type"], e["facility"], e.get("trip"), at)))
+    if not fresh:
+        return results
+    shipment_ids = sorted({bills[e["waybill"]][1] for _, e, _ in fresh})
+    # one writer per shipment at a time: the fold and the promise see every committed event
+    if session.bind.dialect.name == "postgresql":
+        session.execute(select(Shipment.id).where(Shipment.id.in_(shipment_ids))
+                        .order_by(Shipment.id).with_for_update())
+    ids = [e["event_id"] for _, e, _ in fresh]
+    known = {}
+    for i in range(0, len(ids), 500):
+        known.update(dict(session.execute(select(Scan.event_id, Scan.hash).where(
+            Scan.carrier_id == carrier.id, Scan.event_id.in_(ids[i:i + 500]))).all()))
+    rows = []
+    for i, e, h in fresh:
+        if e["event_id"] in known:
+            same = known[e["event_id"]] == h
+            results[i] = {"index": i, "status": "duplicate"} if same else \
+                {"index": i, "status": "rejected",
+                 "error": f"event_id: {e['event_id']} was posted before with other content"}
+            continue
+        known[e["event_id"]] = h
+        w, sid, _ = bills[e["waybill"]]
+        rows.append(dict(carrier_id=carrier.id, event_id=e["event_id"], waybill_id=w, shipment_id=sid,
+                         type=e["type"], facility=e["facility"], trip=e.get("trip"), event_at=e["at"],
+                         received_at=now, hash=h))
+        results[i] = {"index": i, "status": "accepted"}
+    if rows:
+        session.execute(Scan.__table__.insert(), rows)
+        touched = sorted({r["shipment_id"] for r in rows})
+        new_by_ship: dict[int, list[dict]] = {}
+        for r in rows:
+            new_by_ship.setdefault(r["shipment_id"], []).append(r)
+        for sid in touched:
+            _refold(session, sid, new_by_ship[sid], router, now)
+    return results
+
+
+def _refold(session, sid: int, new: list[dict], router: Router, now: datetime) -> None:
+    s = session.get(Shipment, sid)
+    events = session.scalars(select(Scan).where(Scan.shipment_id == sid)).all()
+    f = fold(events)
+    changed = f.status != s.status
+    s.status, s.location, s.status_at, s.last_event_at = f.status, f.location, f.status_at, f.last_event_at
+    if changed:
+        notify(session, s.tenant_id, "shipment.status", {
+            "waybill": s.waybill, "status": s.status, "location": s.location,
+            "at": None if s.status_at is None else s.status_at.astimezone(CST).isoformat()}, now)
+    if s.status in TERMINAL:
+        return
+    latest = max(s.promises, key=lambda p: p.version)
+    best = None
+    for e in sorted(new, key=lambda r: (r["event_at"], r["event_id"])):
+        if e["type"] not in REPROMISE_ON:
+            continue
+        promised, _ = router.promise(e["facility"], s.dest_station, e["event_at"])
+        if promised.promise_at is None:
+            continue
+        if best is None or promised.promise_at > best[0].promise_at:
+            best = (promised, e)
+    if best is None or latest.promise_at is None or best[0].promise_at <= latest.promise_at:
+        return
+    promised, e = best
+    reason = (f"{'delivery failed' if e['type'] == 'delivery_failed' else 'arrived'} at "
+              f"{e['facility']} at {e['event_at'].astimezone(CST):%Y-%m-%d %H:%M}, behind the promised path")
+    p = Promise(shipment=s, version=latest.version + 1, reason=reason, from_facility=promised.from_facility,
+                from_at=promised.from_at, promise_at=promised.promise_at, path=promised.path,
+                created_at=now)
+    session.add(p)
+    s.promise_at = promised.promise_at
+    session.flush()
+    notify(session, s.tenant_id, "shipment.promise", {"waybill": s.waybill, **promise_view(p)}, now)
+
+
+def timeline(session, s: Shipment) -> list[dict]:
+    rows = session.execute(select(Scan, Waybill.number, Tenant.name)
+                           .join(Waybill, Scan.waybill_id == Waybill.id)
+                           .join(Tenant, Scan.carrier_id == Tenant.id)
+                           .where(Scan.shipment_id == s.id)).all()
+    rows.sort(key=lambda r: order_key(r[0]))
+    return [{"event_id": e.event_id, "carrier": c, "waybill": n, "type": e.type,
+             "facility": e.facility, "trip": e.trip, "at": e.event_at.astimezone(CST).isoformat()}
+            for e, n, c in rows]
+
+
+def track(session, s: Shipment) -> dict:
+    """The full view for the merchant and its carriers."""
+    return {"waybill": s.waybill, "status": s.status, "location": s.location,
+            "status_at": None if s.status_at is None else s.status_at.astimezone(CST).isoformat(),
+            "promise": promise_view(s.promises[-1]),
+            "promise_history": [promise_view(p) for p in s.promises],
+            "pieces": [b.number for b in s.waybills if b.piece > 0],
+            "events": timeline(session, s)}
+
+
+def public(session, s: Shipment, names: dict[str, str]) -> dict:
+    """What anyone with the waybill number (and the phone's last four digits) sees: status,
+    promise and where, by facility name; no names, phones or addresses."""
+    p = s.promises[-1]
+    return {"waybill": s.waybill, "status": s.status,
+            "location": names.get(s.location) if s.location else None,
+            "promise_at": None if p.promise_at is None else p.promise_at.astimezone(CST).isoformat(),
+            "events": [{"type": e["type"], "at": e["at"], "facility": names.get(e["facility"], e["facility"])}
+                       for e in timeline(session, s)]}

@@ -1,0 +1,211 @@
+"""Scans: idempotent and order-independent ingestion, per-event errors, the status fold,
+re-promise from where the parcel is, tracking views and who may see them, exceptions.
+Every test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from parcelnet.promise.engine import PromiseEngine
+from parcelnet_service.db.models import Outbox, Scan
+
+from .conftest import NOW, Service, shipment
+
+CST = timezone(timedelta(hours=8))
+DAY0 = datetime(2026, 12, 5, tzinfo=CST)
+
+
+def at(minute: int) -> str:
+    """Minute of the timetable (0 = midnight CST of 2026-12-05) as ISO 8601."""
+    return (DAY0 + timedelta(minutes=minute)).isoformat()
+
+
+def ev(eid, wb, type_, facility, minute, trip=None) -> dict:
+    e = {"event_id": eid, "waybill": wb, "type": type_, "facility": facility, "at": at(minute)}
+    if trip:
+        e["trip"] = trip
+    return e
+
+
+def journey(wb: str, tag: str, late: bool = False) -> list[dict]:
+    """Hangzhou S330106 -> C3301 -> (air) C1100 -> Beijing S110105, as the promise's path;
+    ``late``: it reaches C3301 at 23:00, after the 23:20 flight's cut-off."""
+    c3301 = 1380 if late else 1230
+    fly = 1400 + (1440 if late else 0)
+    return [ev(f"{tag}-1", wb, "picked_up", "S330106", 1110),
+            ev(f"{tag}-2", wb, "departed", "S330106", 1140, "S330106>C3301@1900"),
+            ev(f"{tag}-3", wb, "arrived", "C3301", c3301),
+            ev(f"{tag}-4", wb, "departed", "C3301", fly, "C3301>C1100/air@2320"),
+            ev(f"{tag}-5", wb, "arrived", "C1100", fly + 150),
+            ev(f"{tag}-6", wb, "out_for_delivery", "S110105", fly + 330),
+            ev(f"{tag}-7", wb, "delivered", "S110105", fly + 400)]
+
+
+def post_scans(service: Service, events, as_="sf"):
+    return service.post("/v1/scans", {"events": events}, as_=as_)
+
+
+def make(service, **over) -> str:
+    r = service.post("/v1/shipments", shipment(**over))
+    assert r.status_code == 201, r.text
+    return r.json()["waybill"]
+
+
+def test_scans_fold_into_the_status_and_twice_is_once(service):
+    wb = make(service)
+    service.now = NOW + timedelta(days=3)
+    evs = journey(wb, "a")
+    r = post_scans(service, evs[:3])
+    assert r.json()["accepted"] == 3, r.text
+    t = service.get(f"/v1/track/{wb}").json()
+    assert (t["status"], t["location"]) == ("in_transit", "C3301")
+    again = post_scans(service, evs[:4]).json()
+    assert (again["accepted"], again["duplicates"]) == (1, 3)
+    assert [x["status"] for x in again["results"]] == ["duplicate"] * 3 + ["accepted"]
+    post_scans(service, evs[4:])
+    t = service.get(f"/v1/track/{wb}").json()
+    assert (t["status"], t["location"]) == ("delivered", "S110105")
+    assert [e["event_id"] for e in t["events"]] == [e["event_id"] for e in evs]
+    assert len(t["promise_history"]) == 1               # on time: never re-promised
+    # after delivery, a later event is kept but changes nothing
+    post_scans(service, [ev("a-8", wb, "exception", "S110105", 1400 + 500)])
+    t = service.get(f"/v1/track/{wb}").json()
+    assert t["status"] == "delivered" and len(t["events"]) == 8
+    with Session(service.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Scan)) == 8
+
+
+def test_each_event_gets_its_own_answer(service):
+    wb = make(service)
+    other = make(service, carrier="zto")
+    service.now = NOW + timedelta(days=1)
+    evs = [ev("x1", wb, "picked_up", "S330106", 1110),                   # fine
+           ev("x2", other, "picked_up", "S330106", 1110),                # handed to zto
+           ev("x3", "PN000000000010", "picked_up", "S330106", 1110),     # no such waybill
+           ev("x4", wb, "arrived", "NOWHERE", 1200),
+           ev("x5", wb, "departed", "S330106", 1140, trip="T-none"),
+           ev("x6", wb, "arrived", "C3301", 1440 * 3),                   # in the future
+           ev("x7", wb, "picked_up", "S330106", 1000),                   # before creation
+           {"event_id": "x8", "waybill": wb, "type": "teleported", "facility": "C3301", "at": at(1200)},
+           {"event_id": "x9", "waybill": wb, "type": "arrived", "facility": "C3301", "at": "2026-12-05T20:00:00"},
+           ev("x1", wb, "picked_up", "S330106", 1111),                   # x1 again, other content
+           ev("x10", wb, "arrived", "C3301", 1230)]                      # fine
+    got = post_scans(service, evs).json()
+    status = [r["status"] for r in got["results"]]
+    assert status == ["accepted"] + ["rejected"] * 9 + ["accepted"], got
+    err = [r.get("error", "") for r in got["results"]]
+    assert "not a waybill handed to this carrier" in err[1] and err[1] == err[2].replace("PN000000000010", other)
+    assert "no facility 'NOWHERE'" in err[3] and "no trip 'T-none'" in err[4]
+    assert "in the future" in err[5] and "before the shipment was created" in err[6]
+    assert err[7].startswith("type:") and err[8].startswith("at:")
+    assert "posted before with other content" in err[9]
+    assert (got["accepted"], got["duplicates"], got["rejected"]) == (2, 0, 9)
+    # a merchant's key posts no scans
+    assert post_scans(service, evs[:1], as_="shop").status_code == 403
+
+
+def test_shuffled_and_late_events_converge(db, router):
+    """The same events, in order, shuffled in random batches and reversed, on fresh
+    databases: the same states and the same final promises."""
+    from parcelnet_service.db.models import Base
+
+    finals = []
+    for order in ("in order", "shuffled", "reversed"):
+        with db[1].begin() as c:                     # a fresh start on the same backend
+            for t in reversed(Base.metadata.sorted_tables):
+                c.execute(t.delete())
+        svc = Service(db[1], router, NOW)
+        bills = [make(svc, reference=str(i)) for i in range(6)]
+        svc.now = NOW + timedelta(days=4)
+        evs = []
+        for i, wb in enumerate(bills):
+            evs += journey(wb, f"s{i}", late=i % 2 == 1)[: 3 + i % 5]
+        rng = random.Random(7)
+        if order == "shuffled":
+            rng.shuffle(evs)
+        elif order == "reversed":
+            evs.reverse()
+        i = 0
+        while i < len(evs):
+            n = rng.randint(1, 6)
+            assert post_scans(svc, evs[i:i + n]).status_code == 200
+            i += n
+        state = []
+        for wb in bills:
+            t = svc.get(f"/v1/track/{wb}").json()
+            state.append((t["status"], t["location"], t["status_at"], t["promise"]["promise_at"],
+                          [e["event_id"] for e in t["events"]]))
+        finals.append(state)
+    assert finals[0] == finals[1] == finals[2]
+    assert {s[0] for s in finals[0]} >= {"in_transit", "delivered", "out_for_delivery"}
+
+
+def test_a_missed_flight_is_re_promised_from_where_the_parcel_is(service, cn_gravity):
+    hook = service.post("/v1/webhooks", {"url": "http://127.0.0.1:9/hook"}).json()
+    assert len(hook["secret"]) == 64
+    wb = make(service)
+    first = service.get(f"/v1/track/{wb}").json()["promise"]
+    service.now = NOW + timedelta(days=3)
+    post_scans(service, journey(wb, "m", late=True)[:3])           # at C3301 at 23:00
+    t = service.get(f"/v1/track/{wb}").json()
+    hist = t["promise_history"]
+    assert [p["version"] for p in hist] == [1, 2]
+    want = PromiseEngine(cn_gravity).query("C3301", "S110105", 1380).promise_minute
+    assert hist[1]["promise_at"] == (DAY0 + timedelta(minutes=want)).isoformat()
+    assert hist[1]["promise_at"] > first["promise_at"] and t["promise"] == hist[1]
+    assert hist[1]["reason"].startswith("arrived at C3301 at 2026-12-05 23:00")
+    assert hist[1]["from_facility"] == "C3301"
+    # the same event again, or an earlier on-path one, changes nothing
+    post_scans(service, journey(wb, "m", late=True)[:3])
+    assert len(service.get(f"/v1/track/{wb}").json()["promise_history"]) == 2
+    with Session(service.engine) as s:
+        sent = [json.loads(o.payload) for o in s.scalars(select(Outbox).order_by(Outbox.id))]
+    # one batch, one change of status (created -> in transit), and the new promise
+    assert [m["topic"] for m in sent] == ["shipment.status", "shipment.promise"]
+    assert sent[0]["data"]["status"] == "in_transit" and sent[1]["data"]["version"] == 2
+
+
+def test_who_may_track_what(service):
+    wb = make(service)
+    service.now = NOW + timedelta(days=1)
+    post_scans(service, journey(wb, "w")[:2])
+    for who, code in (("shop", 200), ("sf", 200), ("zto", 404), ("other-shop", 404), ("platform", 200)):
+        assert service.get(f"/v1/track/{wb}", as_=who).status_code == code, who
+    assert service.client.get(f"/v1/track/{wb}").status_code == 401
+    # the public view: with the recipient's phone's last four digits, and no personal data
+    r = service.client.get(f"/v1/public/track/{wb}?phone_last4=9000")
+    assert r.status_code == 200
+    text = r.text
+    for private in ("李四", "张三", "13900139000", "13800138000", "建国路", "文三路"):
+        assert private not in text
+    assert r.json()["status"] == "in_transit" and r.json()["promise_at"]
+    assert r.json()["events"][0]["type"] == "picked_up"
+    assert service.client.get(f"/v1/public/track/{wb}?phone_last4=0000").status_code == 404
+    assert service.client.get(f"/v1/public/track/{wb}").status_code == 422
+
+
+def test_exceptions_by_facility(service):
+    on_time, late, stuck = make(service), make(service), make(service)
+    service.now = datetime(2026, 12, 6, 2, 0, tzinfo=timezone.utc)       # 10:00 CST
+    post_scans(service, journey(on_time, "e1")[:3] + journey(late, "e2", late=True)[:3]
+               + [ev("e3", stuck, "picked_up", "S330106", 1110),
+                  ev("e4", stuck, "exception", "S330106", 1120)])
+    # 2026-12-06 11:00 CST: the first promise (10:30) has passed for the on-time parcel,
+    # not for the re-promised one; the exception is an exception
+    service.now = datetime(2026, 12, 6, 3, 0, tzinfo=timezone.utc)
+    got = service.get("/v1/exceptions").json()
+    by = {g["facility"]: g for g in got["facilities"]}
+    assert by["C3301"]["late"] == 1 and by["C3301"]["waybills"][0]["waybill"] == on_time
+    assert by["S330106"]["exception"] == 1 and by["S330106"]["waybills"][0]["waybill"] == stuck
+    assert got["parcels"] == 2
+    # much later, every parcel is stuck somewhere
+    service.now = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+    got = service.get("/v1/exceptions?stuck_hours=6").json()
+    assert got["parcels"] == 3
+    assert service.get("/v1/exceptions", as_="other-shop").json()["parcels"] == 0
+    assert service.get("/v1/exceptions?stuck_hours=0").status_code == 422
