@@ -19,7 +19,7 @@ from typing import Callable
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import select
@@ -29,8 +29,9 @@ from sqlalchemy.orm import sessionmaker
 from parcelnet import __version__
 from parcelnet.errors import NotFoundError, ParcelnetError
 
+from parcelnet_service import label as L
 from parcelnet_service import shipments as S
-from parcelnet_service.api.schemas import BatchIn, ShipmentIn
+from parcelnet_service.api.schemas import BatchIn, LabelsIn, ShipmentIn
 from parcelnet_service.db.models import ApiKey, IdempotencyKey, Shipment, Tenant, Waybill
 from parcelnet_service.errors import Conflict, Forbidden, Unauthorized, Unprocessable, status_of
 from parcelnet_service.keys import matches, split
@@ -238,6 +239,23 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
         with app.state.sessions() as s:
             return S.view(_own(s, p, waybill))
 
+    @app.get("/v1/shipments/{waybill}/label", tags=["labels"],
+             summary="The shipment's label: PDF (76 x 130 mm, one page per piece) or ZPL",
+             response_class=Response,
+             responses={200: {"content": {"application/pdf": {}, "text/plain": {}}}})
+    def get_label(waybill: str, format: str = "pdf", p: Principal = Depends(needs("shipments:read"))):
+        with app.state.sessions() as s:
+            return _label(L.labels_of(_own(s, p, waybill)), format, waybill)
+
+    @app.post("/v1/labels", tags=["labels"],
+              summary="Labels of up to 500 of the tenant's shipments in one document, to print in bulk",
+              response_class=Response,
+              responses={200: {"content": {"application/pdf": {}, "text/plain": {}}}})
+    def bulk_labels(body: LabelsIn, p: Principal = Depends(needs("shipments:read"))):
+        with app.state.sessions() as s:
+            labs = [lab for w in body.waybills for lab in L.labels_of(_own(s, p, w))]
+        return _label(labs, body.format, "labels")
+
     @app.get("/v1/shipments", tags=["shipments"],
              summary="The tenant's shipments, newest first, a page at a time")
     def list_shipments(limit: int = 50, before: int | None = None,
@@ -255,6 +273,16 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
     from parcelnet_service.api.routes_tracking import add_routes
     add_routes(app, needs, _errors)
     return app
+
+
+def _label(labs, fmt: str, name: str) -> Response:
+    if fmt == "pdf":
+        return Response(L.pdf(labs), media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+    if fmt == "zpl":
+        return Response(L.zpl(labs), media_type="text/plain; charset=utf-8",
+                        headers={"Content-Disposition": f'inline; filename="{name}.zpl"'})
+    raise Unprocessable(f"format: 'pdf' or 'zpl', not '{fmt[:20]}'")
 
 
 def fingerprint(method: str, path: str, payload) -> str:

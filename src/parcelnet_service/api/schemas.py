@@ -75,3 +75,9 @@ class ScansIn(Strict):
 
 class WebhookIn(Strict):
     url: HttpUrl = Field(description="where status and promise changes are POSTed")
+
+
+class LabelsIn(Strict):
+    waybills: list[Annotated[str, StringConstraints(min_length=1, max_length=20)]] = Field(
+        min_length=1, max_length=500)
+    format: Literal["pdf", "zpl"] = "pdf"
