@@ -28,6 +28,15 @@ class Conflict(ServiceError):
     status = 409
 
 
+class RateLimited(ServiceError):
+    """Too many requests for one key: retry after ``retry_after`` seconds."""
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Unprocessable(ServiceError, ValueError):
     """Well-formed but refused: an address no station serves, a key reused with another
     body, a service level the network cannot keep."""

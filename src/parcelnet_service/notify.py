@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from parcelnet_service.db.engine import SYSTEM
 from parcelnet_service.db.models import Outbox, Webhook
 
 BACKOFF = (timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5),
@@ -56,13 +57,14 @@ def _post(url: str, body: bytes, headers: dict) -> int:
 
 
 def deliver_due(sessions, now: datetime, limit: int = 100, post=_post) -> dict:
-    """Send up to ``limit`` due notifications; returns counts (delivered, retried, failed).
+    """Send up to ``limit`` due notifications (``sessions``: a
+    :class:`parcelnet_service.db.engine.Sessions`); returns counts (delivered, retried, failed).
     A row is due when undelivered, not given up, and its next attempt time has come. Rows
     are claimed (their next attempt moved :data:`LEASE` ahead) in one short transaction,
     sent outside any, and their outcome written in another: a slow receiver holds no lock,
     and a worker that dies mid-send leaves its rows due again after the lease."""
     out = {"delivered": 0, "retried": 0, "failed": 0}
-    with sessions.begin() as s:
+    with sessions.begin(SYSTEM) as s:
         q = (select(Outbox, Webhook).join(Webhook, Outbox.webhook_id == Webhook.id)
              .where(Outbox.delivered_at.is_(None), Outbox.failed_at.is_(None),
                     Outbox.next_attempt_at <= now).order_by(Outbox.id).limit(limit))
@@ -80,7 +82,7 @@ def deliver_due(sessions, now: datetime, limit: int = 100, post=_post) -> dict:
             sent.append((oid, 200 <= code < 300, f"HTTP {code}"))
         except Exception as e:              # the receiver's failure, never ours
             sent.append((oid, False, f"{type(e).__name__}: {e}"[:300]))
-    with sessions.begin() as s:
+    with sessions.begin(SYSTEM) as s:
         for oid, ok, err in sent:
             row = s.get(Outbox, oid)
             row.attempts += 1

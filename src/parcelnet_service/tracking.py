@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from parcelnet_service.db.engine import elevate
 from parcelnet_service.db.models import Promise, Scan, Shipment, Tenant, Waybill
 from parcelnet_service.notify import notify
 from parcelnet_service.shipments import CST, Router, promise_view
@@ -151,6 +152,7 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
         results[i] = {"index": i, "status": "accepted"}
     if rows:
         session.execute(Scan.__table__.insert(), rows)
+        elevate(session)            # the fold notifies the merchant (its webhooks)
         touched = sorted({r["shipment_id"] for r in rows})
         new_by_ship: dict[int, list[dict]] = {}
         for r in rows:

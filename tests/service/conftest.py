@@ -52,11 +52,27 @@ def db(request, tmp_path):
     upgrade(engine)
     yield url, engine
     if request.param == "postgresql":
-        from parcelnet_service.db.models import Base
-        with engine.begin() as c:
+        empty(url)
+    engine.dispose()
+
+
+def empty(url: str) -> None:
+    """Every table emptied, as the tables' owner (the service's role may not, and sees only
+    its tenant's rows)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from parcelnet_service.db.engine import database_url
+    from parcelnet_service.db.models import Base
+    owner = create_engine(database_url(url), poolclass=NullPool)
+    with owner.begin() as c:
+        if owner.dialect.name == "postgresql":
             names = ", ".join(t.name for t in Base.metadata.sorted_tables)
             c.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-    engine.dispose()
+        else:
+            for t in reversed(Base.metadata.sorted_tables):
+                c.execute(t.delete())
+    owner.dispose()
 
 
 @pytest.fixture(scope="session")

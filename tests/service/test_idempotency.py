@@ -10,6 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from parcelnet_service.db.engine import SYSTEM
+
 from parcelnet_service.api.app import fingerprint
 from parcelnet_service.api.schemas import ShipmentIn
 from parcelnet_service.db.models import IdempotencyKey, Shipment, Tenant
@@ -18,7 +20,7 @@ from .conftest import shipment
 
 
 def shipments(service) -> int:
-    with Session(service.engine) as s:
+    with Session(service.engine, info=SYSTEM) as s:
         return s.scalar(select(func.count()).select_from(Shipment))
 
 
@@ -53,7 +55,7 @@ def test_a_refusal_is_the_keys_answer_too(service):
 def _running(service, key: str, age: timedelta) -> None:
     """A record as a request still running (or one whose server died) leaves it."""
     payload = ShipmentIn.model_validate(shipment()).model_dump()
-    with Session(service.engine) as s:
+    with Session(service.engine, info=SYSTEM) as s:
         shop = s.scalar(select(Tenant).where(Tenant.name == "shop"))
         s.add(IdempotencyKey(tenant_id=shop.id, key=key, state="running",
                              fingerprint=fingerprint("POST", "/v1/shipments", payload),

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from parcelnet_service.db.engine import SYSTEM
+
 from parcelnet.lastmile.sortcode import assign_addresses
 from parcelnet.promise.engine import PromiseEngine
 from parcelnet_service.db.models import Promise, Shipment, Waybill
@@ -20,7 +22,7 @@ CST = timezone(timedelta(hours=8))
 
 
 def count(service, model) -> int:
-    with Session(service.engine) as s:
+    with Session(service.engine, info=SYSTEM) as s:
         return s.scalar(select(func.count()).select_from(model))
 
 
@@ -131,7 +133,7 @@ def test_a_revoked_key_stops_at_once(service):
     from parcelnet_service.admin import revoke_key
     prefix = service.keys["shop"]["Authorization"].split("_")[1]
     assert service.get("/v1/shipments").status_code == 200
-    with Session(service.engine) as s:
+    with Session(service.engine, info=SYSTEM) as s:
         revoke_key(s, prefix)
         s.commit()
     r = service.get("/v1/shipments")
@@ -163,3 +165,15 @@ def test_the_openapi_document(service):
     doc = service.client.get("/openapi.json").json()
     assert {"/v1/shipments", "/v1/shipments/batch", "/v1/shipments/{waybill}"} <= set(doc["paths"])
     assert service.client.get("/healthz").json()["status"] == "ok"
+
+
+def test_each_key_has_a_rate_limit(service, router):
+    from fastapi.testclient import TestClient
+
+    from parcelnet_service.api.app import create_app
+    slow = TestClient(create_app(service.engine, router, rate=(0.5, 3)))
+    codes = [slow.get("/v1/shipments", headers=service.keys["shop"]) for _ in range(5)]
+    assert [r.status_code for r in codes] == [200, 200, 200, 429, 429]
+    assert int(codes[3].headers["retry-after"]) in (1, 2) and "too many requests" in codes[3].json()["detail"]
+    # another key has its own bucket
+    assert slow.get("/v1/shipments", headers=service.keys["other-shop"]).status_code == 200

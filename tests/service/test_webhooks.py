@@ -14,6 +14,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from parcelnet_service.db.engine import SYSTEM
+
 from parcelnet_service.db.models import Outbox
 from parcelnet_service.notify import BACKOFF, MAX_ATTEMPTS, deliver_due
 
@@ -86,7 +88,7 @@ def test_failures_back_off_then_give_up(service):
         assert deliver_due(S, t + BACKOFF[0])["retried"] == 1
         t2 = t + BACKOFF[0] + BACKOFF[1]
         assert deliver_due(S, t2)["delivered"] == 1 and len(rx.got) == 1
-        with Session(service.engine) as s:
+        with Session(service.engine, info=SYSTEM) as s:
             row = s.scalar(select(Outbox))
             assert row.attempts == 3 and row.last_error == "HTTP 500"
     finally:
@@ -106,7 +108,7 @@ def test_failures_back_off_then_give_up(service):
         t += BACKOFF[min(k, len(BACKOFF) - 1)]
     assert [r["retried"] for r in results] == [1] * (MAX_ATTEMPTS - 1) + [0]
     assert results[-1]["failed"] == 1
-    with Session(service.engine) as s:
+    with Session(service.engine, info=SYSTEM) as s:
         gone = s.scalars(select(Outbox).where(Outbox.failed_at.is_not(None))).all()
         assert len(gone) == 1 and gone[0].attempts == MAX_ATTEMPTS
         assert "Connection refused" in gone[0].last_error or "URLError" in gone[0].last_error

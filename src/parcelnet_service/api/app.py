@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import threading
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,7 +26,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
 
 from parcelnet import __version__
 from parcelnet.errors import NotFoundError, ParcelnetError
@@ -32,14 +33,18 @@ from parcelnet.errors import NotFoundError, ParcelnetError
 from parcelnet_service import label as L
 from parcelnet_service import shipments as S
 from parcelnet_service.api.schemas import BatchIn, LabelsIn, ShipmentIn
+from parcelnet_service.db.engine import Sessions
 from parcelnet_service.db.models import ApiKey, IdempotencyKey, Shipment, Tenant, Waybill
-from parcelnet_service.errors import Conflict, Forbidden, Unauthorized, Unprocessable, status_of
+from parcelnet_service.errors import (Conflict, Forbidden, RateLimited, Unauthorized,
+                                      Unprocessable, status_of)
 from parcelnet_service.keys import matches, split
 from parcelnet_service.notify import deliver_due
 from parcelnet_service.waybill import is_valid
 
 log = logging.getLogger("parcelnet.service")
 MAX_BODY = 2_000_000
+#: each key's requests a second and burst (a batch of 1,000 scans is one request)
+RATE = (50.0, 200)
 #: a request still "running" after this long is taken as abandoned (its server died), and
 #: the same key may run again
 IDEMPOTENCY_LOCK = timedelta(seconds=60)
@@ -55,11 +60,14 @@ class Principal:
 
 
 def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None = None,
-               max_body: int = MAX_BODY, webhooks_every: float | None = None) -> FastAPI:
+               max_body: int = MAX_BODY, webhooks_every: float | None = None,
+               rate: tuple[float, int] = RATE) -> FastAPI:
     """The app on ``engine`` (migrated) and ``router`` (the network). ``webhooks_every``:
     seconds between rounds of the webhook sender, a thread that runs while the app does
-    (None: no sender; :func:`parcelnet_service.notify.deliver_due` can be called instead)."""
+    (None: no sender; :func:`parcelnet_service.notify.deliver_due` can be called instead).
+    ``rate``: each key's (requests a second, burst)."""
     clock = clock or (lambda: datetime.now(timezone.utc))
+    limiter = TokenBuckets(*rate)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -82,7 +90,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
     app = FastAPI(title="parcelnet operations service", version=__version__, lifespan=lifespan,
                   description="Shipments and e-waybills with sort codes and promises, for many "
                               "tenants (docs/service.md).")
-    app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+    app.state.sessions = Sessions(engine)
     app.state.router = router
     app.state.clock = clock
     bearer = HTTPBearer(auto_error=False, description="an API key: pn_<prefix>_<secret>")
@@ -96,8 +104,9 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
 
     @app.exception_handler(ParcelnetError)
     async def _domain(request: Request, e: ParcelnetError):
-        return JSONResponse({"detail": str(e)}, status_of(e),
-                            headers={"WWW-Authenticate": "Bearer"} if isinstance(e, Unauthorized) else None)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(e, Unauthorized) else \
+            {"Retry-After": str(e.retry_after)} if isinstance(e, RateLimited) else None
+        return JSONResponse({"detail": str(e)}, status_of(e), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, e: RequestValidationError):
@@ -117,6 +126,10 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
         key, tenant = row
         if key.revoked_at is not None:
             raise Unauthorized(f"API key {key.prefix} was revoked at {key.revoked_at.isoformat()}")
+        wait = limiter.take(key.prefix)
+        if wait > 0:
+            raise RateLimited(f"too many requests for key {key.prefix}: at most {rate[0]:g} a "
+                              f"second (bursts of {rate[1]}); retry in {wait} s", wait)
         return Principal(tenant.id, tenant.name, tenant.kind, frozenset(key.scopes.split()), key.prefix)
 
     def needs(scope: str):
@@ -126,6 +139,11 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
             return p
         return check
 
+    def ctx(p: Principal) -> dict:
+        return {"tenant_id": p.tenant_id, "kind": p.kind}
+
+    app.state.ctx = ctx
+
     def idempotent(request: Request, p: Principal, key: str | None, payload, work) -> JSONResponse:
         """Run ``work(session) -> (status, body)`` once per Idempotency-Key (IETF draft):
         the same key and body replay the stored response; another body is a 422; a request
@@ -133,13 +151,13 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
         one transaction."""
         now = app.state.clock()
         if key is None:
-            with app.state.sessions.begin() as s:
+            with app.state.sessions.begin(ctx(p)) as s:
                 status, body = work(s, now)
             return JSONResponse(body, status)
         if not 1 <= len(key) <= 255 or not key.isprintable():
             raise Unprocessable("Idempotency-Key: 1 to 255 printable characters")
         fp = fingerprint(request.method, request.url.path, payload)
-        with app.state.sessions() as s:
+        with app.state.sessions(ctx(p)) as s:
             rec = IdempotencyKey(tenant_id=p.tenant_id, key=key, fingerprint=fp,
                                  state="running", created_at=now)
             s.add(rec)
@@ -173,7 +191,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
                 rec = old
             rec_id = rec.id
         try:
-            with app.state.sessions.begin() as s:
+            with app.state.sessions.begin(ctx(p)) as s:
                 try:
                     with s.begin_nested():
                         status, body = work(s, now)
@@ -183,7 +201,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
                           .values(state="done", status_code=status,
                                   response=json.dumps(body, ensure_ascii=False)))
         except BaseException:
-            with app.state.sessions.begin() as s:      # let the client retry
+            with app.state.sessions.begin(ctx(p)) as s:      # let the client retry
                 s.execute(IdempotencyKey.__table__.delete().where(IdempotencyKey.id == rec_id))
             raise
         return JSONResponse(body, status)
@@ -236,7 +254,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
 
     @app.get("/v1/shipments/{waybill}", tags=["shipments"], summary="One of the tenant's shipments")
     def get_shipment(waybill: str, p: Principal = Depends(needs("shipments:read"))):
-        with app.state.sessions() as s:
+        with app.state.sessions(ctx(p)) as s:
             return S.view(_own(s, p, waybill))
 
     @app.get("/v1/shipments/{waybill}/label", tags=["labels"],
@@ -244,7 +262,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
              response_class=Response,
              responses={200: {"content": {"application/pdf": {}, "text/plain": {}}}})
     def get_label(waybill: str, format: str = "pdf", p: Principal = Depends(needs("shipments:read"))):
-        with app.state.sessions() as s:
+        with app.state.sessions(ctx(p)) as s:
             return _label(L.labels_of(_own(s, p, waybill)), format, waybill)
 
     @app.post("/v1/labels", tags=["labels"],
@@ -252,7 +270,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
               response_class=Response,
               responses={200: {"content": {"application/pdf": {}, "text/plain": {}}}})
     def bulk_labels(body: LabelsIn, p: Principal = Depends(needs("shipments:read"))):
-        with app.state.sessions() as s:
+        with app.state.sessions(ctx(p)) as s:
             labs = [lab for w in body.waybills for lab in L.labels_of(_own(s, p, w))]
         return _label(labs, body.format, "labels")
 
@@ -262,7 +280,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
                        p: Principal = Depends(needs("shipments:read"))):
         if not 1 <= limit <= 500:
             raise Unprocessable("limit: 1 to 500")
-        with app.state.sessions() as s:
+        with app.state.sessions(ctx(p)) as s:
             q = select(Shipment).where(Shipment.tenant_id == p.tenant_id)
             if before is not None:
                 q = q.where(Shipment.id < before)
@@ -283,6 +301,28 @@ def _label(labs, fmt: str, name: str) -> Response:
         return Response(L.zpl(labs), media_type="text/plain; charset=utf-8",
                         headers={"Content-Disposition": f'inline; filename="{name}.zpl"'})
     raise Unprocessable(f"format: 'pdf' or 'zpl', not '{fmt[:20]}'")
+
+
+class TokenBuckets:
+    """A token bucket per key, in this process: ``rate`` tokens a second up to ``burst``.
+    Behind several servers each holds its own (docs/service.md)."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = float(rate), int(burst)
+        self.state: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, key: str) -> int:
+        """0 when a request may go now, else the whole seconds to wait."""
+        now = time.monotonic()
+        with self.lock:
+            tokens, last = self.state.get(key, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self.state[key] = (tokens - 1, now)
+                return 0
+            self.state[key] = (tokens, now)
+            return max(1, math.ceil((1 - tokens) / self.rate))
 
 
 def fingerprint(method: str, path: str, payload) -> str:

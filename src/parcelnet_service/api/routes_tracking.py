@@ -13,6 +13,7 @@ from parcelnet.errors import NotFoundError
 
 from parcelnet_service import tracking as T
 from parcelnet_service.api.schemas import ScanIn, ScansIn, WebhookIn
+from parcelnet_service.db.engine import SYSTEM
 from parcelnet_service.db.models import Shipment, Tenant, Waybill, Webhook
 from parcelnet_service.errors import Unprocessable
 from parcelnet_service.shipments import CST
@@ -22,6 +23,7 @@ from parcelnet_service.waybill import is_valid
 def add_routes(app: FastAPI, needs, errors) -> None:
     from fastapi import Depends
 
+    ctx = app.state.ctx
     names = dict(zip(app.state.router.network.facilities["facility_id"].astype(str),
                      app.state.router.network.facilities["name"].astype(str)))
 
@@ -38,7 +40,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
                 results[i] = {"index": i, "status": "rejected", "error": errors(e.errors())}
         if good:
             now = app.state.clock()
-            with app.state.sessions.begin() as s:
+            with app.state.sessions.begin(ctx(p)) as s:
                 carrier = s.get(Tenant, p.tenant_id)
                 for r, i in zip(T.ingest(s, carrier, good, app.state.router, now), where):
                     results[i] = {**r, "index": i}
@@ -62,14 +64,14 @@ def add_routes(app: FastAPI, needs, errors) -> None:
     @app.get("/v1/track/{waybill}", tags=["tracking"],
              summary="Timeline, status and promise history, for the merchant and its carrier")
     def track(waybill: str, p=Depends(needs("tracking:read"))):
-        with app.state.sessions() as s:
+        with app.state.sessions(ctx(p)) as s:
             return T.track(s, visible(s, p, waybill))
 
     @app.get("/v1/public/track/{waybill}", tags=["tracking"],
              summary="Status and promise for anyone who has the waybill and the recipient's "
                      "phone's last four digits; no personal data")
     def public_track(waybill: str, phone_last4: str):
-        with app.state.sessions() as s:
+        with app.state.sessions(SYSTEM) as s:     # no tenant: the phone's digits decide
             got = None
             if is_valid(waybill) and len(phone_last4) == 4 and phone_last4.isdigit():
                 got = s.scalar(select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id)
@@ -82,7 +84,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
               summary="Receive the tenant's status and promise changes (the secret is shown once)")
     def add_webhook(body: WebhookIn, p=Depends(needs("shipments:read"))):
         secret = secrets.token_hex(32)
-        with app.state.sessions.begin() as s:
+        with app.state.sessions.begin(ctx(p)) as s:
             if len(s.scalars(select(Webhook).where(Webhook.tenant_id == p.tenant_id,
                                                    Webhook.disabled_at.is_(None))).all()) >= 10:
                 raise Unprocessable("url: at most 10 webhooks per tenant")
@@ -93,7 +95,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
 
     @app.get("/v1/webhooks", tags=["webhooks"], summary="The tenant's webhooks")
     def list_webhooks(p=Depends(needs("shipments:read"))):
-        with app.state.sessions() as s:
+        with app.state.sessions(ctx(p)) as s:
             return {"webhooks": [{"id": h.id, "url": h.url,
                                   "disabled_at": h.disabled_at and h.disabled_at.isoformat()}
                                  for h in s.scalars(select(Webhook).where(Webhook.tenant_id == p.tenant_id)
@@ -102,7 +104,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
     @app.delete("/v1/webhooks/{hook_id}", status_code=204, tags=["webhooks"],
                 summary="Stop a webhook")
     def delete_webhook(hook_id: int, p=Depends(needs("shipments:read"))):
-        with app.state.sessions.begin() as s:
+        with app.state.sessions.begin(ctx(p)) as s:
             h = s.scalar(select(Webhook).where(Webhook.id == hook_id, Webhook.tenant_id == p.tenant_id))
             if h is None:
                 raise NotFoundError(f"no webhook {hook_id} of this tenant")
@@ -114,7 +116,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
         if not 0 < stuck_hours <= 24 * 30:
             raise Unprocessable("stuck_hours: more than 0, at most 720")
         now = app.state.clock()
-        with app.state.sessions() as s:
+        with app.state.sessions(ctx(p)) as s:
             stuck = timedelta(hours=stuck_hours)
             q = select(Shipment).where(
                 Shipment.status.notin_(T.TERMINAL),

@@ -9,12 +9,17 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from parcelnet.errors import ParameterError
 
 DEFAULT_URL = "sqlite:///parcelnet-service.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: the role the service acts as on PostgreSQL: it owns no table (migration 0003)
+APP_ROLE = "parcelnet_app"
+#: the session context of the service's own work (webhook sender, public lookups)
+SYSTEM = {"kind": "system"}
 
 
 def database_url(url: str | None = None) -> str:
@@ -69,7 +74,62 @@ def make_engine(url: str | None = None, **kw):
             # between (the busy timeout cannot help it); an immediate one waits its turn
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+
+    @event.listens_for(engine, "connect")
+    def _act_as_app(dbapi_conn, _):
+        # act as the role that owns nothing, so row-level security applies; before the
+        # migration that creates it there is nothing to protect yet
+        cur = dbapi_conn.cursor()
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,))
+        if cur.fetchone():
+            cur.execute(f"SET ROLE {APP_ROLE}")
+        cur.close()
+        dbapi_conn.commit()
+    return engine
+
+
+def _tenant_context(session, transaction, connection) -> None:
+    """Every transaction on PostgreSQL carries its tenant for row-level security: the
+    session's ``info`` (``tenant_id``, ``kind``), local to the transaction."""
+    if connection.dialect.name != "postgresql" or transaction.nested:
+        return
+    info = session.info
+    connection.exec_driver_sql(
+        "SELECT set_config('app.tenant_id', %(t)s, true), set_config('app.kind', %(k)s, true)",
+        {"t": "" if info.get("tenant_id") is None else str(int(info["tenant_id"])),
+         "k": str(info.get("kind") or "")})
+
+
+def elevate(session) -> None:
+    """From here to the end of the transaction, the service's own work: the fold of a
+    carrier's scans notifies the merchant, whose webhooks the carrier may not see."""
+    if session.bind.dialect.name == "postgresql":
+        session.connection().exec_driver_sql("SELECT set_config('app.kind', 'system', true)")
+
+
+class Sessions:
+    """Sessions that carry a tenant context (a dict with ``tenant_id`` and ``kind``)."""
+
+    def __init__(self, engine):
+        from sqlalchemy.orm import sessionmaker
+        self.engine = engine
+        self.maker = sessionmaker(engine, expire_on_commit=False)
+
+    def __call__(self, ctx: dict | None = None):
+        return self.maker(info=dict(ctx or {}))
+
+    @contextmanager
+    def begin(self, ctx: dict | None = None):
+        with self.maker(info=dict(ctx or {})) as s, s.begin():
+            yield s
+
+
+def _install() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    if not event.contains(Session, "after_begin", _tenant_context):
+        event.listen(Session, "after_begin", _tenant_context)
 
 
 def _alembic_config(engine):
@@ -81,11 +141,39 @@ def _alembic_config(engine):
     return cfg
 
 
+@contextmanager
+def _owner(engine):
+    """An engine on the same database as the login role (not acting as the service's role),
+    pooled nowhere; the service's engine drops its pooled connections afterwards."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    owner = create_engine(engine.url, poolclass=NullPool)
+    try:
+        yield owner
+    finally:
+        owner.dispose()
+
+
 def upgrade(engine, revision: str = "head") -> str | None:
-    """Apply the migrations up to ``revision``; returns the revision the database is at."""
+    """Apply the migrations up to ``revision``, as the login role (which then owns the
+    tables), never as the service's role; returns the revision the database is at. The
+    engine's pooled connections are dropped, so they act as the service's role from now."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), revision)
+    with _owner(engine) as owner:
+        command.upgrade(_alembic_config(owner), revision)
+    engine.dispose()
+    return current_revision(engine)
+
+
+def downgrade(engine, revision: str) -> str | None:
+    """Undo migrations down to ``revision`` (``base``: all), as :func:`upgrade` runs them."""
+    from alembic import command
+
+    with _owner(engine) as owner:
+        command.downgrade(_alembic_config(owner), revision)
+    engine.dispose()
     return current_revision(engine)
 
 
@@ -96,9 +184,11 @@ def head_revision() -> str:
 
 
 def current_revision(engine) -> str | None:
+    """The schema revision, read as the login role (the service's role may not read it
+    once a downgrade took its grants away)."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
+    with _owner(engine) as owner, owner.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -108,3 +198,6 @@ def require_current(engine, url: str) -> None:
     if at != head:
         raise ParameterError(f"the database {redact(url)} is at schema revision {at or 'none'}, "
                              f"this parcelnet needs {head}: run 'parcelnet db upgrade --db URL'")
+
+
+_install()
