@@ -288,8 +288,9 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
             return {"shipments": [S.view(r) for r in rows],
                     "next_before": rows[-1].id if len(rows) == limit else None}
 
-    from parcelnet_service.api.routes_tracking import add_routes
-    add_routes(app, needs, _errors)
+    from parcelnet_service.api import routes_tracking, routes_web
+    routes_tracking.add_routes(app, needs, _errors)
+    routes_web.add_routes(app, needs)
     return app
 
 
