@@ -84,6 +84,7 @@ class _Model:
         self.H = horizon_end
         self.result: dict[int, int | None] = {}
         self.trace: dict[int, list[str]] | None = None  # parcel -> trip_ids boarded, if asked
+        self.journeys: dict[int, list[list]] | None = None  # parcel -> [sorted, boarded], if asked
         fac = _rows(folder, "facilities.csv")
         self.facilities = {r["facility_id"]: _Sorter(self, r["facility_id"], int(r["sort_per_minute"]),
                                                      int(r["process_minutes"])) for r in fac}
@@ -116,6 +117,8 @@ class _Model:
 
     def sorted_(self, pid: int, facility: _Sorter, minute: int) -> None:
         """``pid`` was handled by ``facility``'s sorter in ``minute``: send it on."""
+        if self.journeys is not None:
+            self.journeys.setdefault(pid, []).append([minute, None])
         ready = minute + facility.process
         lanes, dest = self.paths[pid]
         h = self.hop[pid]
@@ -216,6 +219,8 @@ class _Lane:
                     boarded.append(pid)
                     if model.trace is not None:
                         model.trace.setdefault(pid, []).append(tid)
+                    if model.journeys is not None:
+                        model.journeys[pid][-1][1] = dep
                     model.hop[pid] += 1
                     cap -= 1
             after = dep + 1
@@ -224,12 +229,13 @@ class _Lane:
 
 
 def simulate_simpy(folder, parcels: Iterable[tuple[int, int, str, str, list[str]]],
-                   horizon_minutes: int | None = None, trace: dict | None = None
-                   ) -> dict[int, int | None]:
+                   horizon_minutes: int | None = None, trace: dict | None = None,
+                   journeys: dict | None = None) -> dict[int, int | None]:
     """Simulate parcels on their fixed paths; returns parcel_id -> delivered minute (None if
     not delivered within the horizon). ``parcels``: (parcel_id, created_minute, origin, dest,
     path as a list of lane ids). If ``trace`` is a dict it receives parcel_id -> the trip_ids
-    the parcel boarded, in order."""
+    the parcel boarded, in order. If ``journeys`` is a dict it receives parcel_id -> one
+    [sorted minute, boarded minute or None] per facility the parcel was sorted at, in order."""
     folder = Path(folder)
     parcels = list(parcels)
     horizon = DEFAULT_HORIZON if horizon_minutes is None else int(horizon_minutes)
@@ -237,6 +243,7 @@ def simulate_simpy(folder, parcels: Iterable[tuple[int, int, str, str, list[str]
     model = _Model(folder, last + horizon)
     if trace is not None:
         model.trace = trace
+    model.journeys = journeys
     creations: dict[tuple[int, str], list[int]] = defaultdict(list)
     for pid, created, origin, dest, path in parcels:
         pid, created = int(pid), int(created)

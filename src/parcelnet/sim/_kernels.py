@@ -135,7 +135,7 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
         mod_ptr, mod_lane, mod_cap, mod_gap, wave_ptr, wave_start, wave_duration, n_fac, ring,
         t_end, m_stop, data, nxt, free, qs, hd, hn, hf, hq, cnt, touched, buf, lbuf, s_len, active,
         is_active, scal, delivered, sorted_at_dest, backlog_peak, left_behind, hourly, hour0,
-        boarded, trip_peak, sort_peak):
+        boarded, trip_peak, sort_peak, hop_base, hop_off, hop_sorted, hop_boarded):
     """Advance the simulation from minute ``scal[0]`` through ``m_stop``, or until no parcel
     is in the system and none is left to create.
 
@@ -152,13 +152,17 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
     later departure although ready for the lane's previous departure minute, ``mod_gap[t]``
     minutes before trip t), per scheduled trip the parcels boarded over all days and the most
     in one departure (``trip_peak``), per facility the most parcels sorted in one minute
-    (``sort_peak``).
+    (``sort_peak``). When ``hop_off`` is not empty, each parcel's journey: parcel i's k-th
+    facility (k = 0 its origin) sorted it in minute ``hop_sorted[hop_off[i] + k]``, and its
+    k-th lane's trip took it in minute ``hop_boarded[hop_off[i] + k]`` (``hop_base[i]``: the
+    route position of its first lane). Recording reads entries; it changes no order.
     ``scal`` = [next minute, parcels in system, next creation, active sorters].
     """
     n_c = c_entry.shape[0]
     n_lane = lane_to.shape[0]
     n_hours = hourly.shape[1]
     keep_dest = sorted_at_dest.shape[0] > 0
+    keep_hops = hop_off.shape[0] > 0
 
     # FIFO operations as closures over the pools: numba inlines them without the reference
     # counting that passing arrays to a helper costs on every call (docs/design.md)
@@ -359,6 +363,10 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
                     pop_into(f, buf, g)
                     for j in range(g):
                         lbuf[j] = route[buf[j] & LOW]
+                    if keep_hops:
+                        for j in range(g):
+                            i = buf[j] >> 32
+                            hop_sorted[hop_off[i] + (buf[j] & LOW) - hop_base[i]] = m
                     for j in range(g):
                         lane = lbuf[j]
                         e = buf[j]
@@ -422,6 +430,17 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
                     k = left
                 else:
                     drop_run(q)
+                if keep_hops:                        # the k boarding: lane entries point past it
+                    wb = qs[q, 0]
+                    wo = qs[q, 1]
+                    for _ in range(k):
+                        e = data[wb * B + wo]
+                        i = e >> 32
+                        hop_boarded[hop_off[i] + (e & LOW) - 1 - hop_base[i]] = m
+                        wo += 1
+                        if wo == B:
+                            wb = nxt[wb]
+                            wo = 0
                 move(q, slot, k)
                 if hv >> _MIN_SHIFT <= missed:
                     left_behind[lane] += k

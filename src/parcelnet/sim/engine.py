@@ -58,6 +58,20 @@ class RawResult:
     trip_boarded: np.ndarray     # per trip (trips.csv order): parcels boarded over all days
     trip_peak: np.ndarray        # per trip (trips.csv order): most parcels on one departure
     sort_peak: np.ndarray        # per facility: most parcels its sorter handled in one minute
+    hops: Hops | None = None     # each parcel's journey, when asked for
+
+
+@dataclass(frozen=True)
+class Hops:
+    """Each parcel's journey (input order), as CSR: parcel j's facilities are hops
+    ``ptr[j] .. ptr[j + 1] - 1`` (its origin first, its destination station last). At hop k:
+    ``sorted[k]``, the minute the facility's sorter handled it; ``boarded[k]``, the minute the
+    trip of the lane from that facility took it (-1 at the last hop, and where the run ended
+    first)."""
+
+    ptr: np.ndarray
+    sorted: np.ndarray
+    boarded: np.ndarray
 
 
 def check_paths(network: Network, parcel_id, origin, dest, path_ptr, path_lanes) -> None:
@@ -119,7 +133,7 @@ class Run:
     parcel's index ``i`` (parcel_id order), fixed when the run is made for ``n`` parcels."""
 
     def __init__(self, prep: Prepared, n: int, route: np.ndarray, first_minute: int, t_end: int,
-                 keep_sorted_at_dest: bool = True, out_dtype=np.int64):
+                 keep_sorted_at_dest: bool = True, out_dtype=np.int64, hops=None):
         self.prep, self.n, self.route, self.t_end = prep, n, route, int(t_end)
         q = prep.n_fac + prep.n_lane
         self.pool = K.new_pool(1, K.B, q + prep.ring)
@@ -142,6 +156,9 @@ class Run:
         self.trip_peak = np.zeros(len(prep.schedule[1]), np.int64)
         self.sort_peak = np.zeros(prep.n_fac, np.int64)
         self._c = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        none = np.zeros(0, np.int64)
+        #: (base, off, sorted, boarded) indexed by parcel index: see the kernel's docs
+        self.hops = hops if hops is not None else (none, none, none, none)
 
     @property
     def minute(self) -> int:
@@ -197,7 +214,7 @@ class Run:
               self.buf, self.lbuf,
               self.s_len, self.active, self.is_active, self.scal, self.delivered,
               self.sorted_at_dest, self.backlog, self.left, self.hourly, self.hour0, self.boarded,
-              self.trip_peak, self.sort_peak)
+              self.trip_peak, self.sort_peak, *self.hops)
 
     @property
     def done(self) -> bool:
@@ -223,14 +240,14 @@ SIM_STAGE = "simulation"
 def run_paths(network: Network, parcels: Parcels, path_ptr, path_lanes, *,
               horizon_minutes: int | None = None, check: bool = True, path_id=None,
               progress: Progress | None = None, chunk_minutes: int = DAY,
-              prepared: Prepared | None = None) -> RawResult:
+              prepared: Prepared | None = None, record_hops: bool = False) -> RawResult:
     """Simulate parcels on given paths (lane positions, CSR); see the module docs.
 
     Without ``path_id`` parcel i follows CSR path i; with it, path ``path_id[i]``
     (parcels sharing a path share its storage). The compiled loop runs in
     windows of ``chunk_minutes``; after each, the stage "simulation" of ``progress`` advances
     to the parcels delivered or finished so far. ``prepared`` (of this network) saves the
-    set-up."""
+    set-up. ``record_hops``: also each parcel's journey (:class:`Hops`)."""
     parcel_id, created = parcels.parcel_id, parcels.created_minute
     origin, dest = parcels.origin_pos, parcels.dest_pos
     path_ptr = np.asarray(path_ptr, np.int64)
@@ -259,7 +276,14 @@ def run_paths(network: Network, parcels: Parcels, path_ptr, path_lanes, *,
     c = created[idx]                              # every tie-break is then by index
     first = int(c.min()) if n else 0
     t_end = int(c.max()) + horizon if n else 0
-    run = Run(prep, n, route, first, t_end)
+    hops = None
+    if record_hops:                               # by index: origin .. destination, per parcel
+        pid = path_id[idx]
+        size = np.diff(path_ptr)[pid] + 1
+        off = np.concatenate([[0], np.cumsum(size)]).astype(np.int64)
+        hops = (start[pid].astype(np.int64), off[:-1].copy(), np.full(off[-1], -1, np.int64),
+                np.full(off[-1], -1, np.int64))
+    run = Run(prep, n, route, first, t_end, hops=hops)
     order = np.argsort(c, kind="stable")          # by (created, index)
     run.feed(order, start[path_id[idx][order]], origin[idx][order], c[order])
     step = max(60, int(chunk_minutes))
@@ -273,7 +297,20 @@ def run_paths(network: Network, parcels: Parcels, path_ptr, path_lanes, *,
     dst = np.empty(n, np.int64)
     dst[idx] = run.sorted_at_dest
     return RawResult(out, dst, run.backlog, run.left, run.minute - 1, run.hourly, run.hour0,
-                     run.trip_boarded(), run.trip_peaks(), run.sort_peak)
+                     run.trip_boarded(), run.trip_peaks(), run.sort_peak,
+                     None if hops is None else _in_input_order(hops, idx))
+
+
+def _in_input_order(hops, idx: np.ndarray) -> Hops:
+    """The recorded journeys (by parcel index) as :class:`Hops` in input order."""
+    _, off, srt, brd = hops
+    size = np.diff(np.concatenate([off, [len(srt)]]))
+    n = len(idx)
+    by_input = np.empty(n, np.int64)
+    by_input[idx] = np.arange(n)                  # input j is index by_input[j]
+    ptr = np.concatenate([[0], np.cumsum(size[by_input])]).astype(np.int64)
+    take = np.repeat(off[by_input], size[by_input]) + np.arange(ptr[-1]) - np.repeat(ptr[:-1], size[by_input])
+    return Hops(ptr, srt[take], brd[take])
 
 
 def simulate_paths(network: Network, parcels: Parcels, path_ptr, path_lanes,

@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from parcelnet.errors import ParameterError
 from parcelnet.network.model import Network
 from parcelnet.parcels import Parcels
 from parcelnet.progress import Progress, or_none
@@ -77,13 +78,54 @@ class SimulationResult:
         return df
 
 
+    def journeys(self) -> pd.DataFrame:
+        """Each routable parcel's journey, one row per facility on its path (run with
+        ``record_hops``): ``parcel_id, hop, facility_id, sorted_minute, lane_id,
+        departed_minute, arrived_minute``. Hop 0 is the origin; the last is the destination
+        station, with no lane (missing). ``arrived_minute`` is when the lane's trip reached the next
+        facility (its departure plus the lane's duration). Minutes are -1 (and the times
+        after them) where the parcel had not got that far by the end of the run."""
+        h = self.raw.hops
+        if h is None:
+            raise ParameterError("this run did not record hops: simulate(..., record_hops=True)")
+        tt = self.network.timetable
+        pid = self.paths.path_id[self.routable]
+        size = np.diff(h.ptr)
+        n_hops = int(h.ptr[-1])
+        hop = np.arange(n_hops) - np.repeat(h.ptr[:-1], size)
+        last = hop == np.repeat(size - 1, size)
+        lane_at = np.repeat(self.paths.path_ptr[pid], size) + hop
+        lane = np.where(last, -1, self.paths.path_lanes[np.minimum(lane_at, len(self.paths.path_lanes) - 1)]
+                        if len(self.paths.path_lanes) else -1)
+        first = hop == 0
+        prev_lane = np.where(first, -1, self.paths.path_lanes[np.maximum(lane_at - 1, 0)]
+                             if len(self.paths.path_lanes) else -1)
+        origin = np.repeat(self.parcels.origin_pos[self.routable], size)
+        fac = np.where(first, origin, tt.lane_to[np.maximum(prev_lane, 0)])
+        dur = np.where(lane >= 0, tt.lane_duration[np.maximum(lane, 0)], 0)
+        dep = np.where(last, -1, h.boarded)
+        lane_id = self.network.lane_id_array[np.maximum(lane, 0)].astype(object)
+        lane_id[lane < 0] = None
+        return pd.DataFrame({
+            "parcel_id": np.repeat(self.parcel_id[self.routable], size),
+            "hop": hop,
+            "facility_id": self.network.facility_index[fac].astype(object),
+            "sorted_minute": h.sorted,
+            "lane_id": lane_id,
+            "departed_minute": dep,
+            "arrived_minute": np.where(dep >= 0, dep + dur, -1),
+        })
+
+
 def simulate(network: Network, parcels: Parcels, *, horizon_minutes: int | None = None,
-             progress: Progress | None = None, paths: Paths | None = None) -> SimulationResult:
+             progress: Progress | None = None, paths: Paths | None = None,
+             record_hops: bool = False) -> SimulationResult:
     """Simulate ``parcels`` on ``network`` (docs/simulation.md).
 
     Reports the stages "paths" (parcels routed) and "simulation" (parcels delivered or done)
     to ``progress``. ``paths``: those of an earlier run of the same parcels on a network with
-    the same timetable (capacities do not change promises or paths)."""
+    the same timetable (capacities do not change promises or paths). ``record_hops``: also
+    record each parcel's journey, hop by hop (:meth:`SimulationResult.journeys`)."""
     n = len(parcels)
     progress = or_none(progress)
     t0 = time.perf_counter()
@@ -98,7 +140,7 @@ def simulate(network: Network, parcels: Parcels, *, horizon_minutes: int | None 
     sim_horizon = t_end - int(created[ok].max()) if ok.any() else horizon
     raw = run_paths(network, parcels.take(ok), paths.path_ptr, paths.path_lanes,
                     horizon_minutes=sim_horizon, check=False, path_id=paths.path_id[ok],
-                    progress=progress)
+                    progress=progress, record_hops=record_hops)
     t2 = time.perf_counter()
     return SimulationResult(network, parcels, paths, raw, ok, t_end,
                             {"paths": t1 - t0, "simulation": t2 - t1})
