@@ -5,11 +5,12 @@ Handlers import the service's dependencies only when they run: without
 
 from __future__ import annotations
 
+import os
 import sys
 
 from parcelnet._deps import require
-from parcelnet.cli._common import add_json, integer, print_json
-from parcelnet.errors import ParameterError
+from parcelnet.cli._common import add_json, bars, integer, number, print_json, seed
+from parcelnet.errors import ParameterError, UsageError
 
 DB_HELP = ("database URL: sqlite:///FILE or postgresql://USER@HOST:PORT/DB (default: "
            "$PARCELNET_DB, else the embedded SQLite file ./parcelnet-service.db)")
@@ -39,6 +40,28 @@ def register(sub) -> None:
     c.add_argument("--db", help=DB_HELP)
     add_json(c, "the revision")
     c.set_defaults(func=db_current)
+
+    o = sub.add_parser("ops", help="operations against a running service")
+    osub = o.add_subparsers(dest="ops_command", required=True, metavar="WHAT")
+    r = osub.add_parser("replay", help="a simulated day played into the service: shipments and "
+                        "the scans carriers would post (a live digital twin; docs/service.md)",
+                        description="Simulates the parcels with each hop recorded, creates their "
+                                    "shipments through the API and posts the scans of their "
+                                    "journeys, in time order, at --speed.")
+    r.add_argument("network", metavar="DIR", help="network folder (the one the service runs on)")
+    r.add_argument("--parcels", required=True, help="the day's parcels (parcelnet demand's file)")
+    r.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8000")
+    r.add_argument("--speed", default="60", help="simulated minutes per real minute (default 60; "
+                   "0: as fast as the service takes them)")
+    r.add_argument("--date", help="the day replayed, YYYY-MM-DD, in the past (default: eight "
+                   "days ago, as a simulation runs seven days past the last creation)")
+    r.add_argument("--merchant-key", default=os.environ.get("PARCELNET_MERCHANT_KEY"),
+                   help="a merchant's key (default $PARCELNET_MERCHANT_KEY)")
+    r.add_argument("--carrier-key", default=os.environ.get("PARCELNET_CARRIER_KEY"),
+                   help="the carrier's key (default $PARCELNET_CARRIER_KEY)")
+    r.add_argument("--seed", default="0", help="random seed of the addresses and weights")
+    add_json(r, "the replay's counts and rates")
+    r.set_defaults(func=ops_replay)
 
     a = sub.add_parser("admin", help="tenants and API keys of the service")
     asub = a.add_subparsers(dest="admin_what", required=True, metavar="WHAT")
@@ -209,3 +232,49 @@ def key_revoke(a) -> int:
     print_json(out) if a.json else print(f"key {k.prefix} revoked at {out['revoked_at']}")
     return 0
 
+
+
+def ops_replay(a) -> int:
+    from datetime import date, datetime, timedelta
+
+    from parcelnet.demand.files import load_parcels
+    from parcelnet.network.pnf import load_network
+
+    from parcelnet_service import replay
+    from parcelnet_service.shipments import CST
+
+    speed = number(a.speed, "--speed", "a number of minutes, 0 or more", lo=0)
+    rng_seed = seed(a.seed)
+    if not a.merchant_key or not a.carrier_key:
+        raise UsageError("--merchant-key and --carrier-key (or $PARCELNET_MERCHANT_KEY and "
+                         "$PARCELNET_CARRIER_KEY) are needed")
+    today = datetime.now(CST).date()
+    if a.date:
+        try:
+            day = date.fromisoformat(a.date)
+        except ValueError:
+            raise UsageError(f"--date must be YYYY-MM-DD, got '{a.date}'") from None
+        if day >= today:
+            raise UsageError(f"--date must lie in the past (the service refuses scans from its "
+                             f"future), got {day}")
+    else:
+        day = today - timedelta(days=8)
+    merchant, carrier = replay.Client(a.url, a.merchant_key), replay.Client(a.url, a.carrier_key)
+    who = carrier.call("GET", "/v1/me")
+    if who["kind"] != "carrier":
+        raise UsageError(f"--carrier-key belongs to {who['tenant']}, a {who['kind']}, not a carrier")
+    net = load_network(a.network)
+    parcels = load_parcels(a.parcels, net)
+    with bars(quiet=a.json) as progress:
+        p = replay.plan(net, parcels, day, who["tenant"], rng_seed, progress=progress)
+        stats = replay.run(p, merchant, carrier, speed, progress=progress)
+    out = {"day": str(day), "parcels": len(parcels), "undelivered_by_the_simulation": p.undelivered,
+           **stats.to_dict()}
+    if a.json:
+        print_json(out)
+    else:
+        print(f"replayed {day}: {stats.shipments:,} shipments ({stats.shipments_refused:,} refused), "
+              f"{stats.events:,} scans ({stats.accepted:,} accepted, {stats.duplicates:,} duplicates, "
+              f"{stats.rejected:,} rejected) in {stats.seconds:,.1f} s; the simulation left "
+              f"{p.undelivered:,} undelivered")
+    return 0

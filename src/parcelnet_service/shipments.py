@@ -30,6 +30,9 @@ from parcelnet_service.waybill import waybill_number
 CST = timezone(timedelta(hours=8), "CST")
 SERVICE_LEVELS = ("standard", "next_day")
 NEXT_DAY_END = 2880
+#: clock skew allowed for a given creation time, and how far back one may be given
+SKEW = timedelta(minutes=10)
+MAX_BACKDATE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,14 @@ def create(session, tenant: Tenant, body: dict, router: Router, now: datetime,
     """Validate, route, promise and store one shipment (not committed). ``body``: the
     fields of the API's ShipmentIn, as plain data."""
     level = body["service_level"]
+    if body.get("created_at") is not None:
+        at = body["created_at"]
+        if at > now + SKEW:
+            raise Unprocessable(f"created_at: {at.isoformat()} is in the future")
+        if at < now - MAX_BACKDATE:
+            raise Unprocessable(f"created_at: {at.isoformat()} is more than "
+                                f"{MAX_BACKDATE.days} days ago")
+        now = at
     carrier = None
     if body.get("carrier"):
         carrier = carriers.get(body["carrier"])

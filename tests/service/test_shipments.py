@@ -177,3 +177,21 @@ def test_each_key_has_a_rate_limit(service, router):
     assert int(codes[3].headers["retry-after"]) in (1, 2) and "too many requests" in codes[3].json()["detail"]
     # another key has its own bucket
     assert slow.get("/v1/shipments", headers=service.keys["other-shop"]).status_code == 200
+
+
+def test_an_earlier_creation_time_for_imports_and_replays(service, cn_gravity):
+    at = "2026-12-01T09:15:00+08:00"
+    r = service.post("/v1/shipments", shipment(created_at=at))
+    assert r.status_code == 201, r.text
+    got = r.json()
+    assert got["created_at"] == at and got["promise"]["from_at"] == at
+    p = PromiseEngine(cn_gravity).query(got["origin_station"], got["dest_station"], 9 * 60 + 15)
+    day0 = datetime(2026, 12, 1, tzinfo=CST)
+    assert got["promise"]["promise_at"] == (day0 + timedelta(minutes=p.promise_minute)).isoformat()
+    for bad, why in (("2026-12-05T19:00:00+08:00", "in the future"),
+                     ("2026-10-01T09:00:00+08:00", "more than 30 days ago")):
+        r = service.post("/v1/shipments", shipment(created_at=bad))
+        assert r.status_code == 422 and why in r.json()["detail"]
+    assert service.post("/v1/shipments", shipment(created_at="2026-12-01T09:15:00")).status_code == 422
+    me = service.get("/v1/me").json()
+    assert me["tenant"] == "shop" and me["kind"] == "merchant" and "shipments:write" in me["scopes"]

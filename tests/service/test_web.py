@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,33 +29,6 @@ def browser():
                               args=["--no-sandbox", "--disable-gpu"])
         yield b
         b.close()
-
-
-@pytest.fixture
-def live(tmp_path, router):
-    """The service on a free local port, with its SQLite file: (base URL, Service)."""
-    import uvicorn
-
-    from parcelnet_service.api.app import create_app
-    from parcelnet_service.db.engine import make_engine, upgrade
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-    upgrade(engine)
-    svc = Service(engine, router, NOW)
-    app = create_app(engine, router, clock=lambda: svc.now)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", svc
-    server.should_exit = True
-    t.join(10)
-    engine.dispose()
 
 
 def open_page(browser, url, key):

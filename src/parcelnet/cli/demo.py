@@ -63,6 +63,15 @@ def _load_or_build(folder: Path, rebuild: bool) -> Network:
 
 
 def demo(a) -> int:
+    if a.serve:                      # the service, found by entry point: never imported here
+        from importlib.metadata import entry_points
+
+        from parcelnet.errors import MissingDependency
+        found = [ep for ep in entry_points(group="parcelnet.demo") if ep.name == "serve"]
+        if not found:
+            raise MissingDependency("parcelnet demo --serve needs the operations service: "
+                                    "pip install 'parcelnet[service]'")
+        return found[0].load()(a)
     from rich.table import Table
 
     from parcelnet.cli._common import bars
@@ -246,4 +255,10 @@ def register(sub) -> None:
                                     "simulated normal and peak day")
     d.add_argument("--out", default="parcelnet-demo", help="working folder (default ./parcelnet-demo)")
     d.add_argument("--rebuild", action="store_true", help="rebuild the network even if present")
+    d.add_argument("--serve", action="store_true", help="instead, run the operations service "
+                   "with a simulated day replayed into it, and its live map (needs "
+                   "pip install 'parcelnet[service]'; docs/service.md)")
+    d.add_argument("--port", default="8000", help="with --serve: the port (default 8000)")
+    d.add_argument("--parcels", default="3000", help="with --serve: parcels in the replayed day "
+                   "(default 3,000)")
     d.set_defaults(func=demo)

@@ -209,6 +209,11 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
     def carriers(s) -> dict[str, Tenant]:
         return {t.name: t for t in s.scalars(select(Tenant).where(Tenant.kind == "carrier"))}
 
+    @app.get("/v1/me", tags=["service"], summary="The key's tenant and scopes")
+    def me(p: Principal = Depends(principal)):
+        return {"tenant": p.tenant_name, "kind": p.kind, "scopes": sorted(p.scopes),
+                "key_prefix": p.key_prefix}
+
     @app.get("/healthz", tags=["service"])
     def healthz():
         with app.state.sessions() as s:

@@ -47,6 +47,9 @@ class ShipmentIn(Strict):
     carrier: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
         default=None, description="the carrier tenant the parcel is handed to")
     reference: Annotated[str, StringConstraints(max_length=64)] | None = None
+    created_at: AwareDatetime | None = Field(
+        default=None, description="when the order was placed, if earlier than now (imports, "
+                                  "replays): at most 30 days ago; the promise is made for it")
 
 
 class BatchIn(Strict):
