@@ -1,187 +1,299 @@
-"""Service network design (parcelnet plan service): quality against the exact MIP on small
-random networks, and scale on the default China network.
+"""The operations service against plain PostgreSQL on the same machine (docs/benchmarks.md).
 
-    python benchmarks/bench_service.py small [--instances 30] [--step 180] [--budget-share 0.6]
-                                             [--origin-target 0.8 [--new-air] [--relay 3]]
-    python benchmarks/bench_service.py china NETWORK [--parcels FILE] [--budgets 0.5,1,2]
-                                                     [--targets 0.2]
-    python benchmarks/bench_service.py origins NETWORK [--origins C3301,...] [--hour 20]
-                       [--target 0.9] [--tiers feeder,linehaul,trunk,air] [--max-province-loss-hours N]
+    python benchmarks/bench_service.py ingest [--events 100000] [--clients 8] [--workers 1]
+    python benchmarks/bench_service.py reads [--events 10000000] [--rate 200] [--seconds 30]
 
-``small``: random four-hub networks (tests/plan/test_service.py's shape, random lanes, times
-and costs; new departures rounded to --step minutes); for each, the budget is a share of
-today's cost and the greedy is compared with the exact MIP (which the tests check against
-enumeration of every subset). With --origin-target T: three random stations as named
-origins at 20:00, each held to T (or its maximum), and the greedy's cost against the MIP's.
-``china``: the greedy at budgets that are multiples of today's backbone cost (and at coverage
-targets), with the objective checked by the promise engine on the new network.
-``origins``: the design for orders at --hour from each of eight origins (Hangzhou, Jinhua/Yiwu,
-Guangzhou, Shenzhen, Shanghai, Suzhou, Quanzhou, Beijing) with --target per origin, as
-``parcelnet plan service --origins``: the time, the cost before and after (and per parcel),
-each origin's coverage before and after with its achievable maximum and bounds, and what
-the last 5% cost.
+``ingest``: the same scan table (columns, unique key and index as the service's ``scans``)
+filled by plain PostgreSQL three ways: single-row INSERTs (one transaction each, as a
+naive client commits), 500-row batch INSERTs (executemany in a transaction of 500), and
+COPY. Then the service (``parcelnet serve`` in its own process, on a fresh database) takes
+the same number of events through its HTTP API, in batches of 1,000 from ``--clients``
+threads: validation, idempotency, the status fold, re-promise and the outbox included.
+Reported: rows a second each, and the API's ratio to each baseline (goals: at least 25% of
+the batch INSERT, at least 5x the single-row INSERT).
+
+``reads``: ``--events`` scan rows (5 per shipment, loaded with COPY, as carriers would have
+posted them), then ``GET /v1/track/{waybill}`` for random waybills at ``--rate`` a second for
+``--seconds``: latency percentiles (goal: p99 under 50 ms at 200 a second). Freshness: a
+scan posted, then tracked until it shows, 200 times: p50 and p99 of the time from the
+POST's answer to its visibility (goal: p99 under 1 s), and the same for the map's volumes.
+
+Both need a PostgreSQL server (``--pg``, default postgresql://postgres@127.0.0.1:5432) and
+create, then drop, their own databases.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import random
+import signal
+import socket
+import subprocess
 import sys
+import threading
 import time
-from pathlib import Path
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from parcelnet.parcels import Parcels  # noqa: E402
-from parcelnet.plan.service import SCOPE_TIERS, build_model  # noqa: E402
-from parcelnet.plan.service.report import apply_design, engine_value  # noqa: E402
-from parcelnet.plan.service.solve import exact, greedy  # noqa: E402
-
-
-def small(a) -> None:
-    from tests.plan.test_service import HUBS, four_hubs
-    rng = np.random.default_rng(a.seed)
-    hubs = list(HUBS)
-    gaps, rows = [], []
-    for i in range(a.instances):
-        pairs = [(x, y) for x in hubs for y in hubs if x != y]
-        pick = rng.choice(len(pairs), size=7, replace=False)
-        backbone = [(pairs[k][0], pairs[k][1], "truck" if rng.random() < 0.8 else "air",
-                     int(rng.integers(150, 1300)), [int(rng.choice([0, 1380, 120]))])
-                    for k in pick]
-        net = four_hubs(backbone)
-        if a.origin_target is not None:
-            rows.append(_per_origin(net, rng, a, i))
-            gaps.append(rows[-1]["gap_share"])
-            print(json.dumps(rows[-1]), flush=True)
-            continue
-        st = np.repeat(net.stations, 5)
-        m = build_model(net, demand=Parcels(np.arange(len(st)), rng.choice([1200, 1260], len(st)),
-                                            st, st), new_air=False, step=a.step)
-        budget = a.budget_share * m.cost(m.current)
-        t0 = time.perf_counter()
-        ex = exact(m, budget=budget, keep_connected=False)
-        te = time.perf_counter() - t0
-        gr = greedy(m, budget=budget, keep_connected=False)
-        gap = ex.value - gr.value
-        gaps.append(gap)
-        rows.append({"instance": i, "candidates": len(m.cand), "today": round(m.value(m.current), 4),
-                     "exact": round(ex.value, 4), "greedy": round(gr.value, 4),
-                     "gap_points": round(100 * gap, 2), "exact_s": round(te, 2),
-                     "greedy_s": round(gr.seconds, 2)})
-        print(json.dumps(rows[-1]), flush=True)
-    g = np.array(gaps)
-    what = "% of the least cost" if a.origin_target is not None else " points of coverage"
-    print(f"greedy = exact on {int((g < 1e-9).sum())} of {len(g)}; mean gap {100 * g.mean():.2f}"
-          f"{what}, worst {100 * g.max():.2f}")
+CST = timezone(timedelta(hours=8))
+DAY0 = datetime(2026, 11, 27, tzinfo=CST)
+BASELINE_DDL = """
+CREATE TABLE scans_plain (
+    id bigserial PRIMARY KEY, carrier_id bigint NOT NULL, event_id varchar(64) NOT NULL,
+    waybill_id bigint NOT NULL, shipment_id bigint NOT NULL, type varchar(24) NOT NULL,
+    facility varchar(32) NOT NULL, trip varchar(64), event_at timestamptz NOT NULL,
+    received_at timestamptz NOT NULL, hash varchar(64) NOT NULL,
+    UNIQUE (carrier_id, event_id));
+CREATE INDEX ON scans_plain (shipment_id, event_at);
+"""
+COLS = ("carrier_id", "event_id", "waybill_id", "shipment_id", "type", "facility", "trip",
+        "event_at", "received_at", "hash")
+JOURNEY = (("picked_up", "S330106", 1110), ("departed", "S330106", 1140), ("arrived", "C3301", 1230),
+           ("departed", "C3301", 1400), ("arrived", "C1100", 1550))
 
 
-def _per_origin(net, rng, a, i) -> dict:
-    """The greedy's and the MIP's cost for a target per origin (three random stations)."""
-    fac = net.facility_index
-    names = [str(fac[s]) for s in rng.choice(net.stations, 3, replace=False)]
-    m = build_model(net, new_air=a.new_air, step=a.step, origins=names, hour=20, relay=a.relay)
-    t0 = time.perf_counter()
-    ex = exact(m, target=a.origin_target, per_origin=True, keep_connected=False)
-    te = time.perf_counter() - t0
-    gr = greedy(m, target=a.origin_target, per_origin=True, keep_connected=False)
-    return {"instance": i, "origins": names, "candidates": len(m.cand),
-            "held_to": [round(x, 4) for x in gr.origin_targets], "exact_cost": round(ex.cost),
-            "greedy_cost": round(gr.cost), "gap_share": (gr.cost - ex.cost) / max(ex.cost, 1e-9),
-            "exact_s": round(te, 2), "greedy_s": round(gr.seconds, 2)}
+def fresh_db(pg: str) -> str:
+    name = f"parcelnet_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    return name
 
 
-def china(a) -> None:
-    from parcelnet.demand import load_parcels
-    from parcelnet.network.pnf import load_network
-    net = load_network(a.network)
-    demand = load_parcels(a.parcels, net) if a.parcels else None
-    t0 = time.perf_counter()
-    m = build_model(net, demand, step=a.step)
-    print(f"model: {len(m.cand):,} candidate trips ({int(m.cand.existing.sum()):,} today's), "
-          f"{len(m.keys['src']):,} searches, {time.perf_counter() - t0:.1f} s; today "
-          f"{m.value(m.current):.4f} at cost {m.cost(m.current):,.0f}", flush=True)
-    runs = [("budget", float(b) * m.cost(m.current)) for b in a.budgets.split(",") if b] + \
-        [("target", float(t)) for t in a.targets.split(",") if t]
-    for kind, x in runs:
-        d = greedy(m, **{kind: x})
-        checked = engine_value(apply_design(m, d.active), m.weights)
-        print(json.dumps({kind: round(x, 4), "objective": round(d.value, 4),
-                          "checked_by_engine": round(checked, 4), "upper_bound": round(d.upper_bound, 4),
-                          "cost": round(d.cost), "trips": int(d.active.sum()),
-                          "seconds": round(d.seconds, 1)}), flush=True)
+def drop_db(pg: str, name: str) -> None:
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-#: the eight origins of the issue "24 hours, anywhere"
-EIGHT = "C3301,C3307,C4401,C4403,C3100,C3205,C3505,C1100"
+def rows(n: int):
+    now = datetime.now(timezone.utc)
+    for i in range(n):
+        t, f, m = JOURNEY[i % 5]
+        yield (1, f"e{i}", i // 5 + 1, i // 5 + 1, t, f, None, DAY0 + timedelta(minutes=m), now,
+               f"{i:064x}")
 
 
-def origins(a) -> None:
-    from parcelnet.network.pnf import load_network
-    from parcelnet.plan.service import design_service
-    net = load_network(a.network)
-    names = a.origins.split(",")
-    floor = None if a.max_province_loss_hours is None else float(a.max_province_loss_hours)
-    t0 = time.perf_counter()
-    d = design_service(net, origins=names, order_hour=a.hour, target=a.target,
-                       tiers=tuple(a.tiers.split(",")), step=a.step,
-                       max_province_loss_hours=floor, add_only=a.add_only)
-    took = time.perf_counter() - t0
-    print(f"{len(d.origins)} origins at {a.hour:02d}:00, target {a.target:.0%} each"
-          f"{' (add only)' if a.add_only else ''}; tiers "
-          f"{a.tiers}; {d.candidates:,} candidate trips; {took:.0f} s in all "
-          f"({d.seconds:.0f} s choosing trips)")
-    ppd = d.parcels_per_day
-    per = (f"; per parcel CNY {d.cost_per_parcel_before:.3f} -> {d.cost_per_parcel_after:.3f} "
-           f"({ppd:,} parcels a day)") if ppd else ""
-    print(f"backbone cost a day CNY {d.cost_before:,.0f} -> CNY {d.cost_after:,.0f}{per}")
-    ls = d.last_share
-    if ls:
-        print(f"last {a.target - ls['lower_target']:.0%}: CNY {ls['cost_at_lower_target']:,.0f} at "
-              f"{ls['lower_target']:.0%} -> CNY {ls['cost_at_target']:,.0f} at {a.target:.0%} "
-              f"(+CNY {ls['last_share_cost']:,.0f} a day)")
-    for r in d.origins:
-        print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()
-                          if k in ("origin", "name", "share_before", "share_after", "achievable_max",
-                                   "shortfall", "free_flow_share", "physically_impossible_share")}))
-    grew = [(r["median_hours_after"] or float("inf")) - r["median_hours_before"]
-            for r in d.provinces_losing if r["median_hours_before"] is not None]
-    print(f"provinces that lose: {len(d.provinces_losing)} (the median grows by at most "
-          f"{max(grew, default=0):.1f} h); (origin, city) pairs that lose: {len(d.pairs_losing):,}"
-          + (f"; floor {d.floor['max_province_loss_hours']:g} h kept {d.floor['trips_kept']} "
-             "trips" if d.floor else ""))
+def baselines(pg: str, n: int) -> dict:
+    name = fresh_db(pg)
+    out = {}
+    try:
+        with psycopg.connect(f"{pg}/{name}", autocommit=True) as c:
+            c.execute(BASELINE_DDL)
+            ins = f"INSERT INTO scans_plain ({', '.join(COLS)}) VALUES ({', '.join(['%s'] * len(COLS))})"
+            k = min(n, 20_000)                       # single rows are slow: a sample
+            data = list(rows(k))
+            t = time.perf_counter()
+            for r in data:
+                c.execute(ins, r)                    # autocommit: one transaction each
+            out["single_row_insert"] = k / (time.perf_counter() - t)
+            c.execute("TRUNCATE scans_plain")
+            data = list(rows(n))
+            t = time.perf_counter()
+            with c.cursor() as cur:
+                for i in range(0, n, 500):
+                    with c.transaction():
+                        cur.executemany(ins, data[i:i + 500])
+            out["batch_insert_500"] = n / (time.perf_counter() - t)
+            c.execute("TRUNCATE scans_plain")
+            t = time.perf_counter()
+            with c.cursor() as cur, cur.copy(f"COPY scans_plain ({', '.join(COLS)}) FROM STDIN") as cp:
+                for r in data:
+                    cp.write_row(r)
+            out["copy"] = n / (time.perf_counter() - t)
+    finally:
+        drop_db(pg, name)
+    return {k: round(v) for k, v in out.items()}
+
+
+class Server:
+    """``parcelnet serve`` in its own process on a fresh database, with a merchant and a
+    carrier."""
+
+    def __init__(self, pg: str, workers: int = 1):
+        self.pg, self.name = pg, fresh_db(pg)
+        self.url_db = f"{pg}/{self.name}"
+        cli = [sys.executable, "-m", "parcelnet.cli"]
+        run = lambda *a: subprocess.run(cli + list(a) + ["--db", self.url_db], check=True,  # noqa: E731
+                                        capture_output=True, text=True).stdout.strip()
+        run("db", "upgrade")
+        run("admin", "tenant", "create", "--name", "shop", "--kind", "merchant")
+        run("admin", "tenant", "create", "--name", "sf", "--kind", "carrier")
+        self.merchant = run("admin", "key", "create", "--tenant", "shop")
+        self.carrier = run("admin", "key", "create", "--tenant", "sf")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(cli + ["serve", "--db", self.url_db, "--port", str(self.port),
+                                            "--workers", str(workers)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("the service did not start")
+
+    def call(self, key: str, method: str, path: str, body=None) -> dict:
+        req = urllib.request.Request(self.url + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {key}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=300) as r:
+            return json.loads(r.read())
+
+    def close(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        drop_db(self.pg, self.name)
+
+
+def shipments(srv: Server, n: int) -> list[str]:
+    body = {"sender": {"name": "张三", "phone": "13800138000", "address": "浙江省杭州市西湖区文三路90号"},
+            "recipient": {"name": "李四", "phone": "13900139000", "address": "北京市朝阳区建国路88号1号楼101室"},
+            "parcel": {"weight_g": 1200, "length_mm": 300, "width_mm": 200, "height_mm": 100, "contents": "书"},
+            "carrier": "sf", "created_at": (DAY0 + timedelta(minutes=1100)).isoformat()}
+    out = []
+    for i in range(0, n, 1000):
+        r = srv.call(srv.merchant, "POST", "/v1/shipments/batch", {"shipments": [body] * min(1000, n - i)})
+        out += [x["shipment"]["waybill"] for x in r["results"]]
+    return out
+
+
+def ingest(a) -> None:
+    base = baselines(a.pg, a.events)
+    print(json.dumps({"baseline_rows_per_second": base}), flush=True)
+    srv = Server(a.pg, a.workers)
+    try:
+        t = time.perf_counter()
+        bills = shipments(srv, a.events // 5)
+        made = time.perf_counter() - t
+        with psycopg.connect(srv.url_db, autocommit=True) as c:
+            c.execute("ANALYZE")          # as autovacuum would have by now on a live database
+        evs = [{"event_id": f"e{i}", "waybill": bills[i // 5], "type": JOURNEY[i % 5][0],
+                "facility": JOURNEY[i % 5][1], "at": (DAY0 + timedelta(minutes=JOURNEY[i % 5][2])).isoformat()}
+               for i in range(len(bills) * 5)]
+        # batches of 1,000 in time order of their journeys, shared out among the clients
+        batches = [evs[i:i + 1000] for i in range(0, len(evs), 1000)]
+        t = time.perf_counter()
+        with ThreadPoolExecutor(a.clients) as pool:
+            res = list(pool.map(lambda b: srv.call(srv.carrier, "POST", "/v1/scans", {"events": b}), batches))
+        dt = time.perf_counter() - t
+        accepted = sum(r["accepted"] for r in res)
+        api = len(evs) / dt
+        print(json.dumps({"shipments": len(bills), "shipments_per_second": round(len(bills) / made),
+                          "events": len(evs), "accepted": accepted, "clients": a.clients,
+                          "workers": a.workers,
+                          "api_events_per_second": round(api),
+                          "ratio_to_batch_insert": round(api / base["batch_insert_500"], 3),
+                          "ratio_to_single_row_insert": round(api / base["single_row_insert"], 2),
+                          "ratio_to_copy": round(api / base["copy"], 3)}), flush=True)
+    finally:
+        srv.close()
+
+
+def reads(a) -> None:
+    srv = Server(a.pg)
+    try:
+        n_ship = max(1, a.events // 5)
+        bills = shipments(srv, min(n_ship, 2000))      # real shipments through the API ...
+        # ... and the rest loaded directly, as if carriers had posted them for years
+        with psycopg.connect(srv.url_db) as c:
+            sid = c.execute("SELECT max(id) FROM shipments").fetchone()[0]
+            carrier = c.execute("SELECT id FROM tenants WHERE name = 'sf'").fetchone()[0]
+            tmpl = c.execute("SELECT * FROM shipments WHERE id = %s", (sid,)).fetchone()
+            cols = [d.name for d in c.execute("SELECT * FROM shipments LIMIT 0").description]
+            extra = n_ship - len(bills)
+            t = time.perf_counter()
+            if extra > 0:
+                keep = [x for x in cols if x not in ("id", "waybill")]
+                with c.cursor().copy(f"COPY shipments ({', '.join(keep)}) FROM STDIN") as cp:
+                    row = [tmpl[cols.index(x)] for x in keep]
+                    for _ in range(extra):
+                        cp.write_row(row)
+            c.execute("INSERT INTO waybills (shipment_id, piece, weight_g) SELECT id, 0, 1200 FROM shipments "
+                      "WHERE id NOT IN (SELECT shipment_id FROM waybills)")
+            now = datetime.now(timezone.utc)
+            with c.cursor().copy(f"COPY scans ({', '.join(COLS)}) FROM STDIN") as cp:
+                ids = c.execute("SELECT id, shipment_id FROM waybills WHERE piece = 0").fetchall()
+                for k, (w, s) in enumerate(ids):
+                    for j, (ty, f, m) in enumerate(JOURNEY):
+                        cp.write_row((carrier, f"L{k}-{j}", w, s, ty, f, None, DAY0 + timedelta(minutes=m),
+                                      now, f"{k:058x}{j:06x}"))
+            c.commit()
+            c.execute("ANALYZE")
+            total = c.execute("SELECT count(*) FROM scans").fetchone()[0]
+        print(json.dumps({"events_stored": total, "load_seconds": round(time.perf_counter() - t, 1)}), flush=True)
+        lat, lock = [], threading.Lock()
+
+        def one(wb):
+            t0 = time.perf_counter()
+            srv.call(srv.merchant, "GET", f"/v1/track/{wb}")
+            with lock:
+                lat.append(time.perf_counter() - t0)
+
+        rng = random.Random(1)
+        with ThreadPoolExecutor(32) as pool:
+            start = time.perf_counter()
+            k = 0
+            while time.perf_counter() - start < a.seconds:
+                due = start + k / a.rate
+                if due > time.perf_counter():
+                    time.sleep(due - time.perf_counter())
+                pool.submit(one, rng.choice(bills))
+                k += 1
+        ms = np.array(lat) * 1000
+        print(json.dumps({"reads": len(ms), "rate": a.rate, "p50_ms": round(float(np.percentile(ms, 50)), 1),
+                          "p99_ms": round(float(np.percentile(ms, 99)), 1),
+                          "max_ms": round(float(ms.max()), 1)}), flush=True)
+        fresh, fresh_map = [], []
+        for i in range(200):
+            wb = bills[i % len(bills)]
+            ev = {"event_id": f"F{i}", "waybill": wb, "type": "arrived", "facility": "S110105",
+                  "at": (DAY0 + timedelta(minutes=2000 + i)).isoformat()}
+            srv.call(srv.carrier, "POST", "/v1/scans", {"events": [ev]})
+            t0 = time.perf_counter()
+            while not any(e["event_id"] == f"F{i}" for e in srv.call(srv.merchant, "GET", f"/v1/track/{wb}")["events"]):
+                pass
+            fresh.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            while "S110105" not in srv.call(srv.merchant, "GET", "/v1/map/volumes")["volumes"]:
+                pass
+            fresh_map.append(time.perf_counter() - t0)
+        f, fm = np.array(fresh) * 1000, np.array(fresh_map) * 1000
+        print(json.dumps({"freshness_track_p50_ms": round(float(np.percentile(f, 50)), 1),
+                          "freshness_track_p99_ms": round(float(np.percentile(f, 99)), 1),
+                          "freshness_map_p99_ms": round(float(np.percentile(fm, 99)), 1)}), flush=True)
+    finally:
+        srv.close()
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
-    s = sub.add_parser("small")
-    s.add_argument("--instances", type=int, default=30)
-    s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--step", type=int, default=180)
-    s.add_argument("--budget-share", type=float, default=0.6)
-    s.add_argument("--origin-target", type=float)
-    s.add_argument("--new-air", action="store_true")
-    s.add_argument("--relay", type=int, default=0)
-    c = sub.add_parser("china")
-    c.add_argument("network")
-    c.add_argument("--parcels")
-    c.add_argument("--budgets", default="0.5,1,2")
-    c.add_argument("--targets", default="")
-    c.add_argument("--step", type=int, default=60)
-    o = sub.add_parser("origins")
-    o.add_argument("network")
-    o.add_argument("--origins", default=EIGHT)
-    o.add_argument("--hour", type=int, default=20)
-    o.add_argument("--target", type=float, default=0.9)
-    o.add_argument("--tiers", default=",".join(SCOPE_TIERS))
-    o.add_argument("--step", type=int, default=60)
-    o.add_argument("--max-province-loss-hours")
-    o.add_argument("--add-only", action="store_true")
+    i = sub.add_parser("ingest")
+    i.add_argument("--events", type=int, default=100_000)
+    i.add_argument("--clients", type=int, default=8)
+    i.add_argument("--workers", type=int, default=1, help="server processes")
+    r = sub.add_parser("reads")
+    r.add_argument("--events", type=int, default=10_000_000)
+    r.add_argument("--rate", type=float, default=200)
+    r.add_argument("--seconds", type=float, default=30)
+    for p in (i, r):
+        p.add_argument("--pg", default=os.environ.get("PARCELNET_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"))
     a = ap.parse_args()
-    {"small": small, "china": china, "origins": origins}[a.what](a)
+    {"ingest": ingest, "reads": reads}[a.what](a)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ def register(sub) -> None:
                    "in a few seconds)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", default="8000", help="port (default 8000)")
-    s.add_argument("--workers", default="1", help="worker processes (default 1)")
+    s.add_argument("--workers", default="1", help="worker processes (default 1); each builds "
+                   "its own network, and one of them sends the webhooks")
     s.set_defaults(func=serve)
 
     d = sub.add_parser("db", help="the service's database: migrations")
@@ -138,13 +139,20 @@ def serve(a) -> int:
 
     port = integer(a.port, "--port", 1, 65535)
     workers = integer(a.workers, "--workers", 1, 64)
-    if workers != 1:
-        raise ParameterError("--workers: one worker process for now; run more servers behind a "
-                             "proxy on one PostgreSQL database")
     engine = _engine(a.db)
-    router = Router(_network(a.network))
-    uvicorn.run(create_app(engine, router, webhooks_every=2.0), host=a.host, port=port,
-                log_level="info")
+    if workers == 1:
+        router = Router(_network(a.network))
+        uvicorn.run(create_app(engine, router, webhooks_every=2.0), host=a.host, port=port,
+                    log_level="info")
+        return 0
+    # several processes: each builds its app from the environment (parcelnet_service.api.app.from_env)
+    from parcelnet_service.db.engine import database_url
+    os.environ["PARCELNET_DB"] = database_url(a.db)
+    if a.network:
+        os.environ["PARCELNET_NETWORK"] = a.network
+    engine.dispose()
+    uvicorn.run("parcelnet_service.api.app:from_env", factory=True, host=a.host, port=port,
+                workers=workers, log_level="info")
     return 0
 
 

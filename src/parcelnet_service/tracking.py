@@ -28,7 +28,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from parcelnet_service.db.engine import elevate
 from parcelnet_service.db.models import Promise, Scan, Shipment, Tenant, Waybill
@@ -92,9 +93,7 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
     re-promise where they fell behind; one result per event: ``accepted``, ``duplicate`` or
     ``rejected`` with its error. Events of other carriers' or unknown waybills, unknown
     facilities or trips, or impossible times are rejected one by one."""
-    net = router.network
-    facilities = set(net.facility_index)
-    trips = set(net.tables["trips.csv"]["trip_id"].astype(str))
+    facilities, trips = router.facility_ids, router.trip_ids
     numbers = sorted({e["waybill"] for e in events})
     bills = {}
     for i in range(0, len(numbers), 500):
@@ -131,11 +130,12 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
     if session.bind.dialect.name == "postgresql":
         session.execute(select(Shipment.id).where(Shipment.id.in_(shipment_ids))
                         .order_by(Shipment.id).with_for_update())
+    # what this carrier posted before, by event id: a duplicate, or a conflict
     ids = [e["event_id"] for _, e, _ in fresh]
     known = {}
-    for i in range(0, len(ids), 500):
+    for k in range(0, len(ids), 500):
         known.update(dict(session.execute(select(Scan.event_id, Scan.hash).where(
-            Scan.carrier_id == carrier.id, Scan.event_id.in_(ids[i:i + 500]))).all()))
+            Scan.carrier_id == carrier.id, Scan.event_id.in_(ids[k:k + 500]))).all()))
     rows = []
     for i, e, h in fresh:
         if e["event_id"] in known:
@@ -151,51 +151,108 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
                          received_at=now, hash=h))
         results[i] = {"index": i, "status": "accepted"}
     if rows:
-        session.execute(Scan.__table__.insert(), rows)
+        try:
+            with session.begin_nested():
+                session.execute(Scan.__table__.insert(), rows)
+        except IntegrityError:
+            # another request stored one of these ids in the meantime: insert the rest, and
+            # answer for the ones it took as above
+            ins = _insert(session).on_conflict_do_nothing(
+                index_elements=["carrier_id", "event_id"]).returning(Scan.event_id)
+            stored = set(session.scalars(ins, rows).all())
+            index = {e["event_id"]: i for i, e, _ in fresh}
+            lost = [r for r in rows if r["event_id"] not in stored]
+            theirs = dict(session.execute(select(Scan.event_id, Scan.hash).where(
+                Scan.carrier_id == carrier.id, Scan.event_id.in_([r["event_id"] for r in lost]))).all())
+            for r in lost:
+                i = index[r["event_id"]]
+                results[i] = {"index": i, "status": "duplicate"} if theirs.get(r["event_id"]) == r["hash"] \
+                    else {"index": i, "status": "rejected",
+                          "error": f"event_id: {r['event_id']} was posted before with other content"}
+            rows = [r for r in rows if r["event_id"] in stored]
+    if rows:
         elevate(session)            # the fold notifies the merchant (its webhooks)
-        touched = sorted({r["shipment_id"] for r in rows})
-        new_by_ship: dict[int, list[dict]] = {}
-        for r in rows:
-            new_by_ship.setdefault(r["shipment_id"], []).append(r)
-        for sid in touched:
-            _refold(session, sid, new_by_ship[sid], router, now)
+        _refold(session, rows, router, now)
     return results
 
 
-def _refold(session, sid: int, new: list[dict], router: Router, now: datetime) -> None:
-    s = session.get(Shipment, sid)
-    events = session.scalars(select(Scan).where(Scan.shipment_id == sid)).all()
-    f = fold(events)
-    changed = f.status != s.status
-    s.status, s.location, s.status_at, s.last_event_at = f.status, f.location, f.status_at, f.last_event_at
-    if changed:
-        notify(session, s.tenant_id, "shipment.status", {
-            "waybill": s.waybill, "status": s.status, "location": s.location,
-            "at": None if s.status_at is None else s.status_at.astimezone(CST).isoformat()}, now)
-    if s.status in TERMINAL:
-        return
-    latest = max(s.promises, key=lambda p: p.version)
+@dataclass(frozen=True)
+class _Ev:
+    type: str
+    facility: str
+    event_at: datetime
+    event_id: str
+    carrier_id: int
+
+
+def _insert(session):
+    """INSERT with ON CONFLICT, in the session's dialect (PostgreSQL or SQLite)."""
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Scan)
+
+
+def _refold(session, new: list[dict], router: Router, now: datetime) -> None:
+    """Fold again every shipment the new events touch, set-based: one query for the
+    shipments, one for all their events, one bulk update; re-promise where they fell
+    behind; notify the merchants (module docs)."""
+    touched = sorted({r["shipment_id"] for r in new})
+    ships, events = {}, {}
+    for i in range(0, len(touched), 500):
+        part = touched[i:i + 500]
+        for sh in session.execute(select(Shipment.id, Shipment.status, Shipment.tenant_id,
+                                         Shipment.waybill, Shipment.dest_station, Shipment.promise_at)
+                                  .where(Shipment.id.in_(part))):
+            ships[sh.id] = sh
+        for e in session.execute(select(Scan.shipment_id, Scan.type, Scan.facility, Scan.event_at,
+                                        Scan.event_id, Scan.carrier_id).where(Scan.shipment_id.in_(part))):
+            events.setdefault(e.shipment_id, []).append(_Ev(e.type, e.facility, e.event_at, e.event_id,
+                                                            e.carrier_id))
+    new_by: dict[int, list[dict]] = {}
+    for r in new:
+        new_by.setdefault(r["shipment_id"], []).append(r)
+    updates, hooks = [], {}
+    for sid in touched:
+        sh = ships[sid]
+        f = fold(events.get(sid, []))
+        updates.append({"id": sid, "status": f.status, "location": f.location, "status_at": f.status_at,
+                        "last_event_at": f.last_event_at})
+        if f.status != sh.status:
+            notify(session, sh.tenant_id, "shipment.status", {
+                "waybill": sh.waybill, "status": f.status, "location": f.location,
+                "at": None if f.status_at is None else f.status_at.astimezone(CST).isoformat()}, now,
+                hooks=hooks)
+        if f.status not in TERMINAL:
+            _repromise(session, sh, new_by[sid], router, now, updates[-1], hooks)
+    session.execute(update(Shipment), updates)
+
+
+def _repromise(session, sh, new: list[dict], router: Router, now: datetime, upd: dict,
+               hooks: dict) -> None:
     best = None
     for e in sorted(new, key=lambda r: (r["event_at"], r["event_id"])):
         if e["type"] not in REPROMISE_ON:
             continue
-        promised, _ = router.promise(e["facility"], s.dest_station, e["event_at"])
+        promised, _ = router.promise(e["facility"], sh.dest_station, e["event_at"])
         if promised.promise_at is None:
             continue
         if best is None or promised.promise_at > best[0].promise_at:
             best = (promised, e)
-    if best is None or latest.promise_at is None or best[0].promise_at <= latest.promise_at:
+    if best is None or sh.promise_at is None or best[0].promise_at <= sh.promise_at:
         return
     promised, e = best
+    version = session.scalar(select(func.max(Promise.version)).where(Promise.shipment_id == sh.id)) + 1
     reason = (f"{'delivery failed' if e['type'] == 'delivery_failed' else 'arrived'} at "
               f"{e['facility']} at {e['event_at'].astimezone(CST):%Y-%m-%d %H:%M}, behind the promised path")
-    p = Promise(shipment=s, version=latest.version + 1, reason=reason, from_facility=promised.from_facility,
+    p = Promise(shipment_id=sh.id, version=version, reason=reason, from_facility=promised.from_facility,
                 from_at=promised.from_at, promise_at=promised.promise_at, path=promised.path,
                 created_at=now)
     session.add(p)
-    s.promise_at = promised.promise_at
-    session.flush()
-    notify(session, s.tenant_id, "shipment.promise", {"waybill": s.waybill, **promise_view(p)}, now)
+    upd["promise_at"] = promised.promise_at
+    notify(session, sh.tenant_id, "shipment.promise", {"waybill": sh.waybill, **promise_view(p)}, now,
+           hooks=hooks)
 
 
 def timeline(session, s: Shipment) -> list[dict]:

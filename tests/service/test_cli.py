@@ -88,7 +88,7 @@ def test_postgresql_is_never_migrated_behind_the_operators_back(capsys, pg_serve
 
 @pytest.mark.parametrize("args, msg", [(("--port", "0"), "--port must be at least 1"),
                                         (("--port", "x"), "--port must be an integer"),
-                                        (("--workers", "2"), "--workers: one worker process")])
+                                        (("--workers", "0"), "--workers must be at least 1")])
 def test_serve_checks_its_options_first(capsys, tmp_path, args, msg):
     code, _, err = run_cli(capsys, "serve", "--db", f"sqlite:///{tmp_path / 's.db'}", *args)
     assert code == 2

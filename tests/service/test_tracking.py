@@ -8,6 +8,7 @@ import json
 import random
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -209,3 +210,42 @@ def test_exceptions_by_facility(service):
     assert got["parcels"] == 3
     assert service.get("/v1/exceptions", as_="other-shop").json()["parcels"] == 0
     assert service.get("/v1/exceptions?stuck_hours=0").status_code == 422
+
+
+def test_the_same_event_id_racing_from_two_requests(db, router, service):
+    """Two requests store the same carrier event id at once, for two waybills: one is
+    accepted; the other, turned away by the unique key after its own look-up found
+    nothing, is answered as a conflict, not a server error (PostgreSQL: the second insert
+    waits for the first transaction)."""
+    if db[1].dialect.name != "postgresql":
+        pytest.skip("SQLite's writers take turns: the race cannot happen")
+    import threading
+
+    from parcelnet_service import tracking as T
+    from parcelnet_service.db.engine import Sessions
+    from parcelnet_service.db.models import Tenant
+    a, b = make(service), make(service)
+    S = Sessions(db[1])
+    with S.begin(SYSTEM) as s:
+        sf = s.scalar(select(Tenant).where(Tenant.name == "sf")).id
+    now = NOW + timedelta(days=1)
+    ev = lambda wb: {"event_id": "race", "waybill": wb, "type": "picked_up", "facility": "S330106",  # noqa: E731
+                     "trip": None, "at": DAY0 + timedelta(minutes=1110)}
+    ctx = {"tenant_id": sf, "kind": "carrier"}
+    got = {}
+    first = S(ctx)
+    first.begin()
+    got["first"] = T.ingest(first, first.get(Tenant, sf), [ev(a)], router, now)
+
+    def second():
+        with S.begin(ctx) as s2:
+            got["second"] = T.ingest(s2, s2.get(Tenant, sf), [ev(b)], router, now)
+    t = threading.Thread(target=second)
+    t.start()
+    t.join(1.0)
+    assert t.is_alive()                       # waiting on the first transaction's key
+    first.commit()
+    first.close()
+    t.join(30)
+    assert got["first"][0]["status"] == "accepted"
+    assert got["second"][0]["status"] == "rejected" and "other content" in got["second"][0]["error"]

@@ -242,17 +242,22 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
         def work(s, now):
             t = s.get(Tenant, p.tenant_id)
             cs = carriers(s)
-            out = []
+            out: list = [None] * len(rows)
+            valid = []
             for i, raw in enumerate(rows):
                 try:
-                    data = ShipmentIn.model_validate(raw).model_dump()
-                    with s.begin_nested():          # a bad row rolls back alone
-                        out.append({"index": i, "ok": True,
-                                    "shipment": S.view(S.create(s, t, data, app.state.router, now, cs))})
+                    valid.append((i, ShipmentIn.model_validate(raw).model_dump()))
                 except PydanticError as e:
-                    out.append({"index": i, "ok": False, "error": _errors(e.errors())})
+                    out[i] = {"index": i, "ok": False, "error": _errors(e.errors())}
+            routes = app.state.router.route_many(
+                [(d["sender"]["address"], d["recipient"]["address"]) for _, d in valid])
+            for (i, data), routed in zip(valid, routes):
+                try:
+                    with s.begin_nested():          # a bad row rolls back alone
+                        out[i] = {"index": i, "ok": True, "shipment": S.view(
+                            S.create(s, t, data, app.state.router, now, cs, routed))}
                 except ParcelnetError as e:
-                    out.append({"index": i, "ok": False, "error": str(e)})
+                    out[i] = {"index": i, "ok": False, "error": str(e)}
             done = sum(r["ok"] for r in out)
             return 200, {"created": done, "failed": len(out) - done, "results": out}
         return idempotent(request, p, idempotency_key, rows, work)
@@ -358,3 +363,24 @@ def _errors(errors: list) -> str:
         parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return "; ".join(parts) + more
+
+
+def from_env() -> FastAPI:
+    """The app of one worker process of ``parcelnet serve --workers N``: the database from
+    ``PARCELNET_DB`` (migrated), the network from ``PARCELNET_NETWORK`` (else China's
+    default). Each worker sends webhooks too: rows are claimed with SKIP LOCKED on
+    PostgreSQL, and on SQLite writers take turns, so none is sent twice by two of them."""
+    import os
+
+    from parcelnet_service.db.engine import database_url, make_engine, require_current
+
+    url = database_url(os.environ.get("PARCELNET_DB"))
+    engine = make_engine(url)
+    require_current(engine, url)
+    folder = os.environ.get("PARCELNET_NETWORK")
+    if folder:
+        from parcelnet.network.pnf import load_network
+        net = load_network(folder)
+    else:
+        net = S.default_network()
+    return create_app(engine, S.Router(net), webhooks_every=2.0)
