@@ -225,8 +225,9 @@ def reads(a) -> None:
             c.execute("INSERT INTO waybills (shipment_id, piece, weight_g) SELECT id, 0, 1200 FROM shipments "
                       "WHERE id NOT IN (SELECT shipment_id FROM waybills)")
             now = datetime.now(timezone.utc)
+            ids = c.execute("SELECT id, shipment_id FROM waybills WHERE piece = 0 AND id NOT IN "
+                            "(SELECT waybill_id FROM scans)").fetchall()
             with c.cursor().copy(f"COPY scans ({', '.join(COLS)}) FROM STDIN") as cp:
-                ids = c.execute("SELECT id, shipment_id FROM waybills WHERE piece = 0").fetchall()
                 for k, (w, s) in enumerate(ids):
                     for j, (ty, f, m) in enumerate(JOURNEY):
                         cp.write_row((carrier, f"L{k}-{j}", w, s, ty, f, None, DAY0 + timedelta(minutes=m),

@@ -249,3 +249,31 @@ def test_the_same_event_id_racing_from_two_requests(db, router, service):
     t.join(30)
     assert got["first"][0]["status"] == "accepted"
     assert got["second"][0]["status"] == "rejected" and "other content" in got["second"][0]["error"]
+
+
+def test_a_duplicate_storm_stores_each_event_once(service):
+    """Every event posted five times, shuffled, in batches over 8 connections at once: each
+    stored exactly once, and every state the fold of its events."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bills = [r["shipment"]["waybill"] for r in service.post(
+        "/v1/shipments/batch", {"shipments": [shipment(reference=str(i)) for i in range(120)]}).json()["results"]]
+    service.now = NOW + timedelta(days=4)
+    evs = [e for i, wb in enumerate(bills) for e in journey(wb, f"d{i}", late=i % 3 == 0)[:5]]
+    storm = evs * 5
+    random.Random(3).shuffle(storm)
+    batches = [storm[k:k + 100] for k in range(0, len(storm), 100)]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda b: post_scans(service, b).json(), batches))
+    assert sum(g["accepted"] for g in got) == len(evs)
+    assert sum(g["duplicates"] for g in got) == 4 * len(evs) and sum(g["rejected"] for g in got) == 0
+    with Session(service.engine, info=SYSTEM) as s:
+        assert s.scalar(select(func.count()).select_from(Scan)) == len(evs)
+    from parcelnet_service.tracking import fold
+    for wb in bills[:30]:
+        t = service.get(f"/v1/track/{wb}").json()
+        mine = [e for e in evs if e["waybill"] == wb]
+        assert t["status"] != "created" and len(t["events"]) == len(mine)
+        last = max(mine, key=lambda e: (e["at"], e["event_id"]))
+        assert t["location"] == last["facility"]
+    assert fold([]).status == "created"
