@@ -184,3 +184,9 @@ def test_city_map_with_a_point_off_it(net, tmp_path, capsys):
                            "--stations", tmp_path / "st.csv")
     assert code == 2
     assert_one_line_error(err, "st.csv", "line 3", "station 'far'", "from the nearest road")
+
+
+def test_no_addresses_give_an_empty_table(cn_gravity, assigner):
+    """An empty batch (found by fuzzing the service's batch endpoint) is an empty answer."""
+    got = assign_addresses(cn_gravity, [], assigner)
+    assert len(got) == 0 and {"station_id", "sort_code", "status", "reason"} <= set(got.columns)

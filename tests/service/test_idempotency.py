@@ -87,3 +87,14 @@ def test_concurrent_identical_creations_make_one_waybill(service):
     assert codes <= {201, 409}, codes
     bills = {r.json()["waybill"] for r in got if r.status_code == 201}
     assert len(bills) == 1 and shipments(service) == 1
+
+
+def test_a_key_with_a_creation_time_in_the_body(service):
+    """Found by fuzzing: a body with created_at (a time) under an Idempotency-Key."""
+    body = shipment(created_at="2026-12-05T09:00:00+08:00")
+    a = service.post("/v1/shipments", body, **{"Idempotency-Key": "t"})
+    b = service.post("/v1/shipments", body, **{"Idempotency-Key": "t"})
+    assert a.status_code == b.status_code == 201 and a.json() == b.json()
+    c = service.post("/v1/shipments", shipment(created_at="2026-12-05T09:01:00+08:00"),
+                     **{"Idempotency-Key": "t"})
+    assert c.status_code == 422

@@ -59,8 +59,9 @@ class Assigner:
         df["hub_id"] = df["station_id"].map(self.hub_of)
         route = df["township_code"].map(self.route_of).fillna(0).astype(int)
         ok = df["error"].isna() & df["station_id"].notna() & df["hub_id"].notna()
+        suffix = pd.Series([f"{r:02d}" for r in route], index=df.index, dtype=object)
         df["sort_code"] = np.where(ok, df["hub_id"].astype(str) + "-" + df["station_id"].astype(str) + "-"
-                                   + route.map("{:02d}".format), None)
+                                   + suffix, None)
         reason = df["error"].copy()
         no_county = reason.isna() & county.isna() & df["station_id"].isna()
         place = df["prefecture_code"].where(df["prefecture_code"].notna(), df["province_code"])

@@ -301,6 +301,20 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
     from parcelnet_service.api import routes_tracking, routes_web
     routes_tracking.add_routes(app, needs, _errors)
     routes_web.add_routes(app, needs)
+
+    def openapi():
+        # every error answers {"detail": "one line"}, the 422s of validation too
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+            doc = get_openapi(title=app.title, version=app.version, description=app.description,
+                              routes=app.routes)
+            doc.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = {
+                "title": "Error", "type": "object", "required": ["detail"],
+                "properties": {"detail": {"type": "string", "title": "Detail"}}}
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi
     return app
 
 
@@ -339,8 +353,8 @@ class TokenBuckets:
 def fingerprint(method: str, path: str, payload) -> str:
     """An idempotent request's fingerprint: SHA-256 of its method, path and body as parsed
     (so key order and spacing in the JSON do not matter)."""
-    return hashlib.sha256(json.dumps([method, path, payload], sort_keys=True,
-                                     ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([method, path, payload], sort_keys=True, ensure_ascii=False,
+                                     default=str).encode()).hexdigest()    # times as ISO text
 
 
 def _own(s, p: Principal, number: str) -> Shipment:
