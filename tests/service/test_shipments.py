@@ -195,3 +195,11 @@ def test_an_earlier_creation_time_for_imports_and_replays(service, cn_gravity):
     assert service.post("/v1/shipments", shipment(created_at="2026-12-01T09:15:00")).status_code == 422
     me = service.get("/v1/me").json()
     assert me["tenant"] == "shop" and me["kind"] == "merchant" and "shipments:write" in me["scopes"]
+
+
+def test_query_numbers_are_bounded(service):
+    """Found by fuzzing: an id past 64 bits is a 422, not a database overflow."""
+    assert service.get(f"/v1/shipments?before={2**63}").status_code == 422
+    assert service.client.delete(f"/v1/webhooks/{2**64}", headers=service.keys["shop"]).status_code == 422
+    assert service.get("/v1/exceptions?stuck_hours=-1").status_code == 422
+    assert service.get("/v1/map/coverage?origin=C3301&hour=24").status_code == 422

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -43,6 +43,8 @@ from parcelnet_service.waybill import is_valid
 
 log = logging.getLogger("parcelnet.service")
 MAX_BODY = 2_000_000
+#: the largest id a query may name (the databases' 64-bit integers)
+MAX_ID = 2**63 - 1
 #: each key's requests a second and burst (a batch of 1,000 scans is one request)
 RATE = (50.0, 200)
 #: a request still "running" after this long is taken as abandoned (its server died), and
@@ -286,10 +288,9 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
 
     @app.get("/v1/shipments", tags=["shipments"],
              summary="The tenant's shipments, newest first, a page at a time")
-    def list_shipments(limit: int = 50, before: int | None = None,
+    def list_shipments(limit: int = Query(50, ge=1, le=500),
+                       before: int | None = Query(None, ge=1, le=MAX_ID),
                        p: Principal = Depends(needs("shipments:read"))):
-        if not 1 <= limit <= 500:
-            raise Unprocessable("limit: 1 to 500")
         with app.state.sessions(ctx(p)) as s:
             q = select(Shipment).where(Shipment.tenant_id == p.tenant_id)
             if before is not None:

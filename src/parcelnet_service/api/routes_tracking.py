@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Path, Query
 from pydantic import TypeAdapter, ValidationError as PydanticError
 from sqlalchemy import func, or_, select
 
@@ -110,7 +110,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
 
     @app.delete("/v1/webhooks/{hook_id}", status_code=204, tags=["webhooks"],
                 summary="Stop a webhook")
-    def delete_webhook(hook_id: int, p=Depends(needs("shipments:read"))):
+    def delete_webhook(hook_id: int = Path(ge=1, le=2**63 - 1), p=Depends(needs("shipments:read"))):
         with app.state.sessions.begin(ctx(p)) as s:
             h = s.scalar(select(Webhook).where(Webhook.id == hook_id, Webhook.tenant_id == p.tenant_id))
             if h is None:
@@ -119,9 +119,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
 
     @app.get("/v1/exceptions", tags=["tracking"],
              summary="Late and stuck parcels, and those in exception, by facility")
-    def exceptions(stuck_hours: float = 12.0, p=Depends(needs("tracking:read"))):
-        if not 0 < stuck_hours <= 24 * 30:
-            raise Unprocessable("stuck_hours: more than 0, at most 720")
+    def exceptions(stuck_hours: float = Query(12.0, gt=0, le=720), p=Depends(needs("tracking:read"))):
         now = app.state.clock()
         with app.state.sessions(ctx(p)) as s:
             stuck = timedelta(hours=stuck_hours)

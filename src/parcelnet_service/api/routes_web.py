@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Query
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from parcelnet.errors import NotFoundError
 
 from parcelnet_service import mapdata
-from parcelnet_service.errors import Unprocessable
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 
@@ -39,9 +38,8 @@ def add_routes(app: FastAPI, needs) -> None:
 
     @app.get("/v1/map/coverage", tags=["map"],
              summary="Promised hours to every station from one origin at one order hour")
-    def map_coverage(origin: str, hour: int = 18, p=Depends(needs("tracking:read"))):
-        if not 0 <= hour <= 23:
-            raise Unprocessable("hour: 0 to 23")
+    def map_coverage(origin: str = Query(max_length=40), hour: int = Query(18, ge=0, le=23),
+                     p=Depends(needs("tracking:read"))):
         if origin not in set(net.facility_index):
             raise NotFoundError(f"no facility '{origin[:40]}' in the network")
         return mapdata.coverage_points(net, origin, hour)
