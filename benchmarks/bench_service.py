@@ -42,6 +42,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import psycopg
 
+from parcelnet_service.replay import Client
+
 CST = timezone(timedelta(hours=8))
 DAY0 = datetime(2026, 11, 27, tzinfo=CST)
 BASELINE_DDL = """
@@ -143,12 +145,7 @@ class Server:
         raise RuntimeError("the service did not start")
 
     def call(self, key: str, method: str, path: str, body=None) -> dict:
-        req = urllib.request.Request(self.url + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"Bearer {key}",
-                                              "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=300) as r:
-            return json.loads(r.read())
+        return Client(self.url, key, timeout=300).call(method, path, body)
 
     def close(self):
         self.proc.send_signal(signal.SIGINT)

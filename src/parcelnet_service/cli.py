@@ -103,7 +103,10 @@ def _engine(url: str | None):
     must be at the code's revision."""
     require("sqlalchemy", "service", "the operations service")
     require("alembic", "service", "the operations service")
-    from parcelnet_service.db.engine import database_url, is_sqlite, make_engine, require_current, upgrade
+    from sqlalchemy.exc import OperationalError
+
+    from parcelnet_service.db.engine import (database_url, is_sqlite, make_engine, redact,
+                                             require_current, upgrade)
 
     url = database_url(url)
     if not is_sqlite(url):
@@ -114,13 +117,9 @@ def _engine(url: str | None):
             upgrade(engine)
         else:
             require_current(engine, url)
-    except Exception as e:
-        from sqlalchemy.exc import OperationalError
-        if isinstance(e, OperationalError):
-            from parcelnet_service.db.engine import redact
-            raise ParameterError(f"cannot open the database {redact(url)}: "
-                                 f"{str(e.orig).strip().splitlines()[0]}") from None
-        raise
+    except OperationalError as e:
+        raise ParameterError(f"cannot open the database {redact(url)}: "
+                             f"{str(e.orig).strip().splitlines()[0]}") from None
     return engine
 
 

@@ -88,8 +88,6 @@ class Router:
     def route_many(self, pairs: list[tuple[str, str]]) -> list[Routed | Unprocessable]:
         """:meth:`route` for many (sender, recipient) pairs at once: parsing and assigning
         cost about the same for one address as for a thousand, so batches route together."""
-        if not pairs:
-            return []
         df = self.assign([a for pair in pairs for a in pair])
         status, reason = df["status"].to_numpy(object), df["reason"].to_numpy(object)
         station, hub = df["station_id"].to_numpy(object), df["hub_id"].to_numpy(object)
