@@ -2,6 +2,7 @@
 
     python benchmarks/bench_service.py ingest [--events 100000] [--clients 8] [--workers 1]
     python benchmarks/bench_service.py reads [--events 10000000] [--rate 200] [--seconds 30]
+    python benchmarks/bench_service.py crash [--events 50000] [--clients 8] [--kill-at 0.3,0.7]
 
 ``ingest``: the same scan table (columns, unique key and index as the service's ``scans``)
 filled by plain PostgreSQL three ways: single-row INSERTs (one transaction each, as a
@@ -18,7 +19,13 @@ posted them), then ``GET /v1/track/{waybill}`` for random waybills at ``--rate``
 scan posted, then tracked until it shows, 200 times: p50 and p99 of the time from the
 POST's answer to its visibility (goal: p99 under 1 s), and the same for the map's volumes.
 
-Both need a PostgreSQL server (``--pg``, default postgresql://postgres@127.0.0.1:5432) and
+``crash``: the server killed mid-load (tests/service/crash.py): SIGKILL at each
+``--kill-at`` share of the events acknowledged while ``--clients`` threads post them in
+batches, a new server on the same port, clients retrying with the same ids; then acknowledged
+events lost, rows doubled and statuses that differ from a fresh fold of the stored events
+(goal: 0, 0 and 0).
+
+All need a PostgreSQL server (``--pg``, default postgresql://postgres@127.0.0.1:5432) and
 create, then drop, their own databases.
 """
 
@@ -39,13 +46,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+from pathlib import Path
+
 import numpy as np
 import psycopg
 
 from parcelnet_service.replay import Client
 
 CST = timezone(timedelta(hours=8))
-DAY0 = datetime(2026, 11, 27, tzinfo=CST)
+#: three days ago (CST midnight): the service refuses scans in its future or over 90 days old
+DAY0 = datetime.now(CST).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
 BASELINE_DDL = """
 CREATE TABLE scans_plain (
     id bigserial PRIMARY KEY, carrier_id bigint NOT NULL, event_id varchar(64) NOT NULL,
@@ -277,6 +287,15 @@ def reads(a) -> None:
         srv.close()
 
 
+def crash(a) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # tests.service.crash
+    from tests.service.crash import run
+
+    kill_at = tuple(float(x) for x in a.kill_at.split(","))
+    rep = run(a.pg, events=a.events, clients=a.clients, batch=a.batch, kill_at=kill_at)
+    print(json.dumps(rep.to_dict()), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -288,10 +307,15 @@ def main() -> None:
     r.add_argument("--events", type=int, default=10_000_000)
     r.add_argument("--rate", type=float, default=200)
     r.add_argument("--seconds", type=float, default=30)
-    for p in (i, r):
+    k = sub.add_parser("crash")
+    k.add_argument("--events", type=int, default=50_000)
+    k.add_argument("--clients", type=int, default=8)
+    k.add_argument("--batch", type=int, default=100)
+    k.add_argument("--kill-at", default="0.3,0.7", help="acknowledged shares at which to SIGKILL")
+    for p in (i, r, k):
         p.add_argument("--pg", default=os.environ.get("PARCELNET_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"))
     a = ap.parse_args()
-    {"ingest": ingest, "reads": reads}[a.what](a)
+    {"ingest": ingest, "reads": reads, "crash": crash}[a.what](a)
 
 
 if __name__ == "__main__":

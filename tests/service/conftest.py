@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -132,19 +133,11 @@ def shipment(**over) -> dict:
     return body
 
 
-@pytest.fixture
-def live(tmp_path, router):
-    """The service on a free local port (uvicorn in a thread), with its SQLite file:
-    (base URL, Service)."""
+@contextmanager
+def serving(app):
+    """``app`` on a free local port (uvicorn in a thread): its base URL."""
     import uvicorn
 
-    from parcelnet_service.api.app import create_app
-    from parcelnet_service.db.engine import make_engine, upgrade
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-    upgrade(engine)
-    svc = Service(engine, router, NOW)
-    app = create_app(engine, router, clock=lambda: svc.now)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -154,7 +147,23 @@ def live(tmp_path, router):
     deadline = time.time() + 20
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", svc
-    server.should_exit = True
-    t.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        t.join(10)
+
+
+@pytest.fixture
+def live(tmp_path, router):
+    """The service on a free local port, with its SQLite file: (base URL, Service)."""
+    from parcelnet_service.api.app import create_app
+    from parcelnet_service.db.engine import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
+    upgrade(engine)
+    svc = Service(engine, router, NOW)
+    app = create_app(engine, router, clock=lambda: svc.now)
+    with serving(app) as url:
+        yield url, svc
     engine.dispose()

@@ -10,7 +10,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from .conftest import NOW, Service  # noqa: E402
+from .conftest import NOW, Service, shipment  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,9 @@ def fuzzed(tmp_path_factory, router):
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'f.db'}")
     upgrade(engine)
     svc = Service(engine, router, NOW)
+    # a few real shipments, so that lists and exceptions answer with waybills to follow
+    r = svc.post("/v1/shipments/batch", {"shipments": [shipment(reference=str(i)) for i in range(3)]})
+    assert r.json()["created"] == 3
     return svc
 
 
@@ -37,3 +40,56 @@ def test_no_server_error_and_no_schema_violation(fuzzed):
             for who in ("shop", "sf"):
                 case.call_and_validate(headers=fuzzed.keys[who], checks=checks)
         run()
+
+
+def test_stateful_sequences_follow_the_links(fuzzed):
+    """Schemathesis's state machine over the document's OpenAPI links: shipments created
+    (one or a batch), listed and found among the exceptions, then read, labelled and tracked
+    by the waybill the answer gave; webhooks added, listed and deleted by their id. No
+    server error, no answer off the schema, and a resource just created is there."""
+    from hypothesis import settings as hsettings
+
+    doc = fuzzed.app.openapi()
+    links = [(path, m, code, name) for path, ops in doc["paths"].items() for m, op in ops.items()
+             for code, r in op["responses"].items() for name in r.get("links", {})]
+    assert len(links) >= 14
+    names = ["not_a_server_error", "response_schema_conformance", "ensure_resource_availability",
+             "use_after_free"]
+    checks = schemathesis.checks.CHECKS.get_by_names(names)
+    calls: list[tuple[str, str, int]] = []
+
+    from sqlalchemy import delete
+
+    from parcelnet_service.api.app import create_app
+    from parcelnet_service.db.models import Base
+
+    # no rate limit here, and each sequence starts from the same rows: what it can reach
+    # must not depend on the sequences before it (Hypothesis replays them)
+    app = create_app(fuzzed.engine, fuzzed.app.state.router, clock=lambda: NOW, rate=(1e9, 10**9))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    seed = {"shipments": [shipment(reference=str(i)) for i in range(3)]}
+
+    class Machine(schema.as_state_machine()):
+        def setup(self):
+            with fuzzed.engine.begin() as c:
+                for t in reversed(Base.metadata.sorted_tables):
+                    if t.name not in ("tenants", "api_keys", "alembic_version"):
+                        c.execute(delete(t))
+            assert fuzzed.post("/v1/shipments/batch", seed).json()["created"] == 3
+
+        def get_call_kwargs(self, case):
+            return {"headers": fuzzed.keys["sf" if case.path == "/v1/scans" else "shop"]}
+
+        def after_call(self, response, case):
+            calls.append((case.method, case.path, response.status_code))
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=checks, transport_kwargs=kwargs)
+
+    Machine.run(settings=hsettings(max_examples=100, stateful_step_count=6, deadline=None,
+                                   database=None, derandomize=True,
+                                   suppress_health_check=list(HealthCheck)))
+    # the links were followed: reads of real waybills and deletes of real hooks succeeded
+    ok = {(m, p) for m, p, code in calls if code in (200, 201, 204)}
+    assert ("GET", "/v1/shipments/{waybill}") in ok and ("GET", "/v1/track/{waybill}") in ok
+    assert ("DELETE", "/v1/webhooks/{hook_id}") in ok

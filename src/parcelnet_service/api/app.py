@@ -312,6 +312,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
             doc.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = {
                 "title": "Error", "type": "object", "required": ["detail"],
                 "properties": {"detail": {"type": "string", "title": "Detail"}}}
+            _add_links(doc)
             app.openapi_schema = doc
         return app.openapi_schema
 
@@ -327,6 +328,37 @@ def _label(labs, fmt: str, name: str) -> Response:
         return Response(L.zpl(labs), media_type="text/plain; charset=utf-8",
                         headers={"Content-Disposition": f'inline; filename="{name}.zpl"'})
     raise Unprocessable(f"format: 'pdf' or 'zpl', not '{fmt[:20]}'")
+
+
+#: OpenAPI links: what one operation's answer gives the next (clients and Schemathesis's
+#: stateful tests follow them): (path, method, status) -> {name: (path, method, parameters)}
+LINKS = {
+    ("/v1/shipments", "post", "201"): "$response.body#/waybill",
+    ("/v1/shipments/batch", "post", "200"): "$response.body#/results/0/shipment/waybill",
+    ("/v1/shipments", "get", "200"): "$response.body#/shipments/0/waybill",
+    ("/v1/exceptions", "get", "200"): "$response.body#/facilities/0/waybills/0/waybill",
+}
+WAYBILL_TARGETS = (("/v1/shipments/{waybill}", "get", "GetShipment"),
+                   ("/v1/shipments/{waybill}/label", "get", "GetLabel"),
+                   ("/v1/track/{waybill}", "get", "Track"))
+HOOK_LINKS = {("/v1/webhooks", "post", "201"): "$response.body#/id",
+              ("/v1/webhooks", "get", "200"): "$response.body#/webhooks/0/id"}
+
+
+def _add_links(doc: dict) -> None:
+    """The OpenAPI links of :data:`LINKS` and :data:`HOOK_LINKS`, by operationId."""
+    paths = doc["paths"]
+
+    def op_id(path, method):
+        return paths[path][method]["operationId"]
+
+    for (path, method, code), expr in LINKS.items():
+        links = paths[path][method]["responses"][code].setdefault("links", {})
+        for target, tmethod, name in WAYBILL_TARGETS:
+            links[name] = {"operationId": op_id(target, tmethod), "parameters": {"waybill": expr}}
+    for (path, method, code), expr in HOOK_LINKS.items():
+        paths[path][method]["responses"][code].setdefault("links", {})["DeleteWebhook"] = {
+            "operationId": op_id("/v1/webhooks/{hook_id}", "delete"), "parameters": {"hook_id": expr}}
 
 
 class TokenBuckets:
