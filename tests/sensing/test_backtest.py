@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from parcelnet.sensing import generate as G
-from parcelnet.sensing.backtest import backtest, forecast, make_panel, wape
+from parcelnet.sensing.backtest import backtest, forecast, make_panel, signals_lead, wape
 from tests.conftest import assert_one_line_error, run_cli
 from tests.sensing.test_generate import POP, REGIONS
 
@@ -69,6 +69,31 @@ def test_signals_help_around_bursts(world):
     assert w["sig"][0] < w["nosig"][0]
     assert w["sig"][1] < w["naive"][1]
     assert p.units.shape[0] == len(world.sales[["region", "sku"]].drop_duplicates())
+
+
+def test_the_gate_opens_for_a_leading_signal_only(world):
+    """The signals' columns enter where the signals lead the sales; a signal shuffled in
+    time, or noise, leaves the forecasts those of the model without signals, bit for bit."""
+    rng = np.random.default_rng(1)
+    shuffled = world.signals.copy()
+    shuffled["date"] = shuffled.groupby(["region", "sku"])["date"].transform(
+        lambda s: rng.permutation(s.to_numpy()))
+    noise = world.signals.assign(mentions=rng.poisson(G.BACKGROUND_MENTIONS, len(world.signals)))
+    p = make_panel(world.sales, world.signals)
+    last = p.dates.get_loc(pd.Timestamp("2026-10-01"))
+    real = signals_lead(p, last)
+    assert real.lead and real.z > 10
+    for sig in (shuffled, noise):
+        g = signals_lead(make_panel(world.sales, sig), last)
+        assert not g.lead and g.z < 4, g
+    window = ("2026-10-10", "2026-10-20")
+    without = backtest(make_panel(world.sales, None), *window, 2, signals=False)
+    off = backtest(make_panel(world.sales, shuffled), *window, 2)
+    on = backtest(p, *window, 2)
+    assert set(off.attrs["signals_used"].values()) == {False}
+    assert set(on.attrs["signals_used"].values()) == {True}
+    np.testing.assert_array_equal(off["units_forecast"], without["units_forecast"])
+    assert not np.allclose(on["units_forecast"], without["units_forecast"])
 
 
 @pytest.mark.parametrize("column, value, parts", [
