@@ -69,6 +69,13 @@ def test_row_level_security_is_on_and_forced(db, service):
     assert {r[0] for r in rows} == set(TABLES)
     for name, on, forced, owner, policies in rows:
         assert on and forced and owner != "parcelnet_app" and policies == 1, name
+    with db[1].connect() as c:
+        # the tenant is asked once per query (an InitPlan), and scans may run in parallel
+        quals = c.execute(text("SELECT tablename, qual FROM pg_policies WHERE tablename = 'shipments'")).all()
+        parallel = dict(c.execute(text("SELECT proname, proparallel FROM pg_proc "
+                                       "WHERE proname IN ('parcelnet_tenant', 'parcelnet_trusted')")).all())
+    assert "( SELECT parcelnet_tenant()" in quals[0][1] and "( SELECT parcelnet_trusted()" in quals[0][1]
+    assert parallel == {"parcelnet_tenant": "s", "parcelnet_trusted": "s"}
 
 
 def test_raw_sql_sees_only_the_tenants_rows(db, service):
