@@ -19,7 +19,7 @@ import threading
 from importlib.metadata import entry_points
 
 from parcelnet import __version__
-from parcelnet.cli import demo, inventory, lastmile, network, o2o, plan, promise, sensing, sim
+from parcelnet.cli import demo, inventory, lastmile, network, o2o, plan, promise, sensing, sim, sweep
 from parcelnet.cli._common import Parser, one_line, setup_logging
 from parcelnet.errors import ParcelnetError
 
@@ -35,7 +35,7 @@ def parser() -> Parser:
     p.add_argument("--version", action="version", version=f"parcelnet {__version__}",
                    help="print the version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
-    for module in (network, promise, sim, plan, inventory, sensing, lastmile, o2o, demo):
+    for module in (network, promise, sim, sweep, plan, inventory, sensing, lastmile, o2o, demo):
         module.register(sub)
     # commands of packages beside the library (the operations service: serve, db, admin),
     # found by entry point so that parcelnet never imports them
