@@ -18,6 +18,11 @@ are submitted again to a new pool, up to ``retries`` times each. On Ray, tasks a
 Ray (``max_retries``). A task that fails for a reason of its own (bad input) fails the sweep
 with its error.
 
+**Threads.** The promise kernels run in parallel with numba's threads. A worker uses its
+share of the CPUs: the CPUs over the workers on this machine, one on Ray (each task asks
+Ray for one CPU). Several workers each with every CPU's threads fight over the cores: on
+two cores, two such workers took three times as long per day as one.
+
 **numba.** The kernels are compiled with an on-disk cache. The driver warms it (a
 ten-parcel day on the base network) before any worker starts, so workers load compiled code
 instead of compiling it at once and racing on the cache's files.
@@ -106,6 +111,10 @@ def run_task(task: dict) -> dict:
     from parcelnet.sweep.apply import apply_demand, apply_network
 
     t0 = time.perf_counter()
+    threads = task.get("threads")
+    if threads:                  # numba's threads of this worker: its share of the CPUs
+        import numba
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     sc: Scenario = task["scenario"]
     base = _network(task["network"], task["digest"])
     net, removed = apply_network(base, sc, task["capacity_scale"])
@@ -207,6 +216,8 @@ def run_sweep(sweep: Sweep, *, cache_dir: str | Path | None = None, engine: str 
     n_workers = max(1, int(workers or os.cpu_count() or 1))
     retried = 0
     if todo and engine == "local":
+        for t in todo:
+            t["threads"] = max(1, (os.cpu_count() or 1) // n_workers)
         retried = _run_local(todo, n_workers, retries, done)
     elif todo:
         n_workers, retried = _run_ray(todo, address, retries, done)
@@ -257,7 +268,7 @@ def _run_ray(todo: list[dict], address: str | None, retries: int, done) -> tuple
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     remote = ray.remote(max_retries=retries, num_cpus=1)(run_task)
-    refs = {remote.remote(t): t["key"] for t in todo}
+    refs = {remote.remote({**t, "threads": 1}): t["key"] for t in todo}
     pending = list(refs)
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
