@@ -202,7 +202,7 @@ def run_sweep(sweep: Sweep, *, cache_dir: str | Path | None = None, engine: str 
             todo.append(tasks[i])
     cached = len(tasks) - len(todo) - (len(tasks) - len({t["key"] for t in tasks}))
     progress.start("scenarios", len(tasks))
-    progress.advance(len(tasks) - len(todo))
+    progress.advance(sum(1 for t in tasks if t["key"] in results))
     warm_s = warm(sweep, base) if todo else 0.0
 
     def done(r: dict) -> None:
@@ -248,8 +248,6 @@ def _run_local(todo: list[dict], workers: int, retries: int, done) -> int:
                     except BrokenProcessPool:
                         broken = True
                         continue
-                    except ParcelnetError:
-                        raise
                     done(r)
                     left.pop(k, None)
             if not broken:

@@ -190,10 +190,11 @@ def load_sweep(path: str | Path) -> Sweep:
     _table(w, "the file", raw, {"base", "scenario"}, {"base", "scenario"})
     b = _table(w, "base", raw["base"], {"network", "parcels", "day", "seeds", "capacity_scale",
                                         "horizon_days"}, {"network", "parcels"})
-    network = path.parent / _str(w, "base.network", b["network"])
+    # absolute: workers (a Ray worker especially) need not share this process's folder
+    network = (path.parent / _str(w, "base.network", b["network"])).resolve()
     parcels = b["parcels"]
     if isinstance(parcels, str):
-        parcels = path.parent / _str(w, "base.parcels", parcels)
+        parcels = (path.parent / _str(w, "base.parcels", parcels)).resolve()
     else:
         parcels = _int(w, "base.parcels", parcels, 1, 10**9)
     day = b.get("day", "normal")
