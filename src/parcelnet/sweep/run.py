@@ -36,7 +36,7 @@ import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -149,7 +149,6 @@ class SweepResult(Result):
     retried: int
     seconds: float
     warm_seconds: float
-    notes: list = field(default_factory=list)
 
 
 def _tasks(sweep: Sweep, base: dict) -> list[dict]:
@@ -193,7 +192,10 @@ def run_sweep(sweep: Sweep, *, cache_dir: str | Path | None = None, engine: str 
     for t in tasks:
         f = cache / f"{t['key']}.json" if cache else None
         if f is not None and f.exists():
-            results[t["key"]] = json.loads(f.read_text())
+            try:
+                results[t["key"]] = json.loads(f.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                pass                     # not a file this code wrote whole: run it again
     todo, seen = [], set()
     for i in (order if order is not None else range(len(tasks))):
         k = tasks[i]["key"]
