@@ -39,16 +39,17 @@ def sweep(a) -> int:
     from rich.table import Table
     t = Table(title=f"{len(res.runs)} scenario days: {res.ran} run, {res.cached} from the cache "
                     f"({res.engine}, {res.workers} workers, {res.seconds:.1f} s)")
-    for c in ("scenario", "seeds", "on time", "within 24 h", "late", "most saturated lanes", "busiest hubs"):
-        t.add_column(c, justify="left" if c in ("scenario", "most saturated lanes", "busiest hubs") else "right")
+    for c in ("scenario", "seeds", "on time", "within 24 h", "late", "most saturated lane", "busiest hub"):
+        t.add_column(c, justify="left" if c in ("scenario", "most saturated lane", "busiest hub") else "right")
     for _, r in table.iterrows():
         span = lambda k, f: (f"{r[k + '_mean']:{f}}" + (f" ({r[k + '_min']:{f}}-{r[k + '_max']:{f}})"  # noqa: E731
                                                       if r["seeds"] > 1 else ""))
         t.add_row(str(r["scenario"]), str(r["seeds"]), span("on_time_share", ".1%"),
-                  span("within_24h_share", ".1%"), span("late", ",.0f"), r["saturated_lanes"] or "-",
-                  r["busiest_hubs"] or "-")
+                  span("within_24h_share", ".1%"), span("late", ",.0f"),
+                  str(r["saturated_lanes"] or "-").split("; ")[0], str(r["busiest_hubs"] or "-").split("; ")[0])
     console().print(t)
-    console().print(f"table: {out / 'comparison.csv'}  chart: {chart}  runs: {out / 'runs.json'}")
+    console().print(f"table (with the top three lanes and hubs): {out / 'comparison.csv'}  chart: {chart}  "
+                    f"runs: {out / 'runs.json'}")
     return 0
 
 

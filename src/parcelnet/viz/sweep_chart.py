@@ -18,7 +18,7 @@ from parcelnet.files import atomic_path
 def render_sweep_chart(table: pd.DataFrame, path: str | Path) -> Path:
     """Draw ``compare()``'s table to ``path`` (PNG)."""
     n = len(table)
-    fig = Figure(figsize=(11, 1.2 + 0.45 * max(n, 1)), dpi=110)
+    fig = Figure(figsize=(11, 1.6 + 0.45 * max(n, 1)), dpi=110)
     FigureCanvasAgg(fig)
     ax, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [2, 1]})
     y = np.arange(n)[::-1]
@@ -35,7 +35,7 @@ def render_sweep_chart(table: pd.DataFrame, path: str | Path) -> Path:
     ax.set_xlim(0, 1.08)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_yticks(y, table["scenario"].astype(str))
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=8, frameon=False)
     ax.set_title("share of parcels (bars: mean over seeds; whiskers: least to most)", fontsize=9)
     late = table["late_mean"].to_numpy(float)
     ax2.barh(y, late, height=0.6, color="#e34a33",
@@ -44,7 +44,7 @@ def render_sweep_chart(table: pd.DataFrame, path: str | Path) -> Path:
              error_kw={"ecolor": "#444", "capsize": 3, "lw": 1})
     for yy, v in zip(y, late):
         ax2.text(v, yy, f" {v:,.0f}", va="center", fontsize=8)
-    ax2.set_title("late parcels (after their promise, or not delivered)", fontsize=9)
+    ax2.set_title("late parcels (after the promise, or never)", fontsize=9)
     ax2.set_xlim(0, max(1.0, float(table["late_max"].max()) * 1.25) if n else 1.0)
     fig.tight_layout()
     with atomic_path(path) as tmp:
