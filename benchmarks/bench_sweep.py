@@ -15,6 +15,10 @@ sample: parcels / the network's daily volume). Measured in one run, each from a 
   reported apart and not counted, as a cluster is started once for many sweeps);
 - **local, 2 workers** and **ray, 2 CPUs**: throughput on this machine's two cores.
 
+Also a worker's start-up: a fresh interpreter importing parcelnet, reading the network and
+simulating a ten-parcel day, with the numba cache the driver warmed and with an empty cache
+of its own (``NUMBA_CACHE_DIR``): what compiling in every worker would cost.
+
 Reported: seconds, the overhead against plain with as many threads as the mode's workers
 have (goal for Ray with one worker: at most 5%),
 the throughput ratio of 2 workers to 1, and that every mode gives the same per-parcel hashes.
@@ -72,6 +76,22 @@ def main() -> None:
                "same_hashes": same, "task_seconds": round(sum(x["seconds"] for x in r.runs), 2)}
         print(json.dumps(row), flush=True)
         return sec
+
+    # a worker's start-up: a fresh interpreter importing parcelnet and simulating a ten-parcel
+    # day, with the on-disk numba cache the driver warmed, and with an empty cache of its own
+    import os
+    import subprocess
+    import sys
+    probe = ("import time; t = time.perf_counter(); from parcelnet.network.pnf import load_network; "
+             "from parcelnet.demand import sample_parcels; from parcelnet.sim.run import simulate; "
+             f"n = load_network({str(net)!r}); simulate(n, sample_parcels(n, 10, 'normal', 0)); "
+             "print(round(time.perf_counter() - t, 2))")
+    for label, env in (("warm cache", {}), ("own empty cache", {"NUMBA_CACHE_DIR": str(tmp / "numba")})):
+        t = time.perf_counter()
+        inner = subprocess.run([sys.executable, "-c", probe], env={**os.environ, **env}, check=True,
+                               capture_output=True, text=True).stdout.strip()
+        print(json.dumps({"worker_start": label, "seconds": round(time.perf_counter() - t, 2),
+                          "import_to_first_day_seconds": float(inner)}), flush=True)
 
     one = timed("local, 1 worker", 2, workers=1)
     two = timed("local, 2 workers", 1, workers=2)
