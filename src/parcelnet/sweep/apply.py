@@ -16,8 +16,8 @@ the same network and parcels in any process, in any order.
 - **Air links**: a new air lane ``FROM>TO/air+`` with its daily trips; its distance is the
   great circle between the two facilities.
 
-Then trip capacities and sorter rates, the new ones included, are multiplied by the base's
-``capacity_scale``.
+Trip capacities and sorter rates, the new trips' included, are then multiplied by the base's
+``capacity_scale``: the scenario's scale and the base's are rounded up once, together.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from parcelnet.errors import ParameterError
+from parcelnet.geo.coords import haversine_km
 from parcelnet.network.model import Network
 from parcelnet.network.scale import scale_capacity
 from parcelnet.parcels import Parcels
@@ -53,7 +54,6 @@ def apply_network(net: Network, sc: Scenario, capacity_scale: float = 1.0) -> tu
     tt = net.timetable
     trips = net.tables["trips.csv"].copy()
     lanes = net.tables["lanes.csv"].copy()
-    fac = net.tables["facilities.csv"].copy()
     t_lane = tt.trip_lane
     t_dep = tt.trip_departure
     keep = np.ones(len(trips), bool)
@@ -66,20 +66,18 @@ def apply_network(net: Network, sc: Scenario, capacity_scale: float = 1.0) -> tu
             arrive = (t_dep + tt.lane_duration[t_lane]) % MINUTES
             keep &= ~((tt.lane_from[t_lane] == hub) & _in_window(t_dep, o.from_minute, o.to_minute))
             keep &= ~((tt.lane_to[t_lane] == hub) & _in_window(arrive, o.from_minute, o.to_minute))
-    cap = tt.trip_capacity.astype(np.float64)
+    trip_f = np.ones(len(trips))
     for k, c in enumerate(sc.trips):
         if c.lane is not None:
             hit = t_lane == _lane(net, c.lane, sc, f"trips[{k}].lane")
         else:
             hit = tt.lane_from[t_lane] == _facility(net, c.hub, sc, f"trips[{k}].hub")
-        cap[hit] *= c.scale
-    spm = tt.sort_per_minute.astype(np.float64)
+        trip_f[hit] *= c.scale
+    sort_f = np.ones(tt.n_facilities)
     for k, c in enumerate(sc.sorters):
-        spm[_facility(net, c.hub, sc, f"sorters[{k}].hub")] *= c.scale
-    trips["capacity"] = np.maximum(1, np.ceil(np.round(cap, 9))).astype(np.int64).astype(str)
-    fac["sort_per_minute"] = np.where(tt.sort_per_minute > 0, np.maximum(1, np.ceil(np.round(spm, 9))),
-                                      0).astype(np.int64).astype(str)
+        sort_f[_facility(net, c.hub, sc, f"sorters[{k}].hub")] *= c.scale
     trips = trips[keep]
+    trip_f = trip_f[keep]
     left = set(trips["lane_id"])
     removed = [x for x in lanes["lane_id"] if x not in left]
     lanes = lanes[lanes["lane_id"].isin(left)]
@@ -92,9 +90,8 @@ def apply_network(net: Network, sc: Scenario, capacity_scale: float = 1.0) -> tu
         lid = f"{a.from_facility}>{a.to_facility}/air+"
         if lid in net.lane_index or any(r["lane_id"] == lid for r in new_lanes):
             raise ParameterError(f"scenario '{sc.name}': air_links[{k}]: the lane '{lid}' exists already")
-        lat, lon = np.radians(net.lat_lon[[i, j]]).T
-        d = 2 * 6371.0 * np.arcsin(np.sqrt(np.sin((lat[1] - lat[0]) / 2) ** 2 + np.cos(lat[0]) * np.cos(lat[1])
-                                           * np.sin((lon[1] - lon[0]) / 2) ** 2))
+        (la1, lo1), (la2, lo2) = net.lat_lon[[i, j]]
+        d = float(haversine_km(la1, lo1, la2, lo2))
         new_lanes.append({"lane_id": lid, "from_facility": a.from_facility, "to_facility": a.to_facility,
                           "mode": "air", "duration_minutes": str(a.duration_minutes),
                           "distance_km": f"{d:.1f}", "cost_per_trip": "0"})
@@ -103,9 +100,10 @@ def apply_network(net: Network, sc: Scenario, capacity_scale: float = 1.0) -> tu
     if new_lanes:
         lanes = pd.concat([lanes, pd.DataFrame(new_lanes)], ignore_index=True).fillna("")
         trips = pd.concat([trips, pd.DataFrame(new_trips)], ignore_index=True).fillna("")
-    out = net.replace(facilities=fac, lanes=lanes, trips=trips)
-    if capacity_scale != 1.0:
-        out = scale_capacity(out, capacity_scale)
+        trip_f = np.concatenate([trip_f, np.ones(len(new_trips))])
+    # the scenario's changes and the base's scale in one rounding (network.scale)
+    out = scale_capacity(net.replace(lanes=lanes, trips=trips), capacity_scale,
+                         trip_factor=trip_f, sort_factor=sort_f)
     return out, removed
 
 

@@ -219,13 +219,13 @@ def run_sweep(sweep: Sweep, *, cache_dir: str | Path | None = None, engine: str 
                 results[t["key"]] = json.loads(f.read_text())
             except (json.JSONDecodeError, UnicodeDecodeError):
                 pass                     # not a file this code wrote whole: run it again
+    cached = len(results)                # distinct runs found in the cache
     todo, seen = [], set()
     for i in (order if order is not None else range(len(tasks))):
         k = tasks[i]["key"]
         if k not in results and k not in seen:
             seen.add(k)
             todo.append(tasks[i])
-    cached = len(tasks) - len(todo) - (len(tasks) - len({t["key"] for t in tasks}))
     progress.start("scenarios", len(tasks))
     progress.advance(sum(1 for t in tasks if t["key"] in results))
     warm_s = warm(sweep, base) if todo else 0.0
@@ -248,7 +248,7 @@ def run_sweep(sweep: Sweep, *, cache_dir: str | Path | None = None, engine: str 
         n_workers, retried = _run_ray(todo, address, retries, done)
     progress.finish()
     runs = [results[t["key"]] | {"scenario": t["scenario"].name} for t in tasks]
-    return SweepResult(runs, engine, n_workers, len(todo), max(cached, 0), retried,
+    return SweepResult(runs, engine, n_workers, len(todo), cached, retried,
                        round(time.perf_counter() - t0, 2), round(warm_s, 2))
 
 
