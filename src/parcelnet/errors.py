@@ -62,3 +62,8 @@ class MissingDependency(ParcelnetError, ImportError):
 class RoutingServerError(ParcelnetError, ConnectionError):
     """A routing server (OSRM, Valhalla) did not answer, or answered something other than
     what was asked."""
+
+
+class WorkerLostError(ParcelnetError, RuntimeError):
+    """A worker of a distributed run (a Ray actor holding a partition of the day) was lost
+    mid-run. The run fails with it: it never returns partial results."""

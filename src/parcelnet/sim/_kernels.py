@@ -135,7 +135,7 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
         mod_ptr, mod_lane, mod_cap, mod_gap, wave_ptr, wave_start, wave_duration, n_fac, ring,
         t_end, m_stop, data, nxt, free, qs, hd, hn, hf, hq, cnt, touched, buf, lbuf, s_len, active,
         is_active, scal, delivered, sorted_at_dest, backlog_peak, left_behind, hourly, hour0,
-        boarded, trip_peak, sort_peak, hop_base, hop_off, hop_sorted, hop_boarded):
+        boarded, trip_peak, sort_peak, hop_base, hop_off, hop_sorted, hop_boarded, lane_cut, dlog):
     """Advance the simulation from minute ``scal[0]`` through ``m_stop``, or until no parcel
     is in the system and none is left to create.
 
@@ -156,13 +156,25 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
     facility (k = 0 its origin) sorted it in minute ``hop_sorted[hop_off[i] + k]``, and its
     k-th lane's trip took it in minute ``hop_boarded[hop_off[i] + k]`` (``hop_base[i]``: the
     route position of its first lane). Recording reads entries; it changes no order.
-    ``scal`` = [next minute, parcels in system, next creation, active sorters].
+
+    A partition of the network (:mod:`parcelnet.sim.partition`) runs this loop over its own
+    facilities. When ``lane_cut`` is not empty, a trip on a lane with ``lane_cut[lane]`` set
+    puts its load in the outbox (queue ``n_fac + n_lane + ring``) as a header
+    ``-1 - (count << 32 | lane)``, its arrival minute, then its entries, instead of in the
+    arrival ring; :func:`drain` takes them out. When ``dlog`` (rows of [i, minute sorted,
+    delivered minute or -1]) is not empty, a parcel sorted at its destination is logged in
+    row ``scal[4]`` (then incremented) instead of written to ``delivered``.
+    ``scal`` = [next minute, parcels in system, next creation, active sorters, log rows].
     """
     n_c = c_entry.shape[0]
     n_lane = lane_to.shape[0]
     n_hours = hourly.shape[1]
     keep_dest = sorted_at_dest.shape[0] > 0
     keep_hops = hop_off.shape[0] > 0
+    has_cut = lane_cut.shape[0] > 0
+    keep_log = dlog.shape[0] > 0
+    outbox = n_fac + n_lane + ring
+    nd = scal[4]
 
     # FIFO operations as closures over the pools: numba inlines them without the reference
     # counting that passing arrays to a helper costs on every call (docs/design.md)
@@ -376,7 +388,12 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
                                 sorted_at_dest[i] = m
                             if end == -2:
                                 end = wave_end(rdy, f, wave_ptr, wave_start, wave_duration)
-                            if end <= t_end:
+                            if keep_log:
+                                dlog[nd, 0] = i
+                                dlog[nd, 1] = m
+                                dlog[nd, 2] = end if end <= t_end else -1
+                                nd += 1
+                            elif end <= t_end:
                                 delivered[i] = end
                             in_system -= 1
                         else:
@@ -412,12 +429,17 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
             if hq[q, 0] < 0:
                 continue
             cap = mod_cap[t]
-            slot = n_fac + n_lane + (m + lane_duration[lane]) % ring
             missed = m - mod_gap[t]
             b = load_size(q, cap, m)                 # the load: header, then its entries
             if b == 0:
                 continue
-            push(slot, -1 - ((b << 32) | lane_to[lane]))
+            if has_cut and lane_cut[lane]:           # to another partition: via the outbox
+                slot = outbox
+                push(slot, -1 - ((b << 32) | lane))
+                push(slot, m + lane_duration[lane])
+            else:
+                slot = n_fac + n_lane + (m + lane_duration[lane]) % ring
+                push(slot, -1 - ((b << 32) | lane_to[lane]))
             left = b
             while left > 0:
                 hv = hd[hq[q, 0] * HB + hq[q, 1]]
@@ -449,4 +471,111 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
             if b > trip_peak[t]:
                 trip_peak[t] = b
         m += 1
-    scal[0], scal[1], scal[2], scal[3] = m, in_system, cp, n_active
+    scal[0], scal[1], scal[2], scal[3], scal[4] = m, in_system, cp, n_active, nd
+
+
+# -- the exchange between partitions (parcelnet.sim.partition) -------------------------------
+# A load crossing between partitions travels as [-1 - (count << 32 | facility), arrival
+# minute, its count entries]; many loads are one flat int64 array of these.
+
+@njit(cache=True)
+def _push(data, nxt, free, qs, q, v):
+    tb = qs[q, 2]
+    o = qs[q, 3]
+    if tb < 0 or o == B:
+        nb = free[0]
+        free[0] = nxt[nb]
+        free[1] -= 1
+        nxt[nb] = -1
+        if tb < 0:
+            qs[q, 0] = nb
+            qs[q, 1] = 0
+        else:
+            nxt[tb] = nb
+        qs[q, 2] = nb
+        tb = nb
+        o = 0
+    data[tb * B + o] = v
+    qs[q, 3] = o + 1
+
+
+@njit(cache=True)
+def drain(data, nxt, free, qs, outbox, lane_to, part_of, k):
+    """Empty the outbox queue: its loads as flat arrays by the partition (``part_of`` the
+    facility) they go to, concatenated in partition order (``ptr``, k + 1 offsets), with the
+    facility in each header; and the parcels going to each partition."""
+    size = 0
+    if qs[outbox, 0] >= 0:
+        b = qs[outbox, 0]
+        size = -qs[outbox, 1]
+        while b != qs[outbox, 2]:
+            size += B
+            b = nxt[b]
+        size += qs[outbox, 3]
+    tmp = np.empty(size, np.int64)
+    j = 0
+    while j < size:                                  # pop everything, block by block
+        hb = qs[outbox, 0]
+        ho = qs[outbox, 1]
+        avail = (qs[outbox, 3] if hb == qs[outbox, 2] else B) - ho
+        tmp[j:j + avail] = data[hb * B + ho:hb * B + ho + avail]
+        j += avail
+        if hb == qs[outbox, 2]:
+            qs[outbox, 0] = -1
+            qs[outbox, 2] = -1
+            qs[outbox, 3] = -1
+        else:
+            qs[outbox, 0] = nxt[hb]
+            qs[outbox, 1] = 0
+        nxt[hb] = free[0]
+        free[0] = hb
+        free[1] += 1
+    ptr = np.zeros(k + 1, np.int64)
+    parcels = np.zeros(k, np.int64)
+    j = 0
+    while j < size:                                  # sizes by destination partition
+        e = -1 - tmp[j]
+        c = e >> 32
+        p = part_of[lane_to[e & LOW]]
+        ptr[p + 1] += c + 2
+        parcels[p] += c
+        j += c + 2
+    for p in range(k):
+        ptr[p + 1] += ptr[p]
+    out = np.empty(size, np.int64)
+    at = ptr[:-1].copy()
+    j = 0
+    while j < size:
+        e = -1 - tmp[j]
+        c = e >> 32
+        f = lane_to[e & LOW]
+        p = part_of[f]
+        w = at[p]
+        out[w] = -1 - ((c << 32) | f)
+        out[w + 1:w + 2 + c] = tmp[j + 1:j + 2 + c]
+        at[p] = w + 2 + c
+        j += c + 2
+    return ptr, out, parcels
+
+
+@njit(cache=True)
+def inject(data, nxt, free, qs, loads, n_fac, n_lane, ring, now):
+    """Put loads from other partitions (flat, headers with the facility) into the arrival
+    ring, each in the slot of its arrival minute; returns the parcels put, or -1 when a
+    load arrives before minute ``now`` (a window longer than a cut lane's travel time)."""
+    j = 0
+    parcels = 0
+    size = loads.shape[0]
+    while j < size:
+        e = -1 - loads[j]
+        c = e >> 32
+        a = loads[j + 1]
+        if a < now or a >= now + ring:
+            return -1
+        slot = n_fac + n_lane + a % ring
+        _push(data, nxt, free, qs, slot, loads[j])
+        for x in range(j + 2, j + 2 + c):
+            _push(data, nxt, free, qs, slot, loads[x])
+        parcels += c
+        j += c + 2
+    return parcels

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parcelnet.errors import ValidationError
+from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.network.model import STATION, Network
 from parcelnet.parcels import Parcels
 from parcelnet.progress import Counter, Progress
@@ -59,6 +59,7 @@ class RawResult:
     trip_peak: np.ndarray        # per trip (trips.csv order): most parcels on one departure
     sort_peak: np.ndarray        # per facility: most parcels its sorter handled in one minute
     hops: Hops | None = None     # each parcel's journey, when asked for
+    split: dict | None = None    # a partitioned run: partitions, window, barriers, crossings
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class Run:
                  keep_sorted_at_dest: bool = True, out_dtype=np.int64, hops=None):
         self.prep, self.n, self.route, self.t_end = prep, n, route, int(t_end)
         q = prep.n_fac + prep.n_lane
-        self.pool = K.new_pool(1, K.B, q + prep.ring)
+        self.pool = K.new_pool(1, K.B, q + prep.ring + 1)   # + the outbox (partitions)
         self.hpool = K.new_pool(1, K.HB, q)
         self.cnt = np.zeros(q, np.int64)
         self.touched = np.empty(q, np.int64)
@@ -145,7 +146,7 @@ class Run:
         self.s_len = np.zeros(prep.n_fac, np.int64)
         self.active = np.empty(prep.n_fac, np.int64)
         self.is_active = np.zeros(prep.n_fac, np.bool_)
-        self.scal = np.array([first_minute, 0, 0, 0], np.int64)
+        self.scal = np.array([first_minute, 0, 0, 0, 0], np.int64)
         self.delivered = np.full(n, -1, out_dtype)
         self.sorted_at_dest = np.full(n if keep_sorted_at_dest else 0, -1, out_dtype)
         self.backlog = np.zeros(prep.n_fac, np.int64)
@@ -159,10 +160,18 @@ class Run:
         none = np.zeros(0, np.int64)
         #: (base, off, sorted, boarded) indexed by parcel index: see the kernel's docs
         self.hops = hops if hops is not None else (none, none, none, none)
+        #: per lane, set where its loads leave for another partition (empty: none do)
+        self.lane_cut = np.zeros(0, np.bool_)
+        #: the delivery log (rows [i, sorted minute, delivered minute]; empty: none kept)
+        self.dlog = np.zeros((0, 3), np.int64)
 
     @property
     def minute(self) -> int:
         return int(self.scal[0])
+
+    def start_at(self, minute: int) -> None:
+        """The first minute to simulate (before the first :meth:`advance`)."""
+        self.scal[0] = int(minute)
 
     @property
     def in_system(self) -> int:
@@ -197,7 +206,7 @@ class Run:
         prep = self.prep
         live = max(live, self.in_system + self.pending())
         q = prep.n_fac + prep.n_lane
-        self.pool = K.grow_pool(self.pool, (live + prep.max_loads) // K.B + 2 * (q + prep.ring) + 2,
+        self.pool = K.grow_pool(self.pool, (live + 2 * prep.max_loads) // K.B + 2 * (q + prep.ring + 1) + 2,
                                 K.B)
         self.hpool = K.grow_pool(self.hpool, live // K.HB + 2 * q + 2, K.HB)
 
@@ -214,7 +223,7 @@ class Run:
               self.buf, self.lbuf,
               self.s_len, self.active, self.is_active, self.scal, self.delivered,
               self.sorted_at_dest, self.backlog, self.left, self.hourly, self.hour0, self.boarded,
-              self.trip_peak, self.sort_peak, *self.hops)
+              self.trip_peak, self.sort_peak, *self.hops, self.lane_cut, self.dlog)
 
     @property
     def done(self) -> bool:
@@ -240,14 +249,17 @@ SIM_STAGE = "simulation"
 def run_paths(network: Network, parcels: Parcels, path_ptr, path_lanes, *,
               horizon_minutes: int | None = None, check: bool = True, path_id=None,
               progress: Progress | None = None, chunk_minutes: int = DAY,
-              prepared: Prepared | None = None, record_hops: bool = False) -> RawResult:
+              prepared: Prepared | None = None, record_hops: bool = False,
+              split=None) -> RawResult:
     """Simulate parcels on given paths (lane positions, CSR); see the module docs.
 
     Without ``path_id`` parcel i follows CSR path i; with it, path ``path_id[i]``
     (parcels sharing a path share its storage). The compiled loop runs in
     windows of ``chunk_minutes``; after each, the stage "simulation" of ``progress`` advances
     to the parcels delivered or finished so far. ``prepared`` (of this network) saves the
-    set-up. ``record_hops``: also each parcel's journey (:class:`Hops`)."""
+    set-up. ``record_hops``: also each parcel's journey (:class:`Hops`). ``split``
+    (:class:`parcelnet.sim.partition.Split`): the run split across partitions, with the same
+    results."""
     parcel_id, created = parcels.parcel_id, parcels.created_minute
     origin, dest = parcels.origin_pos, parcels.dest_pos
     path_ptr = np.asarray(path_ptr, np.int64)
@@ -283,22 +295,33 @@ def run_paths(network: Network, parcels: Parcels, path_ptr, path_lanes, *,
         off = np.concatenate([[0], np.cumsum(size)]).astype(np.int64)
         hops = (start[pid].astype(np.int64), off[:-1].copy(), np.full(off[-1], -1, np.int64),
                 np.full(off[-1], -1, np.int64))
-    run = Run(prep, n, route, first, t_end, hops=hops)
+    if split is not None:
+        if record_hops:
+            raise ParameterError("a partitioned run does not record hops; run it in one process")
+        run = split.make_run(prep, n, route, start[path_id], origin, first, t_end)
+    else:
+        run = Run(prep, n, route, first, t_end, hops=hops)
     order = np.argsort(c, kind="stable")          # by (created, index)
-    run.feed(order, start[path_id[idx][order]], origin[idx][order], c[order])
-    step = max(60, int(chunk_minutes))
-    done = Counter(progress, SIM_STAGE, n)
-    while n and not run.done:
-        run.advance(run.minute + step - 1)
-        done(n - run.in_system - run.pending())
-    done.finish()
+    try:
+        run.feed(order, start[path_id[idx][order]], origin[idx][order], c[order])
+        step = max(60, int(chunk_minutes))
+        done = Counter(progress, SIM_STAGE, n)
+        while n and not run.done:
+            run.advance(run.minute + step - 1)
+            done(n - run.in_system - run.pending())
+        done.finish()
+        backlog, left, hourly, sort_peak = run.backlog, run.left, run.hourly, run.sort_peak
+        boarded, peaks = run.trip_boarded(), run.trip_peaks()
+    finally:
+        if split is not None:
+            run.close()
     out = np.empty(n, np.int64)
     out[idx] = run.delivered
     dst = np.empty(n, np.int64)
     dst[idx] = run.sorted_at_dest
-    return RawResult(out, dst, run.backlog, run.left, run.minute - 1, run.hourly, run.hour0,
-                     run.trip_boarded(), run.trip_peaks(), run.sort_peak,
-                     None if hops is None else _in_input_order(hops, idx))
+    return RawResult(out, dst, backlog, left, run.minute - 1, hourly, run.hour0, boarded, peaks,
+                     sort_peak, None if hops is None else _in_input_order(hops, idx),
+                     run.summary() if split is not None else None)
 
 
 def _in_input_order(hops, idx: np.ndarray) -> Hops:

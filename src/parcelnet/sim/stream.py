@@ -85,7 +85,8 @@ def _check_block(b, expect_id: int, last_minute: int, after: int, stations: np.n
 def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int = DAY - 1,
                     horizon_minutes: int | None = None, progress: Progress | None = None,
                     route_table: RouteTable | None = None,
-                    prepared: Prepared | None = None) -> DayResult:
+                    prepared: Prepared | None = None, split=None,
+                    split_load: np.ndarray | None = None) -> DayResult:
     """Simulate ``n`` parcels arriving as ``blocks`` (:class:`~parcelnet.parcels.Parcels`; see
     the module docs), created no later than
     ``last_minute``. The horizon ends at the last creation + ``horizon_minutes`` (default 7
@@ -93,7 +94,10 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
 
     Reports to ``progress`` the stages "route table" (origins, when it builds one), "parcels"
     (created and fed so far) and "delivered" (of the parcels fed). ``route_table`` (a lazy one
-    for this network) saves building one."""
+    for this network) saves building one. ``split``
+    (:class:`parcelnet.sim.partition.Split`): the day split across partitions, balanced on
+    ``split_load`` (parcels sorted per facility, e.g. of a sample of the day), with the same
+    results."""
     t0 = time.perf_counter()
     n = int(n)
     if n >= 2 ** 31:
@@ -109,11 +113,29 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
                                                                 progress=progress)
     prep = prepared if prepared is not None else Prepared(network)
     t1 = time.perf_counter()
+    if split is not None:
+        if split_load is None:
+            raise ValidationError("a streamed day split across partitions needs the load per "
+                                  "facility to balance them on (split_load)")
+        none = np.zeros(0, np.int64)
+        run = split.make_run(prep, n, rt.route, none, none, 0, last_minute + horizon,
+                             load=split_load, keep_sorted_at_dest=False, out_dtype=np.int32)
+    else:
+        run = Run(prep, n, rt.route, 0, last_minute + horizon, keep_sorted_at_dest=False,
+                  out_dtype=np.int32)
+    try:
+        return _stream(network, blocks, n, last_minute, horizon, progress, rt, run, t0, t1,
+                       route_table is None, is_station, col)
+    finally:
+        if split is not None:
+            run.close()
+
+
+def _stream(network, blocks, n, last_minute, horizon, progress, rt, run, t0, t1, built,
+            is_station, col) -> DayResult:
     promise = np.full(n, -1, np.int32)
     created = np.empty(n, np.int16)
     dest = np.empty(n, np.int16)
-    run = Run(prep, n, rt.route, 0, last_minute + horizon, keep_sorted_at_dest=False,
-              out_dtype=np.int32)
     run.reserve(n)
     seconds = {"demand": 0.0, "routes": 0.0, "simulation": 0.0}
     done, last, first = 0, -1, None
@@ -131,7 +153,7 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
             continue
         if first is None:
             first = int(b.created_minute[0])
-            run.scal[0] = first
+            run.start_at(first)
         p, start = rt.lookup(b.origin_pos, b.dest_pos, b.created_minute)
         ok = start >= 0
         if (p[ok] >= 2 ** 31).any():
@@ -166,8 +188,9 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
     delivered = run.delivered
     delivered[delivered > t_end] = -1           # a wave ending after H: not delivered
     raw = RawResult(delivered, run.sorted_at_dest, run.backlog, run.left, run.minute - 1,
-                    run.hourly, run.hour0, run.trip_boarded(), run.trip_peaks(), run.sort_peak)
-    seconds["route_table"] = t1 - t0 if route_table is None else 0.0
+                    run.hourly, run.hour0, run.trip_boarded(), run.trip_peaks(), run.sort_peak,
+                    split=run.summary() if hasattr(run, "summary") else None)
+    seconds["route_table"] = t1 - t0 if built else 0.0
     seconds["total"] = time.perf_counter() - t0
     return DayResult(network, promise, delivered, created, dest, raw, t_end, seconds)
 

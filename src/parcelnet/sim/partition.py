@@ -1,0 +1,526 @@
+"""One day split across partitions of the network, with the single run's answers
+(docs/simulation.md, "Partitions").
+
+**Partitions.** Every facility belongs to one of K partitions: its sorter, and the trips of
+the lanes that leave it. A parcel crosses between partitions only on a *cut* lane (its two
+ends in different partitions). :func:`partition_network` balances the partitions by the
+parcels their facilities sort, and cuts only long lanes: it joins the two ends of every
+lane shorter than a threshold into one group, with the threshold as long as it can be while
+no group sorts more than a share of the day (half a partition's), then packs the groups
+into K partitions, heaviest first, each into the lightest partition so far.
+
+**Windows.** All partitions advance together in windows of at most ``window`` minutes, the
+shortest travel time on a cut lane (conservative synchronisation, as in YAWNS or
+Chandy-Misra-Bryant). A load that leaves on a cut lane in a window arrives after the
+window ends, so no partition needs anything from another within one window. At the barrier
+after each window, the loads that crossed are handed to the partitions they go to, each
+into the arrival slot of its minute.
+
+**Identical answers.** Each partition runs the same compiled minute loop as the single
+run, on its own facilities. Nothing in that loop depends on the order in which parcels
+joined a run of one minute: a run is a set, split by parcel_id when a sorter or a trip
+cannot take all of it (``parcelnet.sim._kernels``). Counters are integers, and each
+facility's, lane's and trip's belong to one partition. So every parcel's delivered minute,
+and every counter, is the single run's, for any K, any partitioning and any window up to
+the limit; timing and the order in which results come back play no part.
+
+**Where the partitions run.** :class:`LocalPartitions` runs them one after the other in
+this process (for tests and as the reference); ``parcelnet.sweep.partitioned`` runs each as
+a Ray actor. Both answer the calls of :class:`PartitionedRun`, which drives the windows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+from parcelnet.errors import SolverError, ValidationError
+from parcelnet.network.model import Network
+from parcelnet.sim import _kernels as K
+from parcelnet.sim.engine import Prepared, Run
+
+#: Groups of facilities joined by short lanes sort at most this share of a partition's
+#: parcels, so that packing them leaves the partitions close to even.
+GROUP_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    """Facilities split into ``k`` partitions."""
+
+    part: np.ndarray     # int64 per facility: its partition
+    k: int
+    cut: np.ndarray      # bool per lane: it leaves one partition for another
+    window: int          # the longest window: the shortest travel time on a cut lane (minutes)
+    load: np.ndarray     # per partition: parcels its facilities sort (the load it was balanced on)
+
+    @property
+    def cut_lanes(self) -> int:
+        return int(self.cut.sum())
+
+
+def facility_load(network: Network, route: np.ndarray, start: np.ndarray,
+                  origin: np.ndarray) -> np.ndarray:
+    """Parcels each facility sorts: every parcel at its origin and at the end of every lane
+    of its route (``route`` positions from ``start``, each route ending in -1)."""
+    tt = network.timetable
+    load = np.bincount(np.asarray(origin, np.int64), minlength=tt.n_facilities).astype(np.int64)
+    pos = np.asarray(start, np.int64).copy()
+    lane = route[pos].astype(np.int64)
+    while len(lane):
+        go = lane >= 0
+        if not go.any():
+            break
+        pos, lane = pos[go] + 1, lane[go]
+        load += np.bincount(tt.lane_to[lane], minlength=tt.n_facilities)
+        lane = route[pos].astype(np.int64)
+    return load
+
+
+def _find(parent: np.ndarray, a: int) -> int:
+    root = a
+    while parent[root] != root:
+        root = parent[root]
+    while parent[a] != root:
+        parent[a], a = root, parent[a]
+    return root
+
+
+def partition_network(network: Network, k: int, load: np.ndarray) -> Partitioning:
+    """K partitions of ``network``'s facilities, balanced by ``load`` (parcels sorted per
+    facility; :func:`facility_load`), with only long lanes cut (module docs). The same
+    inputs give the same partitions."""
+    tt = network.timetable
+    n = tt.n_facilities
+    k = int(k)
+    if k < 1:
+        raise ValidationError(f"partitions: {k}; at least 1")
+    if k > n:
+        raise ValidationError(f"{k} partitions for {n} facilities: at most one per facility")
+    load = np.asarray(load, np.int64)
+    if k == 1:
+        return partitioning(network, np.zeros(n, np.int64), k=1, load=load)
+    cap = max(1, int(GROUP_SHARE * load.sum() / k))
+    parent = np.arange(n)
+    group_load = load.copy()
+    order = np.argsort(tt.lane_duration, kind="stable")
+    dur = tt.lane_duration[order]
+    i = 0
+    while i < len(order):                   # lanes of one duration at a time, shortest first
+        j = int(np.searchsorted(dur, dur[i], side="right"))
+        trial_parent, trial_load = parent.copy(), group_load.copy()
+        ok = True
+        for lane in order[i:j]:
+            a = _find(trial_parent, int(tt.lane_from[lane]))
+            b = _find(trial_parent, int(tt.lane_to[lane]))
+            if a != b:
+                a, b = min(a, b), max(a, b)
+                trial_parent[b] = a
+                trial_load[a] += trial_load[b]
+                if trial_load[a] > cap:
+                    ok = False
+                    break
+        if not ok:
+            break
+        parent, group_load = trial_parent, trial_load
+        i = j
+    roots = np.array([_find(parent, f) for f in range(n)])
+    groups = np.unique(roots)
+    g_load = group_load[groups]
+    rank = np.lexsort((groups, -g_load))   # heaviest first, then the lowest facility
+    bins = np.zeros(k, np.int64)
+    part_of_group = np.empty(len(groups), np.int64)
+    for g in rank:
+        p = int(np.argmin(bins))              # the lightest partition so far (lowest on ties)
+        part_of_group[g] = p
+        bins[p] += g_load[g]
+    part = part_of_group[np.searchsorted(groups, roots)]
+    return partitioning(network, part, k=k, load=load)
+
+
+def partitioning(network: Network, part, k: int | None = None,
+                 load: np.ndarray | None = None) -> Partitioning:
+    """A given split (``part``: the partition of each facility, 0..k-1): its cut lanes and
+    longest window. Any split gives the single run's answers; a bad one only cuts shorter
+    lanes, so windows are shorter and barriers more."""
+    tt = network.timetable
+    part = np.asarray(part)
+    if part.shape != (tt.n_facilities,) or not np.issubdtype(part.dtype, np.integer):
+        raise ValidationError(f"a partitioning gives one integer partition per facility "
+                              f"({tt.n_facilities}); got {part.shape[0] if part.ndim else 0} values")
+    part = part.astype(np.int64)
+    k = int(part.max()) + 1 if k is None else int(k)
+    if part.min() < 0 or part.max() >= k:
+        f = int(np.flatnonzero((part < 0) | (part >= k))[0])
+        raise ValidationError(f"facility {network.facility_index[f]}: partition {part[f]} is "
+                              f"not in 0..{k - 1}")
+    cut = part[tt.lane_from] != part[tt.lane_to]
+    if cut.any():
+        lane = int(np.flatnonzero(cut)[np.argmin(tt.lane_duration[cut])])
+        window = int(tt.lane_duration[lane])
+        if window < 1:
+            raise ValidationError(f"lane {network.lane_id_array[lane]}: a travel time of 0 "
+                                  f"minutes between two partitions; keep its ends together")
+    else:
+        window = 1 << 40
+    load = np.zeros(tt.n_facilities, np.int64) if load is None else np.asarray(load, np.int64)
+    return Partitioning(part, k, cut, window, np.bincount(part, weights=load, minlength=k)
+                        .astype(np.int64))
+
+
+# -- one partition ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """What a partition reports after a window."""
+
+    ptr: np.ndarray          # the loads that left it, by the partition they go to (offsets)
+    loads: np.ndarray        # ... concatenated (``parcelnet.sim._kernels.drain``)
+    parcels: np.ndarray      # ... the parcels in them, by the partition they go to
+    log: np.ndarray          # rows [i, sorted minute, delivered minute or -1] of the window
+    idle_from: int           # the minute it ran dry in the window; -1 when it did not
+    in_system: int           # parcels it holds
+    pending: int             # parcels fed to it and not created yet
+
+
+class Partition:
+    """One partition's state: a :class:`~parcelnet.sim.engine.Run` over the whole network that
+    only ever holds parcels at this partition's facilities and on their lanes. Its arrays are
+    its own (nothing from a shared, read-only store is written)."""
+
+    def __init__(self, network: Network, p: int, part: np.ndarray, k: int, route: np.ndarray,
+                 first_minute: int, t_end: int):
+        tt = network.timetable
+        self.p, self.k = int(p), int(k)
+        self.part = np.asarray(part, np.int64)
+        self.run = run = Run(Prepared(network), 0, route, first_minute, t_end,
+                             keep_sorted_at_dest=False)
+        run.lane_cut = (self.part[tt.lane_from] != self.part[tt.lane_to]).copy()
+        run.dlog = np.zeros((1024, 3), np.int64)
+        self._buf, self._own = route, False      # the given routes, read only
+
+    def feed(self, index, start, origin, created) -> None:
+        self.run.feed(index, start, origin, created)
+
+    def extend_route(self, tail: np.ndarray) -> None:
+        """Routes appended to the route array (a lazy route table grows as a day streams):
+        kept in a buffer that doubles, so that appending costs the tail only."""
+        n, m = len(self.run.route), len(tail)
+        if n + m > len(self._buf) or not self._own:       # never write into a shared array
+            buf = np.empty(max(2 * len(self._buf), n + m), np.int32)
+            buf[:n] = self.run.route
+            self._buf, self._own = buf, True
+        self._buf[n:n + m] = tail
+        self.run.route = self._buf[:n + m]
+
+    def set_t_end(self, t_end: int) -> None:
+        self.run.t_end = int(t_end)
+
+    def step(self, incoming: np.ndarray, m_stop: int) -> Step:
+        """Take the loads that crossed into this partition, simulate through ``m_stop`` and
+        hand out the loads that leave it."""
+        r = self.run
+        tt = r.prep.network.timetable
+        if len(incoming):
+            r._reserve(r.in_system + r.pending() + len(incoming))
+            p = r.pool
+            got = K.inject(p["data"], p["nxt"], p["free"], p["qs"], np.asarray(incoming, np.int64),
+                           r.prep.n_fac, r.prep.n_lane, r.prep.ring, r.minute)
+            if got < 0:
+                raise SolverError(f"partition {self.p}: a load arrives before minute {r.minute}, "
+                                  "the window was longer than a cut lane's travel time")
+            r.scal[1] += got
+        busy = r.in_system > 0 or r.pending() > 0
+        need = r.in_system + r.pending()
+        if len(r.dlog) < need:
+            r.dlog = np.zeros((max(need, 2 * len(r.dlog)), 3), np.int64)
+        r.scal[4] = 0
+        r.advance(m_stop)
+        stopped = r.minute
+        if stopped <= m_stop:                   # ran out of parcels: nothing until more come
+            r.scal[0] = m_stop + 1
+        p = r.pool
+        ptr, loads, parcels = K.drain(p["data"], p["nxt"], p["free"], p["qs"],
+                                   r.prep.n_fac + r.prep.n_lane + r.prep.ring, tt.lane_to,
+                                   self.part, self.k)
+        r.scal[1] -= parcels.sum()
+        # ran dry in this window (delivered or handed on its last parcel): from which minute
+        idle_from = stopped if busy and r.in_system == 0 and r.pending() == 0 else -1
+        return Step(ptr, loads, parcels, r.dlog[:int(r.scal[4])].copy(), idle_from, r.in_system, r.pending())
+
+    def counters(self) -> dict:
+        """The run's per-facility, per-lane and per-trip counters (this partition's rows; the
+        others are zero)."""
+        r = self.run
+        return dict(backlog=r.backlog, left=r.left, hourly=r.hourly, boarded=r.boarded,
+                    trip_peak=r.trip_peak, sort_peak=r.sort_peak)
+
+    def memory(self) -> int:
+        """Bytes held in this partition's arrays (pools, creations, log)."""
+        r = self.run
+        arrays = [*r.pool.values(), *r.hpool.values(), *r._c, r.dlog, r.hourly]
+        return int(sum(a.nbytes for a in arrays))
+
+
+class Partitions(Protocol):
+    """Where a run's partitions live: one after the other in this process
+    (:class:`LocalPartitions`) or as Ray actors (``parcelnet.sweep.partitioned``)."""
+
+    def feed(self, p: int, index, start, origin, created) -> None: ...
+
+    def extend_route(self, tail: np.ndarray) -> None: ...
+
+    def set_t_end(self, t_end: int) -> None: ...
+
+    def step(self, incoming: list[np.ndarray], m_stop: int) -> list[Step]: ...
+
+    def counters(self) -> list[dict]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalPartitions:
+    """Every partition in this process, stepped one after the other."""
+
+    def __init__(self, network: Network, pt: Partitioning, route: np.ndarray, first_minute: int,
+                 t_end: int):
+        self.parts = [Partition(network, p, pt.part, pt.k, route, first_minute, t_end)
+                      for p in range(pt.k)]
+
+    def feed(self, p, index, start, origin, created) -> None:
+        self.parts[p].feed(index, start, origin, created)
+
+    def extend_route(self, tail) -> None:
+        for q in self.parts:
+            q.extend_route(tail)
+
+    def set_t_end(self, t_end) -> None:
+        for q in self.parts:
+            q.set_t_end(t_end)
+
+    def step(self, incoming, m_stop) -> list[Step]:
+        return [q.step(incoming[i], m_stop) for i, q in enumerate(self.parts)]
+
+    def counters(self) -> list[dict]:
+        return [q.counters() for q in self.parts]
+
+    def close(self) -> None:
+        self.parts = []
+
+
+#: Makes a run's partitions: (network, partitioning, route, first minute, end of horizon).
+PartitionsFactory = Callable[[Network, Partitioning, np.ndarray, int, int], Partitions]
+
+
+@dataclass(frozen=True)
+class Split:
+    """How to split a run: ``k`` partitions (balanced by :func:`partition_network`, or
+    ``part`` given per facility), windows of ``window`` minutes (default: the longest
+    allowed), run where ``partitions`` makes them (default: in this process)."""
+
+    k: int = 1
+    part: np.ndarray | None = None
+    window: int | None = None
+    partitions: PartitionsFactory | None = None
+
+    def partitioning(self, network: Network, load: np.ndarray) -> Partitioning:
+        if self.part is not None:
+            pt = partitioning(network, self.part, k=self.k, load=load)
+        else:
+            pt = partition_network(network, self.k, load)
+        if self.window is not None:
+            w = int(self.window)
+            if not 1 <= w <= pt.window:
+                raise ValidationError(f"window of {w} minutes: it must be 1 to {pt.window}, the "
+                                      f"shortest travel time on a lane between partitions")
+        return pt
+
+    def make_run(self, prep: Prepared, n: int, route: np.ndarray, start: np.ndarray,
+                 origin: np.ndarray, first_minute: int, t_end: int,
+                 load: np.ndarray | None = None, **kw) -> "PartitionedRun":
+        """The partitioned run of ``n`` parcels, balanced on the parcels ``start``ing their
+        routes at ``origin`` (or on ``load`` per facility, when given)."""
+        net = prep.network
+        pt = self.partitioning(net, facility_load(net, route, start, origin) if load is None
+                               else load)
+        return PartitionedRun(prep, n, route, first_minute, t_end, pt, self.window or pt.window,
+                              self.partitions, **kw)
+
+
+@dataclass
+class Barriers:
+    """What the windows cost: their count, and the loads and parcels that crossed."""
+
+    windows: int = 0
+    loads: int = 0
+    parcels: int = 0
+    bytes: int = 0
+
+
+class PartitionedRun:
+    """A run split across partitions, driven window by window: the calls and outputs of
+    :class:`~parcelnet.sim.engine.Run` (feed, advance, the counters, ``delivered``), so the
+    single-run drivers drive it unchanged."""
+
+    def __init__(self, prep: Prepared, n: int, route: np.ndarray, first_minute: int, t_end: int,
+                 pt: Partitioning, window: int, partitions: PartitionsFactory | None = None,
+                 keep_sorted_at_dest: bool = True, out_dtype=np.int64):
+        self.prep, self.n, self.pt = prep, int(n), pt
+        self.window = int(min(window, pt.window))
+        self._route, self._t_end = route, int(t_end)
+        make = partitions if partitions is not None else LocalPartitions
+        self.parts = make(prep.network, pt, route, first_minute, t_end)
+        self.delivered = np.full(n, -1, out_dtype)
+        self.sorted_at_dest = np.full(n if keep_sorted_at_dest else 0, -1, out_dtype)
+        self.hour0 = first_minute // 60
+        self._minute = int(first_minute)
+        self._in_system = np.zeros(pt.k, np.int64)
+        self._pending = np.zeros(pt.k, np.int64)
+        self._incoming = [np.zeros(0, np.int64) for _ in range(pt.k)]
+        self._crossing = 0          # parcels in self._incoming
+        self._idle_from = np.full(pt.k, first_minute, np.int64)
+        self._counters = None
+        self.barriers = Barriers()
+
+    # -- Run's interface ----------------------------------------------------------------------
+    @property
+    def route(self):
+        return self._route
+
+    @route.setter
+    def route(self, route):
+        """Routes are only ever appended: the partitions get what is new."""
+        n = len(self._route)
+        if len(route) > n:
+            self.parts.extend_route(np.ascontiguousarray(route[n:]))
+        self._route = route
+
+    @property
+    def t_end(self) -> int:
+        return self._t_end
+
+    @t_end.setter
+    def t_end(self, t_end: int):
+        self._t_end = int(t_end)
+        self.parts.set_t_end(t_end)
+
+    def start_at(self, minute: int) -> None:
+        self._minute = int(minute)
+        self._idle_from[:] = minute
+
+    @property
+    def minute(self) -> int:
+        return self._minute
+
+    @property
+    def in_system(self) -> int:
+        return int(self._in_system.sum()) + self._crossing
+
+    def pending(self) -> int:
+        return int(self._pending.sum())
+
+    def reserve(self, parcels: int) -> None:
+        """Partitions grow their pools as they need (each holds its own share)."""
+
+    def feed(self, index, start, origin, created) -> None:
+        origin = np.asarray(origin, np.int64)
+        if len(created) and int(created[0]) < self._minute:
+            raise ValueError("parcels fed for a minute already simulated")
+        where = self.pt.part[origin]
+        for p in range(self.pt.k):
+            sel = np.flatnonzero(where == p)
+            if len(sel):
+                self.parts.feed(p, np.asarray(index)[sel], np.asarray(start)[sel], origin[sel],
+                                np.asarray(created)[sel])
+                self._pending[p] += len(sel)
+
+    @property
+    def done(self) -> bool:
+        return self._minute > self._t_end or (self.in_system == 0 and self.pending() == 0)
+
+    def advance(self, m_stop: int) -> None:
+        """Simulate through ``m_stop`` (at most the end of the horizon) window by window, or
+        until no parcel is left in any partition or between them."""
+        m_stop = min(int(m_stop), self._t_end)
+        while self._minute <= m_stop and not self.done:
+            end = min(self._minute + self.window - 1, m_stop)
+            steps = self.parts.step(self._incoming, end)
+            self._exchange(steps)
+            self._minute = end + 1
+            if self.in_system == 0 and self.pending() == 0:
+                self._minute = int(self._idle_from.max())   # as the single run: where it ran dry
+        self._counters = None
+
+    def _exchange(self, steps: list[Step]) -> None:
+        k = self.pt.k
+        outs = [[] for _ in range(k)]
+        b = self.barriers
+        b.windows += 1
+        crossing = 0
+        for p, s in enumerate(steps):
+            crossing += int(s.parcels.sum())
+            self._in_system[p], self._pending[p] = s.in_system, s.pending
+            if s.idle_from >= 0:
+                self._idle_from[p] = s.idle_from
+            for q in range(k):
+                a, z = int(s.ptr[q]), int(s.ptr[q + 1])
+                if z > a:
+                    outs[q].append(s.loads[a:z])
+            if len(s.log):
+                i = s.log[:, 0]
+                self.delivered[i] = s.log[:, 2]
+                if len(self.sorted_at_dest):
+                    self.sorted_at_dest[i] = s.log[:, 1]
+        self._incoming = [np.concatenate(o) if o else np.zeros(0, np.int64) for o in outs]
+        self._crossing = crossing
+        b.parcels += crossing
+        words = sum(len(x) for x in self._incoming)
+        b.loads += (words - crossing) // 2          # two words a load besides its entries
+        b.bytes += 8 * words
+
+    # -- outputs, summed over the partitions (each counter's rows belong to one) ------------------
+    def _sum(self, name: str) -> np.ndarray:
+        if self._counters is None:
+            self._counters = self.parts.counters()
+        return np.sum([c[name] for c in self._counters], axis=0)
+
+    @property
+    def backlog(self):
+        return self._sum("backlog")
+
+    @property
+    def left(self):
+        return self._sum("left")
+
+    @property
+    def hourly(self):
+        return self._sum("hourly")
+
+    @property
+    def sort_peak(self):
+        return self._sum("sort_peak")
+
+    def trip_boarded(self) -> np.ndarray:
+        return self._by_trip(self._sum("boarded"))
+
+    def trip_peaks(self) -> np.ndarray:
+        return self._by_trip(self._sum("trip_peak"))
+
+    def _by_trip(self, per_scheduled: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(self.prep.network.timetable.trip_lane), np.int64)
+        out[self.prep.schedule[4]] = per_scheduled
+        return out
+
+    def close(self) -> None:
+        self.parts.close()
+
+    def summary(self) -> dict:
+        """The partitions, the window and what crossed between the partitions."""
+        pt, b = self.pt, self.barriers
+        return {"partitions": pt.k, "window_minutes": self.window, "cut_lanes": pt.cut_lanes,
+                "load": [int(x) for x in pt.load], "windows": b.windows,
+                "loads_crossed": b.loads, "parcels_crossed": b.parcels,
+                "bytes_crossed": b.bytes}
+
