@@ -32,6 +32,17 @@ def assert_one_line_error(err: str, *parts: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def ray_cluster():
+    """One small local Ray cluster for the whole test session (Ray 2.x has no local mode):
+    2 CPUs and a small object store. Skips the test when Ray is not installed."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, object_store_memory=80 * 1024 ** 2, include_dashboard=False,
+             log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
 def tiny() -> Network:
     """Five facilities, six lanes; answers hand-checked in tests/promise/test_engine.py."""
     return load_network(FIXTURES / "tiny")

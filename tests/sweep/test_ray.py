@@ -1,5 +1,6 @@
-"""``parcelnet sweep --engine ray``: one small local Ray cluster for the test session
-(2 CPUs, a small object store); the same results as the single-process run, in any order,
+"""``parcelnet sweep --engine ray``: on the test session's small local Ray cluster
+(tests/conftest.py: 2 CPUs, a small object store); the same results as the single-process
+run, in any order,
 and after a Ray worker is killed mid-task (Ray runs the task again)."""
 
 from __future__ import annotations
@@ -13,12 +14,9 @@ from tests.sweep.test_sweep import folder, key, kill_when_seen, reference  # noq
 ray = pytest.importorskip("ray")
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    ray.init(num_cpus=2, object_store_memory=80 * 1024 ** 2, include_dashboard=False,
-             log_to_driver=False, configure_logging=False)
-    yield
-    ray.shutdown()
+@pytest.fixture()
+def cluster(ray_cluster):
+    return ray_cluster
 
 
 def test_ray_gives_the_single_process_results(cluster, folder, reference, tmp_path):  # noqa: F811

@@ -65,6 +65,7 @@ def simulate(a) -> int:
     from parcelnet.viz.text import kpi_table
 
     horizon_days = integer(a.horizon_days, "--horizon-days", 1, 366)
+    split = _split(a)
     if (a.parcels is None) == (a.generate is None):
         raise UsageError("give either --parcels FILE or --generate N (a day of the demand model)")
     if a.generate is not None and a.out:
@@ -87,21 +88,54 @@ def simulate(a) -> int:
         if n is not None:
             from parcelnet.sim.stream import simulate_day
             res = simulate_day(net, n, a.day or "normal", seed, horizon_minutes=horizon_days * 1440,
-                               progress=progress)
+                               progress=progress, split=split)
         else:
-            res = run(net, parcels, horizon_minutes=horizon_days * 1440, progress=progress)
+            res = run(net, parcels, horizon_minutes=horizon_days * 1440, progress=progress,
+                      split=split)
     k = kpis(res)
     if a.out:
         write_results(res, a.out)
     report = Path(a.report) if a.report else (Path(a.out).with_suffix(".html") if a.out
                                                else Path("simulation.html"))
     write_report(res, k, report)
+    parts = res.raw.split
     if a.json:
-        print_json({**k.to_dict(), "results": a.out, "report": str(report)})
+        print_json({**k.to_dict(), "results": a.out, "report": str(report),
+                    **({"partitions": parts} if parts else {})})
     else:
         kpi_table(k)
+        if parts:
+            mem = ", ".join(f"{b / 2 ** 30:.2f}" for b in parts["worker_bytes"])
+            console().print(
+                f"{parts['partitions']} partitions ({a.engine}), loads {parts['load']}: "
+                f"{parts['windows']:,} windows of up to {parts['window_minutes']} min, "
+                f"{parts['parcels_crossed']:,} parcels ({parts['bytes_crossed'] / 2 ** 20:,.1f} MiB) "
+                f"crossed {parts['cut_lanes']:,} cut lanes; "
+                + ("peak memory per worker" if a.engine == "ray" else "memory per partition")
+                + f" (GiB): {mem}")
         console().print(f"report: {report}" + (f"  results: {a.out}" if a.out else ""))
     return 0
+
+
+def _split(a):
+    """The run's partitions from --engine, --partitions, --window and --address."""
+    if a.engine not in ("local", "ray"):
+        raise UsageError(f"--engine: local or ray, not {a.engine!r}")
+    k = integer(a.partitions, "--partitions", 1, 4096) if a.partitions is not None else None
+    window = integer(a.window, "--window", 1) if a.window is not None else None
+    if a.address and a.engine != "ray":
+        raise UsageError("--address goes with --engine ray")
+    if a.engine == "local" and k is None:
+        if window is not None:
+            raise UsageError("--window goes with --partitions")
+        return None                      # the single run
+    if a.engine == "ray":
+        from parcelnet._deps import require
+        from parcelnet.sweep.partitioned import ray_split
+        require("ray", "ray", "parcelnet simulate --engine ray")   # before any work
+        return ray_split(k or 1, address=a.address, window=window)
+    from parcelnet.sim.partition import Split
+    return Split(k=k, window=window)
 
 
 def _warn_full_capacity(net, n: int, scale: float) -> None:
@@ -148,4 +182,17 @@ def register(sub) -> None:
     s.add_argument("--capacity-scale", default="1.0",
                    help="multiply trip capacities and sorter rates (e.g. 0.002 to run a 1/500 "
                         "sample of a day)")
+    s.add_argument("--engine", default="local",
+                   help="local (this process; default) or ray: the day split across Ray actors, "
+                        "one per partition, with the single run's results (docs/simulation.md)")
+    s.add_argument("--partitions", metavar="K",
+                   help="split the network into K partitions of hubs, balanced by the parcels "
+                        "they sort, advanced in windows no longer than the shortest cut lane "
+                        "(default 1 with --engine ray; with --engine local they run one after "
+                        "the other in this process)")
+    s.add_argument("--window", metavar="MIN",
+                   help="with --partitions: window length in minutes (default and most: the "
+                        "shortest travel time on a lane between partitions)")
+    s.add_argument("--address", help="with --engine ray: the Ray cluster's address (default: "
+                                     "start a local one)")
     s.set_defaults(func=simulate)

@@ -36,7 +36,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from parcelnet.errors import SolverError, ValidationError
+from parcelnet.errors import ParcelnetError, SolverError, ValidationError
 from parcelnet.network.model import Network
 from parcelnet.sim import _kernels as K
 from parcelnet.sim.engine import Prepared, Run
@@ -278,6 +278,8 @@ class Partitions(Protocol):
 
     def counters(self) -> list[dict]: ...
 
+    def memory(self) -> list[int]: ...
+
     def close(self) -> None: ...
 
 
@@ -305,6 +307,10 @@ class LocalPartitions:
 
     def counters(self) -> list[dict]:
         return [q.counters() for q in self.parts]
+
+    def memory(self) -> list[int]:
+        """Bytes in each partition's arrays (they share this process)."""
+        return [q.memory() for q in self.parts]
 
     def close(self) -> None:
         self.parts = []
@@ -382,6 +388,7 @@ class PartitionedRun:
         self._crossing = 0          # parcels in self._incoming
         self._idle_from = np.full(pt.k, first_minute, np.int64)
         self._counters = None
+        self._memory: list[int] = []
         self.barriers = Barriers()
 
     # -- Run's interface ----------------------------------------------------------------------
@@ -514,6 +521,12 @@ class PartitionedRun:
         return out
 
     def close(self) -> None:
+        """Stop the partitions (their memory is read first, for :meth:`summary`)."""
+        if not self._memory:
+            try:
+                self._memory = [int(x) for x in self.parts.memory()]
+            except ParcelnetError:               # a lost worker: the run's own error stands
+                self._memory = []
         self.parts.close()
 
     def summary(self) -> dict:
@@ -522,5 +535,5 @@ class PartitionedRun:
         return {"partitions": pt.k, "window_minutes": self.window, "cut_lanes": pt.cut_lanes,
                 "load": [int(x) for x in pt.load], "windows": b.windows,
                 "loads_crossed": b.loads, "parcels_crossed": b.parcels,
-                "bytes_crossed": b.bytes}
+                "bytes_crossed": b.bytes, "worker_bytes": list(self._memory)}
 

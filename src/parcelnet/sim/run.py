@@ -119,13 +119,15 @@ class SimulationResult:
 
 def simulate(network: Network, parcels: Parcels, *, horizon_minutes: int | None = None,
              progress: Progress | None = None, paths: Paths | None = None,
-             record_hops: bool = False) -> SimulationResult:
+             record_hops: bool = False, split=None) -> SimulationResult:
     """Simulate ``parcels`` on ``network`` (docs/simulation.md).
 
     Reports the stages "paths" (parcels routed) and "simulation" (parcels delivered or done)
     to ``progress``. ``paths``: those of an earlier run of the same parcels on a network with
     the same timetable (capacities do not change promises or paths). ``record_hops``: also
-    record each parcel's journey, hop by hop (:meth:`SimulationResult.journeys`)."""
+    record each parcel's journey, hop by hop (:meth:`SimulationResult.journeys`). ``split``
+    (:class:`parcelnet.sim.partition.Split`): run the day split across partitions, with the
+    same results."""
     n = len(parcels)
     progress = or_none(progress)
     t0 = time.perf_counter()
@@ -140,7 +142,7 @@ def simulate(network: Network, parcels: Parcels, *, horizon_minutes: int | None 
     sim_horizon = t_end - int(created[ok].max()) if ok.any() else horizon
     raw = run_paths(network, parcels.take(ok), paths.path_ptr, paths.path_lanes,
                     horizon_minutes=sim_horizon, check=False, path_id=paths.path_id[ok],
-                    progress=progress, record_hops=record_hops)
+                    progress=progress, record_hops=record_hops, split=split)
     t2 = time.perf_counter()
     return SimulationResult(network, parcels, paths, raw, ok, t_end,
                             {"paths": t1 - t0, "simulation": t2 - t1})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -124,11 +124,14 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
         run = Run(prep, n, rt.route, 0, last_minute + horizon, keep_sorted_at_dest=False,
                   out_dtype=np.int32)
     try:
-        return _stream(network, blocks, n, last_minute, horizon, progress, rt, run, t0, t1,
-                       route_table is None, is_station, col)
+        res = _stream(network, blocks, n, last_minute, horizon, progress, rt, run, t0, t1,
+                      route_table is None, is_station, col)
     finally:
         if split is not None:
             run.close()
+    if split is not None:
+        res.raw = replace(res.raw, split=run.summary())
+    return res
 
 
 def _stream(network, blocks, n, last_minute, horizon, progress, rt, run, t0, t1, built,
@@ -188,23 +191,39 @@ def _stream(network, blocks, n, last_minute, horizon, progress, rt, run, t0, t1,
     delivered = run.delivered
     delivered[delivered > t_end] = -1           # a wave ending after H: not delivered
     raw = RawResult(delivered, run.sorted_at_dest, run.backlog, run.left, run.minute - 1,
-                    run.hourly, run.hour0, run.trip_boarded(), run.trip_peaks(), run.sort_peak,
-                    split=run.summary() if hasattr(run, "summary") else None)
+                    run.hourly, run.hour0, run.trip_boarded(), run.trip_peaks(), run.sort_peak)
     seconds["route_table"] = t1 - t0 if built else 0.0
     seconds["total"] = time.perf_counter() - t0
     return DayResult(network, promise, delivered, created, dest, raw, t_end, seconds)
 
 
+#: Parcels of the day's model that a split day is balanced on.
+SPLIT_SAMPLE = 200_000
+
+
 def simulate_day(network: Network, n: int, day: str = "normal", seed: int = 0,
                  horizon_minutes: int | None = None, progress: Progress | None = None,
-                 **model_kw) -> DayResult:
+                 split=None, **model_kw) -> DayResult:
     """Generate a day of the demand model (:mod:`parcelnet.demand`) and simulate it as it is
-    generated: the parcels of ``parcelnet demand ... --seed S`` without writing them."""
+    generated: the parcels of ``parcelnet demand ... --seed S`` without writing them.
+    ``split`` (:class:`parcelnet.sim.partition.Split`): the day split across partitions,
+    balanced on the parcels each facility sorts in a day of ``SPLIT_SAMPLE`` parcels of the
+    same model; the same results."""
     from parcelnet.demand.generate import _check_count, _check_seed, check_day, demand_model, iter_parcel_blocks
+    from parcelnet.sim.partition import facility_load
     n, seed, day = _check_count(n), _check_seed(seed), check_day(day)
     model = demand_model(network, **model_kw)
+    rt = load = None
+    if split is not None:
+        rt = RouteTable(PromiseEngine(network), progress=progress)
+        load = np.zeros(network.timetable.n_facilities, np.int64)
+        for b in iter_parcel_blocks(model, min(n, SPLIT_SAMPLE), day, seed):
+            _, start = rt.lookup(b.origin_pos, b.dest_pos, b.created_minute)
+            ok = start >= 0
+            load += facility_load(network, rt.route, start[ok], b.origin_pos[ok])
     return simulate_blocks(network, iter_parcel_blocks(model, n, day, seed), n,
-                           horizon_minutes=horizon_minutes, progress=progress)
+                           horizon_minutes=horizon_minutes, progress=progress, route_table=rt,
+                           split=split, split_load=load)
 
 
 __all__ = ["DayResult", "simulate_blocks", "simulate_day"]
