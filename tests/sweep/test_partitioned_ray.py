@@ -34,7 +34,8 @@ def test_ray_partitions_give_the_single_run(ray_cluster, cn_day, k):  # noqa: F8
     assert_same_run(got.raw, want.raw)
     s = got.raw.split
     assert s["partitions"] == k and len(s["worker_bytes"]) == k
-    assert all(b > 0 for b in s["worker_bytes"])        # each actor's peak memory, measured
+    assert all(b > 0 for b in s["worker_bytes"])        # each partition's arrays, measured
+    assert all(r > b for r, b in zip(s["worker_peak_rss"], s["worker_bytes"]))  # and its process
 
 
 @pytest.mark.parametrize("seed, window", [(3, 1), (17, None)])

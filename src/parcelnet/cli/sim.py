@@ -105,7 +105,8 @@ def simulate(a) -> int:
     else:
         kpi_table(k)
         if parts:
-            mem = ", ".join(f"{b / 2 ** 30:.2f}" for b in parts["worker_bytes"])
+            mem = ", ".join(f"{b / 2 ** 30:.2f}" for b in (
+                parts["worker_peak_rss"] if a.engine == "ray" else parts["worker_bytes"]))
             console().print(
                 f"{parts['partitions']} partitions ({a.engine}), loads {parts['load']}: "
                 f"{parts['windows']:,} windows of up to {parts['window_minutes']} min, "

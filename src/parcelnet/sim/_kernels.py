@@ -161,9 +161,9 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
     facilities. When ``lane_cut`` is not empty, a trip on a lane with ``lane_cut[lane]`` set
     puts its load in the outbox (queue ``n_fac + n_lane + ring``) as a header
     ``-1 - (count << 32 | lane)``, its arrival minute, then its entries, instead of in the
-    arrival ring; :func:`drain` takes them out. When ``dlog`` (rows of [i, minute sorted,
-    delivered minute or -1]) is not empty, a parcel sorted at its destination is logged in
-    row ``scal[4]`` (then incremented) instead of written to ``delivered``.
+    arrival ring; :func:`drain` takes them out. When ``dlog`` (three rows: i, minute sorted,
+    delivered minute or -1) is not empty, a parcel sorted at its destination is logged in
+    column ``scal[4]`` (then incremented) instead of written to ``delivered``.
     ``scal`` = [next minute, parcels in system, next creation, active sorters, log rows].
     """
     n_c = c_entry.shape[0]
@@ -172,7 +172,7 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
     keep_dest = sorted_at_dest.shape[0] > 0
     keep_hops = hop_off.shape[0] > 0
     has_cut = lane_cut.shape[0] > 0
-    keep_log = dlog.shape[0] > 0
+    keep_log = dlog.shape[1] > 0
     outbox = n_fac + n_lane + ring
     nd = scal[4]
 
@@ -389,9 +389,9 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
                             if end == -2:
                                 end = wave_end(rdy, f, wave_ptr, wave_start, wave_duration)
                             if keep_log:
-                                dlog[nd, 0] = i
-                                dlog[nd, 1] = m
-                                dlog[nd, 2] = end if end <= t_end else -1
+                                dlog[0, nd] = i
+                                dlog[1, nd] = m
+                                dlog[2, nd] = end if end <= t_end else -1
                                 nd += 1
                             elif end <= t_end:
                                 delivered[i] = end

@@ -162,8 +162,8 @@ class Run:
         self.hops = hops if hops is not None else (none, none, none, none)
         #: per lane, set where its loads leave for another partition (empty: none do)
         self.lane_cut = np.zeros(0, np.bool_)
-        #: the delivery log (rows [i, sorted minute, delivered minute]; empty: none kept)
-        self.dlog = np.zeros((0, 3), np.int64)
+        #: the delivery log (rows i, sorted minute, delivered minute; empty: none kept)
+        self.dlog = np.zeros((3, 0), np.int64)
 
     @property
     def minute(self) -> int:
@@ -206,9 +206,9 @@ class Run:
         prep = self.prep
         live = max(live, self.in_system + self.pending())
         q = prep.n_fac + prep.n_lane
-        self.pool = K.grow_pool(self.pool, (live + 2 * prep.max_loads) // K.B + 2 * (q + prep.ring + 1) + 2,
-                                K.B)
-        self.hpool = K.grow_pool(self.hpool, live // K.HB + 2 * q + 2, K.HB)
+        self.pool = K.grow_pool(self.pool, _grown(self.pool, (live + 2 * prep.max_loads) // K.B
+                                                  + 2 * (q + prep.ring + 1) + 2), K.B)
+        self.hpool = K.grow_pool(self.hpool, _grown(self.hpool, live // K.HB + 2 * q + 2), K.HB)
 
     def advance(self, m_stop: int) -> None:
         """Simulate through minute ``m_stop`` (at most the end of the horizon), or until no
@@ -239,6 +239,14 @@ class Run:
         out = np.zeros(len(self.prep.network.timetable.trip_lane), np.int64)
         out[self.prep.schedule[4]] = per_scheduled
         return out
+
+
+def _grown(pool, blocks: int) -> int:
+    """Blocks to grow a pool to when it needs ``blocks``: half as many again as it has, at
+    least, so that a run fed block after block copies its pool a few times, not at every
+    block."""
+    have = len(pool["nxt"])
+    return blocks if blocks <= have else max(blocks, have + have // 2)
 
 
 #: The longest span of creation minutes one simulation takes (a year).

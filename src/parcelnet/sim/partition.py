@@ -31,6 +31,7 @@ a Ray actor. Both answer the calls of :class:`PartitionedRun`, which drives the 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -172,6 +173,15 @@ def partitioning(network: Network, part, k: int | None = None,
 
 # -- one partition ---------------------------------------------------------------------------
 
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only view. Arrays from Ray's object store are read only, and numba compiles a
+    kernel apart for read-only arguments: a partition passes its routes and the loads it takes
+    in read only wherever it runs, so the driver's warm-up compiles what the actors run."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 @dataclass(frozen=True)
 class Step:
     """What a partition reports after a window."""
@@ -179,10 +189,11 @@ class Step:
     ptr: np.ndarray          # the loads that left it, by the partition they go to (offsets)
     loads: np.ndarray        # ... concatenated (``parcelnet.sim._kernels.drain``)
     parcels: np.ndarray      # ... the parcels in them, by the partition they go to
-    log: np.ndarray          # rows [i, sorted minute, delivered minute or -1] of the window
+    log: np.ndarray          # the window's deliveries: rows i, sorted minute, delivered minute or -1
     idle_from: int           # the minute it ran dry in the window; -1 when it did not
     in_system: int           # parcels it holds
     pending: int             # parcels fed to it and not created yet
+    seconds: float = 0.0     # spent on the window: taking loads in, simulating, handing out
 
 
 class Partition:
@@ -195,10 +206,10 @@ class Partition:
         tt = network.timetable
         self.p, self.k = int(p), int(k)
         self.part = np.asarray(part, np.int64)
-        self.run = run = Run(Prepared(network), 0, route, first_minute, t_end,
+        self.run = run = Run(Prepared(network), 0, _readonly(route), first_minute, t_end,
                              keep_sorted_at_dest=False)
         run.lane_cut = (self.part[tt.lane_from] != self.part[tt.lane_to]).copy()
-        run.dlog = np.zeros((1024, 3), np.int64)
+        run.dlog = np.zeros((3, 1024), np.int64)
         self._buf, self._own = route, False      # the given routes, read only
 
     def feed(self, index, start, origin, created) -> None:
@@ -213,7 +224,7 @@ class Partition:
             buf[:n] = self.run.route
             self._buf, self._own = buf, True
         self._buf[n:n + m] = tail
-        self.run.route = self._buf[:n + m]
+        self.run.route = _readonly(self._buf[:n + m])
 
     def set_t_end(self, t_end: int) -> None:
         self.run.t_end = int(t_end)
@@ -221,12 +232,14 @@ class Partition:
     def step(self, incoming: np.ndarray, m_stop: int) -> Step:
         """Take the loads that crossed into this partition, simulate through ``m_stop`` and
         hand out the loads that leave it."""
+        t0 = time.perf_counter()
         r = self.run
         tt = r.prep.network.timetable
         if len(incoming):
             r._reserve(r.in_system + r.pending() + len(incoming))
             p = r.pool
-            got = K.inject(p["data"], p["nxt"], p["free"], p["qs"], np.asarray(incoming, np.int64),
+            got = K.inject(p["data"], p["nxt"], p["free"], p["qs"],
+                           _readonly(np.asarray(incoming, np.int64)),
                            r.prep.n_fac, r.prep.n_lane, r.prep.ring, r.minute)
             if got < 0:
                 raise SolverError(f"partition {self.p}: a load arrives before minute {r.minute}, "
@@ -234,8 +247,8 @@ class Partition:
             r.scal[1] += got
         busy = r.in_system > 0 or r.pending() > 0
         need = r.in_system + r.pending()
-        if len(r.dlog) < need:
-            r.dlog = np.zeros((max(need, 2 * len(r.dlog)), 3), np.int64)
+        if r.dlog.shape[1] < need:
+            r.dlog = np.zeros((3, max(need, 2 * r.dlog.shape[1])), np.int64)
         r.scal[4] = 0
         r.advance(m_stop)
         stopped = r.minute
@@ -248,7 +261,8 @@ class Partition:
         r.scal[1] -= parcels.sum()
         # ran dry in this window (delivered or handed on its last parcel): from which minute
         idle_from = stopped if busy and r.in_system == 0 and r.pending() == 0 else -1
-        return Step(ptr, loads, parcels, r.dlog[:int(r.scal[4])].copy(), idle_from, r.in_system, r.pending())
+        return Step(ptr, loads, parcels, r.dlog[:, :int(r.scal[4])].copy(), idle_from, r.in_system,
+                    r.pending(), time.perf_counter() - t0)
 
     def counters(self) -> dict:
         """The run's per-facility, per-lane and per-trip counters (this partition's rows; the
@@ -258,7 +272,8 @@ class Partition:
                     trip_peak=r.trip_peak, sort_peak=r.sort_peak)
 
     def memory(self) -> int:
-        """Bytes held in this partition's arrays (pools, creations, log)."""
+        """Bytes held in this partition's arrays (pools, creations, log, counters). Pools
+        never shrink, so at the end of a run this is their peak."""
         r = self.run
         arrays = [*r.pool.values(), *r.hpool.values(), *r._c, r.dlog, r.hourly]
         return int(sum(a.nbytes for a in arrays))
@@ -270,6 +285,8 @@ class Partitions(Protocol):
 
     def feed(self, p: int, index, start, origin, created) -> None: ...
 
+    def reserve(self, p: int, parcels: int) -> None: ...
+
     def extend_route(self, tail: np.ndarray) -> None: ...
 
     def set_t_end(self, t_end: int) -> None: ...
@@ -278,7 +295,7 @@ class Partitions(Protocol):
 
     def counters(self) -> list[dict]: ...
 
-    def memory(self) -> list[int]: ...
+    def memory(self) -> list[dict]: ...
 
     def close(self) -> None: ...
 
@@ -294,6 +311,9 @@ class LocalPartitions:
     def feed(self, p, index, start, origin, created) -> None:
         self.parts[p].feed(index, start, origin, created)
 
+    def reserve(self, p, parcels) -> None:
+        self.parts[p].run.reserve(parcels)
+
     def extend_route(self, tail) -> None:
         for q in self.parts:
             q.extend_route(tail)
@@ -308,9 +328,9 @@ class LocalPartitions:
     def counters(self) -> list[dict]:
         return [q.counters() for q in self.parts]
 
-    def memory(self) -> list[int]:
-        """Bytes in each partition's arrays (they share this process)."""
-        return [q.memory() for q in self.parts]
+    def memory(self) -> list[dict]:
+        """Bytes in each partition's arrays (they share this process, so no peak RSS)."""
+        return [{"arrays": q.memory(), "peak_rss": None} for q in self.parts]
 
     def close(self) -> None:
         self.parts = []
@@ -357,12 +377,17 @@ class Split:
 
 @dataclass
 class Barriers:
-    """What the windows cost: their count, and the loads and parcels that crossed."""
+    """What the windows cost: their count, the loads and parcels that crossed, and the time:
+    of the windows from the driver's side (stepping every partition and the exchange), and of
+    the slowest partition's own work in each window, summed."""
 
     windows: int = 0
     loads: int = 0
     parcels: int = 0
     bytes: int = 0
+    seconds: float = 0.0
+    slowest: float = 0.0
+    busiest_window: int = 0      # most bytes handed over at one barrier
 
 
 class PartitionedRun:
@@ -388,7 +413,7 @@ class PartitionedRun:
         self._crossing = 0          # parcels in self._incoming
         self._idle_from = np.full(pt.k, first_minute, np.int64)
         self._counters = None
-        self._memory: list[int] = []
+        self._memory: list[dict] = []
         self.barriers = Barriers()
 
     # -- Run's interface ----------------------------------------------------------------------
@@ -429,19 +454,34 @@ class PartitionedRun:
         return int(self._pending.sum())
 
     def reserve(self, parcels: int) -> None:
-        """Partitions grow their pools as they need (each holds its own share)."""
+        """Room for ``parcels`` in the system at once, over all partitions: each reserves its
+        share by load, a quarter more (as :meth:`Run.reserve`, untouched memory costs
+        nothing; a partition that needs more grows)."""
+        load = self.pt.load.astype(float)
+        share = load / load.sum() if load.sum() > 0 else np.full(self.pt.k, 1 / self.pt.k)
+        for p in range(self.pt.k):
+            self.parts.reserve(p, int(1.25 * parcels * share[p]) + 1)
 
     def feed(self, index, start, origin, created) -> None:
         origin = np.asarray(origin, np.int64)
         if len(created) and int(created[0]) < self._minute:
             raise ValueError("parcels fed for a minute already simulated")
-        where = self.pt.part[origin]
-        for p in range(self.pt.k):
-            sel = np.flatnonzero(where == p)
-            if len(sel):
-                self.parts.feed(p, np.asarray(index)[sel], np.asarray(start)[sel], origin[sel],
-                                np.asarray(created)[sel])
-                self._pending[p] += len(sel)
+        index, start, created = (np.asarray(x, np.int64) for x in (index, start, created))
+        if self.pt.k == 1:
+            if len(index):
+                self.parts.feed(0, index, start, origin, created)
+                self._pending[0] += len(index)
+            return
+        where = self.pt.part.astype(np.int16)[origin]
+        order = np.argsort(where, kind="stable")         # by partition, in feeding order
+        ends = np.cumsum(np.bincount(where, minlength=self.pt.k))
+        index, start, origin, created = index[order], start[order], origin[order], created[order]
+        a = 0
+        for p, b in enumerate(ends):
+            if b > a:
+                self.parts.feed(p, index[a:b], start[a:b], origin[a:b], created[a:b])
+                self._pending[p] += b - a
+            a = b
 
     @property
     def done(self) -> bool:
@@ -453,8 +493,11 @@ class PartitionedRun:
         m_stop = min(int(m_stop), self._t_end)
         while self._minute <= m_stop and not self.done:
             end = min(self._minute + self.window - 1, m_stop)
+            t0 = time.perf_counter()
             steps = self.parts.step(self._incoming, end)
             self._exchange(steps)
+            self.barriers.seconds += time.perf_counter() - t0
+            self.barriers.slowest += max(s.seconds for s in steps)
             self._minute = end + 1
             if self.in_system == 0 and self.pending() == 0:
                 self._minute = int(self._idle_from.max())   # as the single run: where it ran dry
@@ -475,17 +518,18 @@ class PartitionedRun:
                 a, z = int(s.ptr[q]), int(s.ptr[q + 1])
                 if z > a:
                     outs[q].append(s.loads[a:z])
-            if len(s.log):
-                i = s.log[:, 0]
-                self.delivered[i] = s.log[:, 2]
+            if s.log.shape[1]:
+                i = s.log[0]
+                self.delivered[i] = s.log[2]
                 if len(self.sorted_at_dest):
-                    self.sorted_at_dest[i] = s.log[:, 1]
+                    self.sorted_at_dest[i] = s.log[1]
         self._incoming = [np.concatenate(o) if o else np.zeros(0, np.int64) for o in outs]
         self._crossing = crossing
         b.parcels += crossing
         words = sum(len(x) for x in self._incoming)
         b.loads += (words - crossing) // 2          # two words a load besides its entries
         b.bytes += 8 * words
+        b.busiest_window = max(b.busiest_window, 8 * words)
 
     # -- outputs, summed over the partitions (each counter's rows belong to one) ------------------
     def _sum(self, name: str) -> np.ndarray:
@@ -524,7 +568,7 @@ class PartitionedRun:
         """Stop the partitions (their memory is read first, for :meth:`summary`)."""
         if not self._memory:
             try:
-                self._memory = [int(x) for x in self.parts.memory()]
+                self._memory = list(self.parts.memory())
             except ParcelnetError:               # a lost worker: the run's own error stands
                 self._memory = []
         self.parts.close()
@@ -535,5 +579,9 @@ class PartitionedRun:
         return {"partitions": pt.k, "window_minutes": self.window, "cut_lanes": pt.cut_lanes,
                 "load": [int(x) for x in pt.load], "windows": b.windows,
                 "loads_crossed": b.loads, "parcels_crossed": b.parcels,
-                "bytes_crossed": b.bytes, "worker_bytes": list(self._memory)}
+                "bytes_crossed": b.bytes, "busiest_window_bytes": b.busiest_window,
+                "seconds_windows": round(b.seconds, 3),
+                "seconds_slowest_partition": round(b.slowest, 3),
+                "worker_bytes": [m["arrays"] for m in self._memory],
+                "worker_peak_rss": [m["peak_rss"] for m in self._memory]}
 

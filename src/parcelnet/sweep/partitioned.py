@@ -43,6 +43,9 @@ class PartitionWorker:
     def extend_route(self, tail) -> None:
         self.part.extend_route(tail)
 
+    def reserve(self, parcels) -> None:
+        self.part.run.reserve(parcels)
+
     def set_t_end(self, t_end) -> None:
         self.part.set_t_end(t_end)
 
@@ -56,9 +59,13 @@ class PartitionWorker:
         import os
         return os.getpid()
 
-    def peak_rss(self) -> int:
-        """The actor process's peak resident memory, bytes (Linux: ru_maxrss in KiB)."""
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    def memory(self) -> dict:
+        """The partition's arrays (bytes), and the actor process's peak resident memory
+        (Linux: ru_maxrss in KiB). The peak counts the pages of Ray's shared object store the
+        actor read (the network, the routes, the parcels fed to it), each machine's store
+        being shared by its actors."""
+        return {"arrays": self.part.memory(),
+                "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
 
 def warm() -> float:
@@ -126,6 +133,9 @@ class RayPartitions:
     def feed(self, p, index, start, origin, created) -> None:
         self.actors[p].feed.remote(index, start, origin, created)
 
+    def reserve(self, p, parcels) -> None:
+        self.actors[p].reserve.remote(int(parcels))
+
     def extend_route(self, tail) -> None:
         ref = self.ray.put(tail)
         for a in self.actors:
@@ -146,9 +156,9 @@ class RayPartitions:
     def pids(self) -> list[int]:
         return self._get([a.pid.remote() for a in self.actors], "")
 
-    def memory(self) -> list[int]:
-        """Each actor process's peak resident memory, bytes."""
-        return self._get([a.peak_rss.remote() for a in self.actors], "at the end")
+    def memory(self) -> list[dict]:
+        """Each partition's arrays and its actor process's peak resident memory, bytes."""
+        return self._get([a.memory.remote() for a in self.actors], "at the end")
 
     def close(self) -> None:
         for a in self.actors:
