@@ -170,7 +170,7 @@ def test_a_load_arriving_inside_a_simulated_window_is_refused():
         p.step(load, 200)
     ok = np.array([-1 - ((1 << 32) | 0), 150, (7 << 32) | 0], np.int64)
     s = p.step(ok, 200)                                     # delivered at facility 0: logged
-    assert s.in_system == 0 and s.log.shape[1] == 1 and s.log[0, 0] == 7 and s.log[1, 0] == 150
+    assert s.in_system == 0 and len(s.log) == 1 and s.log[0] >> 32 == 7 and s.sorted[0] == 150
 
 
 def test_drain_hands_each_load_to_its_partition():

@@ -189,7 +189,8 @@ class Step:
     ptr: np.ndarray          # the loads that left it, by the partition they go to (offsets)
     loads: np.ndarray        # ... concatenated (``parcelnet.sim._kernels.drain``)
     parcels: np.ndarray      # ... the parcels in them, by the partition they go to
-    log: np.ndarray          # the window's deliveries: rows i, sorted minute, delivered minute or -1
+    log: np.ndarray          # the window's deliveries, int64: i << 32 | (delivered minute + 1)
+    sorted: np.ndarray       # ... and the minute each was sorted (when kept; else empty)
     idle_from: int           # the minute it ran dry in the window; -1 when it did not
     in_system: int           # parcels it holds
     pending: int             # parcels fed to it and not created yet
@@ -202,8 +203,9 @@ class Partition:
     its own (nothing from a shared, read-only store is written)."""
 
     def __init__(self, network: Network, p: int, part: np.ndarray, k: int, route: np.ndarray,
-                 first_minute: int, t_end: int):
+                 first_minute: int, t_end: int, keep_sorted: bool = True):
         tt = network.timetable
+        self.keep_sorted = keep_sorted
         self.p, self.k = int(p), int(k)
         self.part = np.asarray(part, np.int64)
         self.run = run = Run(Prepared(network), 0, _readonly(route), first_minute, t_end,
@@ -261,8 +263,11 @@ class Partition:
         r.scal[1] -= parcels.sum()
         # ran dry in this window (delivered or handed on its last parcel): from which minute
         idle_from = stopped if busy and r.in_system == 0 and r.pending() == 0 else -1
-        return Step(ptr, loads, parcels, r.dlog[:, :int(r.scal[4])].copy(), idle_from, r.in_system,
-                    r.pending(), time.perf_counter() - t0)
+        nd = int(r.scal[4])
+        log = (r.dlog[0, :nd] << 32) | (r.dlog[2, :nd] + 1)      # 8 bytes a delivery
+        srt = r.dlog[1, :nd].copy() if self.keep_sorted else np.zeros(0, np.int64)
+        return Step(ptr, loads, parcels, log, srt, idle_from, r.in_system, r.pending(),
+                    time.perf_counter() - t0)
 
     def counters(self) -> dict:
         """The run's per-facility, per-lane and per-trip counters (this partition's rows; the
@@ -304,9 +309,9 @@ class LocalPartitions:
     """Every partition in this process, stepped one after the other."""
 
     def __init__(self, network: Network, pt: Partitioning, route: np.ndarray, first_minute: int,
-                 t_end: int):
-        self.parts = [Partition(network, p, pt.part, pt.k, route, first_minute, t_end)
-                      for p in range(pt.k)]
+                 t_end: int, keep_sorted: bool = True):
+        self.parts = [Partition(network, p, pt.part, pt.k, route, first_minute, t_end,
+                                keep_sorted) for p in range(pt.k)]
 
     def feed(self, p, index, start, origin, created) -> None:
         self.parts[p].feed(index, start, origin, created)
@@ -336,7 +341,8 @@ class LocalPartitions:
         self.parts = []
 
 
-#: Makes a run's partitions: (network, partitioning, route, first minute, end of horizon).
+#: Makes a run's partitions: (network, partitioning, route, first minute, end of horizon,
+#: keep_sorted=whether to report the minute each delivered parcel was sorted).
 PartitionsFactory = Callable[[Network, Partitioning, np.ndarray, int, int], Partitions]
 
 
@@ -402,7 +408,8 @@ class PartitionedRun:
         self.window = int(min(window, pt.window))
         self._route, self._t_end = route, int(t_end)
         make = partitions if partitions is not None else LocalPartitions
-        self.parts = make(prep.network, pt, route, first_minute, t_end)
+        self.parts = make(prep.network, pt, route, first_minute, t_end,
+                          keep_sorted=keep_sorted_at_dest)
         self.delivered = np.full(n, -1, out_dtype)
         self.sorted_at_dest = np.full(n if keep_sorted_at_dest else 0, -1, out_dtype)
         self.hour0 = first_minute // 60
@@ -518,11 +525,11 @@ class PartitionedRun:
                 a, z = int(s.ptr[q]), int(s.ptr[q + 1])
                 if z > a:
                     outs[q].append(s.loads[a:z])
-            if s.log.shape[1]:
-                i = s.log[0]
-                self.delivered[i] = s.log[2]
+            if len(s.log):
+                i = s.log >> 32
+                self.delivered[i] = (s.log & 0xFFFFFFFF) - 1
                 if len(self.sorted_at_dest):
-                    self.sorted_at_dest[i] = s.log[1]
+                    self.sorted_at_dest[i] = s.sorted
         self._incoming = [np.concatenate(o) if o else np.zeros(0, np.int64) for o in outs]
         self._crossing = crossing
         b.parcels += crossing

@@ -34,8 +34,8 @@ class PartitionWorker:
     its process's peak memory."""
 
     def __init__(self, network: Network, p: int, part: np.ndarray, k: int, route: np.ndarray,
-                 first_minute: int, t_end: int):
-        self.part = Partition(network, p, part, k, route, first_minute, t_end)
+                 first_minute: int, t_end: int, keep_sorted: bool = True):
+        self.part = Partition(network, p, part, k, route, first_minute, t_end, keep_sorted)
 
     def feed(self, index, start, origin, created) -> None:
         self.part.feed(index, start, origin, created)
@@ -104,7 +104,7 @@ class RayPartitions:
     """The partitions of a run as Ray actors (:class:`parcelnet.sim.partition.Partitions`)."""
 
     def __init__(self, network: Network, pt: Partitioning, route: np.ndarray, first_minute: int,
-                 t_end: int, address: str | None = None):
+                 t_end: int, keep_sorted: bool = True, address: str | None = None):
         ray = require("ray", "ray", "parcelnet simulate --engine ray")
         self.ray = ray
         if not ray.is_initialized():
@@ -113,8 +113,8 @@ class RayPartitions:
         cpus = float(ray.cluster_resources().get("CPU", 1))
         actor = ray.remote(num_cpus=min(1.0, cpus / pt.k), max_restarts=0)(PartitionWorker)
         net_ref, route_ref = ray.put(network), ray.put(np.ascontiguousarray(route))
-        self.actors = [actor.remote(net_ref, p, pt.part, pt.k, route_ref, first_minute, t_end)
-                       for p in range(pt.k)]
+        self.actors = [actor.remote(net_ref, p, pt.part, pt.k, route_ref, first_minute, t_end,
+                                    keep_sorted) for p in range(pt.k)]
         self.window_end = first_minute - 1
         self._get([a.pid.remote() for a in self.actors], "starting")
 
@@ -177,6 +177,6 @@ def _failed(ray, ref) -> bool:
 def ray_split(k: int, address: str | None = None, window: int | None = None,
               part: np.ndarray | None = None) -> Split:
     """A :class:`~parcelnet.sim.partition.Split` whose partitions run as Ray actors."""
-    def make(network, pt, route, first_minute, t_end):
-        return RayPartitions(network, pt, route, first_minute, t_end, address=address)
+    def make(network, pt, route, first_minute, t_end, keep_sorted=True):
+        return RayPartitions(network, pt, route, first_minute, t_end, keep_sorted, address=address)
     return Split(k=k, part=part, window=window, partitions=make)
