@@ -100,7 +100,7 @@ def main() -> None:
             "barrier_ms_per_window": round(1000 * (s["seconds_windows"]
                                                    - s["seconds_slowest_partition"])
                                            / max(s["windows"], 1), 2),
-            "worker_arrays_gib": [round(b / 2 ** 30, 2) for b in s["worker_bytes"]],
+            "partition_peak_gib": [round(b / 2 ** 30, 2) for b in s["partition_peak_bytes"]],
             "worker_peak_rss_gib": [None if b is None else round(b / 2 ** 30, 2)
                                     for b in s["worker_peak_rss"]],
             "driver_peak_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, 2),

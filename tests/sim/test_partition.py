@@ -69,7 +69,7 @@ def test_china_split_in_k_partitions_is_the_single_run(cn_day, k):
     assert s["partitions"] == k and load.max() <= 1.25 * load.mean()     # balanced
     if k > 1:
         assert s["cut_lanes"] > 0 and s["parcels_crossed"] > 0 and s["windows"] > 1
-        assert len(s["worker_bytes"]) == k
+        assert len(s["partition_peak_bytes"]) == k
 
 
 def test_one_minute_windows_and_a_bad_partitioning(cn_day):
@@ -184,8 +184,9 @@ def test_drain_hands_each_load_to_its_partition():
         K._push(data, nxt, free, qs, 1, arr)
         for e in es:
             K._push(data, nxt, free, qs, 1, e)
+    assert free[1] == 7 and free[2] == 7        # 12 words: one block in use, the most so far
     ptr, out, parcels = K.drain(data, nxt, free, qs, 1, lane_to, part_of, 2)
-    assert list(parcels) == [1, 5] and qs[1, 0] == -1 and free[1] == 8
+    assert list(parcels) == [1, 5] and qs[1, 0] == -1 and free[1] == 8 and free[2] == 7
     assert list(out[ptr[0]:ptr[1]]) == [-1 - ((1 << 32) | 0), 6, 13]
     assert list(out[ptr[1]:ptr[2]]) == [-1 - ((2 << 32) | 2), 5, 11, 12,
                                         -1 - ((3 << 32) | 1), 7, 14, 15, 16]

@@ -33,9 +33,9 @@ def test_ray_partitions_give_the_single_run(ray_cluster, cn_day, k):  # noqa: F8
     got = simulate(net, parcels, paths=want.paths, split=ray_split(k))
     assert_same_run(got.raw, want.raw)
     s = got.raw.split
-    assert s["partitions"] == k and len(s["worker_bytes"]) == k
-    assert all(b > 0 for b in s["worker_bytes"])        # each partition's arrays, measured
-    assert all(r > b for r, b in zip(s["worker_peak_rss"], s["worker_bytes"]))  # and its process
+    assert s["partitions"] == k and len(s["partition_peak_bytes"]) == k
+    assert all(b > 0 for b in s["partition_peak_bytes"])        # each partition's state, measured
+    assert all(r > b for r, b in zip(s["worker_peak_rss"], s["partition_peak_bytes"]))  # and its process
 
 
 @pytest.mark.parametrize("seed, window", [(3, 1), (17, None)])

@@ -106,13 +106,13 @@ def simulate(a) -> int:
         kpi_table(k)
         if parts:
             mem = ", ".join(f"{b / 2 ** 30:.2f}" for b in (
-                parts["worker_peak_rss"] if a.engine == "ray" else parts["worker_bytes"]))
+                parts["worker_peak_rss"] if a.engine == "ray" else parts["partition_peak_bytes"]))
             console().print(
                 f"{parts['partitions']} partitions ({a.engine}), loads {parts['load']}: "
                 f"{parts['windows']:,} windows of up to {parts['window_minutes']} min, "
                 f"{parts['parcels_crossed']:,} parcels ({parts['bytes_crossed'] / 2 ** 20:,.1f} MiB) "
                 f"crossed {parts['cut_lanes']:,} cut lanes; "
-                + ("peak memory per worker" if a.engine == "ray" else "memory per partition")
+                + ("peak memory per worker" if a.engine == "ray" else "peak state per partition")
                 + f" (GiB): {mem}")
         console().print(f"report: {report}" + (f"  results: {a.out}" if a.out else ""))
     return 0

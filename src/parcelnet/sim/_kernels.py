@@ -45,14 +45,15 @@ _COUNT = _SORTED - 1
 
 # -- pooled FIFOs ---------------------------------------------------------------------------
 # A queue q is qs[q] = (head block, head offset, tail block, tail offset); head block -1 = empty.
-# free = [first free block, free blocks]; blocks are chained by ``nxt``.
+# free = [first free block, free blocks, fewest free blocks ever (the pool's high-water mark)];
+# blocks are chained by ``nxt``.
 
 def new_pool(blocks, size, queues):
     nxt = np.empty(blocks, np.int64)
     nxt[:-1] = np.arange(1, blocks)
     nxt[-1] = -1
     return dict(data=np.empty(blocks * size, np.int64), nxt=nxt,
-                free=np.array([0, blocks], np.int64), qs=np.full((queues, 4), -1, np.int64))
+                free=np.array([0, blocks, blocks], np.int64), qs=np.full((queues, 4), -1, np.int64))
 
 
 def grow_pool(pool, blocks, size):
@@ -66,7 +67,8 @@ def grow_pool(pool, blocks, size):
     nxt[:old] = pool["nxt"]
     nxt[old:-1] = np.arange(old + 1, blocks)
     nxt[-1] = pool["free"][0]                      # new blocks first, then the old free list
-    free = np.array([old, pool["free"][1] + blocks - old], np.int64)
+    f = pool["free"]
+    free = np.array([old, f[1] + blocks - old, f[2] + blocks - old], np.int64)
     return dict(data=data, nxt=nxt, free=free, qs=pool["qs"])
 
 
@@ -161,9 +163,10 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
     facilities. When ``lane_cut`` is not empty, a trip on a lane with ``lane_cut[lane]`` set
     puts its load in the outbox (queue ``n_fac + n_lane + ring``) as a header
     ``-1 - (count << 32 | lane)``, its arrival minute, then its entries, instead of in the
-    arrival ring; :func:`drain` takes them out. When ``dlog`` (three rows: i, minute sorted,
-    delivered minute or -1) is not empty, a parcel sorted at its destination is logged in
-    column ``scal[4]`` (then incremented) instead of written to ``delivered``.
+    arrival ring; :func:`drain` takes them out. When ``dlog`` is not empty, a parcel sorted
+    at its destination is logged in its column ``scal[4]`` (then incremented) instead of
+    written to ``delivered``: row 0 ``i << 32 | (delivered minute + 1)`` (0: not delivered by
+    ``t_end``), row 1, where there is one, the minute it was sorted.
     ``scal`` = [next minute, parcels in system, next creation, active sorters, log rows].
     """
     n_c = c_entry.shape[0]
@@ -173,6 +176,7 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
     keep_hops = hop_off.shape[0] > 0
     has_cut = lane_cut.shape[0] > 0
     keep_log = dlog.shape[1] > 0
+    log_sorted = dlog.shape[0] > 1
     outbox = n_fac + n_lane + ring
     nd = scal[4]
 
@@ -187,6 +191,8 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
             nb = free[0]
             free[0] = nxt[nb]
             free[1] -= 1
+            if free[1] < free[2]:
+                free[2] = free[1]
             nxt[nb] = -1
             if tb < 0:
                 qs[q, 0] = nb
@@ -282,6 +288,8 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
             nb = hf[0]
             hf[0] = hn[nb]
             hf[1] -= 1
+            if hf[1] < hf[2]:
+                hf[2] = hf[1]
             hn[nb] = -1
             if tb < 0:
                 hq[q, 0] = nb
@@ -389,9 +397,9 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
                             if end == -2:
                                 end = wave_end(rdy, f, wave_ptr, wave_start, wave_duration)
                             if keep_log:
-                                dlog[0, nd] = i
-                                dlog[1, nd] = m
-                                dlog[2, nd] = end if end <= t_end else -1
+                                dlog[0, nd] = (i << 32) | ((end if end <= t_end else -1) + 1)
+                                if log_sorted:
+                                    dlog[1, nd] = m
                                 nd += 1
                             elif end <= t_end:
                                 delivered[i] = end
@@ -486,6 +494,8 @@ def _push(data, nxt, free, qs, q, v):
         nb = free[0]
         free[0] = nxt[nb]
         free[1] -= 1
+        if free[1] < free[2]:
+            free[2] = free[1]
         nxt[nb] = -1
         if tb < 0:
             qs[q, 0] = nb

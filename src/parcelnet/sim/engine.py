@@ -162,8 +162,8 @@ class Run:
         self.hops = hops if hops is not None else (none, none, none, none)
         #: per lane, set where its loads leave for another partition (empty: none do)
         self.lane_cut = np.zeros(0, np.bool_)
-        #: the delivery log (rows i, sorted minute, delivered minute; empty: none kept)
-        self.dlog = np.zeros((3, 0), np.int64)
+        #: the delivery log (see the kernel; no columns: none kept)
+        self.dlog = np.zeros((1, 0), np.int64)
 
     @property
     def minute(self) -> int:

@@ -211,7 +211,9 @@ class Partition:
         self.run = run = Run(Prepared(network), 0, _readonly(route), first_minute, t_end,
                              keep_sorted_at_dest=False)
         run.lane_cut = (self.part[tt.lane_from] != self.part[tt.lane_to]).copy()
-        run.dlog = np.zeros((3, 1024), np.int64)
+        self._rows = 2 if keep_sorted else 1
+        run.dlog = np.zeros((self._rows, 1024), np.int64)
+        self._peak_log = self._peak_fed = 0
         self._buf, self._own = route, False      # the given routes, read only
 
     def feed(self, index, start, origin, created) -> None:
@@ -250,7 +252,8 @@ class Partition:
         busy = r.in_system > 0 or r.pending() > 0
         need = r.in_system + r.pending()
         if r.dlog.shape[1] < need:
-            r.dlog = np.zeros((3, max(need, 2 * r.dlog.shape[1])), np.int64)
+            r.dlog = np.zeros((self._rows, max(need, 2 * r.dlog.shape[1])), np.int64)
+        self._peak_fed = max(self._peak_fed, r.pending())
         r.scal[4] = 0
         r.advance(m_stop)
         stopped = r.minute
@@ -264,7 +267,8 @@ class Partition:
         # ran dry in this window (delivered or handed on its last parcel): from which minute
         idle_from = stopped if busy and r.in_system == 0 and r.pending() == 0 else -1
         nd = int(r.scal[4])
-        log = (r.dlog[0, :nd] << 32) | (r.dlog[2, :nd] + 1)      # 8 bytes a delivery
+        self._peak_log = max(self._peak_log, nd)
+        log = r.dlog[0, :nd].copy()                                 # 8 bytes a delivery
         srt = r.dlog[1, :nd].copy() if self.keep_sorted else np.zeros(0, np.int64)
         return Step(ptr, loads, parcels, log, srt, idle_from, r.in_system, r.pending(),
                     time.perf_counter() - t0)
@@ -277,11 +281,20 @@ class Partition:
                     trip_peak=r.trip_peak, sort_peak=r.sort_peak)
 
     def memory(self) -> int:
-        """Bytes held in this partition's arrays (pools, creations, log, counters). Pools
-        never shrink, so at the end of a run this is their peak."""
+        """The most bytes this partition's state held at once, counted exactly where it
+        lives: the pool blocks of parcels and of runs in use at their high-water mark (the
+        kernel counts it) with their block links, the creations fed and not yet made at the
+        most, the delivery log's most columns, and the per-facility, lane and trip counters.
+        Reserved memory never touched does not count (an OS maps a page when first written);
+        the process around it (Python, numba, the network) does not either."""
         r = self.run
-        arrays = [*r.pool.values(), *r.hpool.values(), *r._c, r.dlog, r.hourly]
-        return int(sum(a.nbytes for a in arrays))
+        used = (len(r.pool["nxt"]) - int(r.pool["free"][2])) * K.B * 8
+        used += (len(r.hpool["nxt"]) - int(r.hpool["free"][2])) * K.HB * 8
+        links = r.pool["nxt"].nbytes + r.hpool["nxt"].nbytes + r.pool["qs"].nbytes + r.hpool["qs"].nbytes
+        counters = sum(a.nbytes for a in (r.backlog, r.left, r.hourly, r.boarded, r.trip_peak,
+                                          r.sort_peak, r.cnt, r.touched, r.s_len, r.active))
+        return int(used + links + 24 * self._peak_fed + 8 * self._rows * self._peak_log
+                   + counters)
 
 
 class Partitions(Protocol):
@@ -527,7 +540,7 @@ class PartitionedRun:
                     outs[q].append(s.loads[a:z])
             if len(s.log):
                 i = s.log >> 32
-                self.delivered[i] = (s.log & 0xFFFFFFFF) - 1
+                self.delivered[i] = (s.log & 0xFFFFFFFF) - 1    # 0: not delivered by the end
                 if len(self.sorted_at_dest):
                     self.sorted_at_dest[i] = s.sorted
         self._incoming = [np.concatenate(o) if o else np.zeros(0, np.int64) for o in outs]
@@ -589,6 +602,6 @@ class PartitionedRun:
                 "bytes_crossed": b.bytes, "busiest_window_bytes": b.busiest_window,
                 "seconds_windows": round(b.seconds, 3),
                 "seconds_slowest_partition": round(b.slowest, 3),
-                "worker_bytes": [m["arrays"] for m in self._memory],
+                "partition_peak_bytes": [m["arrays"] for m in self._memory],
                 "worker_peak_rss": [m["peak_rss"] for m in self._memory]}
 

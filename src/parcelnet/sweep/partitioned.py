@@ -6,8 +6,8 @@ by the actors of a machine); everything the partition changes (its pools, its cr
 its delivery log) is its own. The driver steps all actors through a window at once, then
 hands the loads that crossed to the partitions they go to: the barrier.
 
-**Failure.** A lost actor (its process killed, its node gone) fails the run at the next
-barrier with :class:`~parcelnet.errors.WorkerLostError`, naming the partition and the window.
+**Failure.** A lost actor (its process killed, its node gone, or killed by Ray's memory
+monitor when the node runs out of memory) fails the run at the next barrier with :class:`~parcelnet.errors.WorkerLostError`, naming the partition and the window.
 Actors are not restarted: a partition's state lives only in its actor, so a restarted one
 could not go on, and the run never returns partial results.
 
@@ -60,8 +60,8 @@ class PartitionWorker:
         return os.getpid()
 
     def memory(self) -> dict:
-        """The partition's arrays (bytes), and the actor process's peak resident memory
-        (Linux: ru_maxrss in KiB). The peak counts the pages of Ray's shared object store the
+        """The partition's peak state (bytes, :meth:`Partition.memory`), and the actor
+        process's peak resident memory (Linux: ru_maxrss in KiB). The peak counts the pages of Ray's shared object store the
         actor read (the network, the routes, the parcels fed to it), each machine's store
         being shared by its actors."""
         return {"arrays": self.part.memory(),
@@ -122,13 +122,15 @@ class RayPartitions:
         ray = self.ray
         try:
             return ray.get(refs)
-        except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError,
-                ray.exceptions.WorkerCrashedError) as e:
+        except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError,
+                ray.exceptions.OutOfMemoryError, ray.exceptions.ObjectLostError) as e:
             lost = next((p for p, r in enumerate(refs) if _failed(ray, r)), None)
             who = f"partition {lost}'s worker" if lost is not None else "a partition's worker"
+            why = ("Ray's memory monitor killed it: the node ran out of memory"
+                   if isinstance(e, ray.exceptions.OutOfMemoryError) else type(e).__name__)
             raise WorkerLostError(f"{who} was lost {what} (window ending at minute "
                                   f"{self.window_end}); the run is stopped and returns no "
-                                  f"results: {type(e).__name__}") from None
+                                  f"results: {why}") from None
 
     def feed(self, p, index, start, origin, created) -> None:
         self.actors[p].feed.remote(index, start, origin, created)
