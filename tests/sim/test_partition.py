@@ -190,3 +190,26 @@ def test_drain_hands_each_load_to_its_partition():
     assert list(out[ptr[0]:ptr[1]]) == [-1 - ((1 << 32) | 0), 6, 13]
     assert list(out[ptr[1]:ptr[2]]) == [-1 - ((2 << 32) | 2), 5, 11, 12,
                                         -1 - ((3 << 32) | 1), 7, 14, 15, 16]
+
+
+def test_a_grown_pool_copies_only_blocks_ever_taken_and_keeps_every_free_block():
+    pool = K.new_pool(4, K.B, 2)
+    d, n, f, q = pool["data"], pool["nxt"], pool["free"], pool["qs"]
+    for v in range(K.B + 1):                    # two blocks taken
+        K._push(d, n, f, q, 0, v)
+    assert list(f) == [2, 2, 2, 2]
+    for grow_to, taken in ((6, 2), (9, 2)):
+        pool = K.grow_pool(pool, grow_to, K.B)
+        d, n, f, q = pool["data"], pool["nxt"], pool["free"], pool["qs"]
+        assert f[3] == taken and f[1] == grow_to - 2
+        chain, b = [], f[0]                     # the free list: never-used blocks in order
+        while b >= 0:
+            chain.append(int(b))
+            b = n[b]
+        assert chain == list(range(2, grow_to))
+    for v in range(7 * K.B - 1):                # fill every block: all taken, in index order
+        K._push(d, n, f, q, 1, v)
+    assert f[1] == 0 and f[3] == 9 and f[0] == -1
+    pool = K.grow_pool(pool, 11, K.B)           # a full pool grows: the new blocks are free
+    assert list(pool["free"][[0, 1, 3]]) == [9, 2, 9]
+    assert d[K.B] == K.B and pool["data"][K.B] == K.B      # the queued entries were copied

@@ -45,15 +45,18 @@ _COUNT = _SORTED - 1
 
 # -- pooled FIFOs ---------------------------------------------------------------------------
 # A queue q is qs[q] = (head block, head offset, tail block, tail offset); head block -1 = empty.
-# free = [first free block, free blocks, fewest free blocks ever (the pool's high-water mark)];
-# blocks are chained by ``nxt``.
+# free = [first free block, free blocks, fewest free blocks ever (the pool's high-water mark),
+# blocks ever taken]; blocks are chained by ``nxt``. Freed blocks go to the head of the free
+# list and never-used ones follow in index order, so the blocks ever taken are always the
+# first ``free[3]``: the only ones a pool's memory holds (a page is mapped when first written)
+# and the only ones :func:`grow_pool` copies.
 
 def new_pool(blocks, size, queues):
     nxt = np.empty(blocks, np.int64)
     nxt[:-1] = np.arange(1, blocks)
     nxt[-1] = -1
     return dict(data=np.empty(blocks * size, np.int64), nxt=nxt,
-                free=np.array([0, blocks, blocks], np.int64), qs=np.full((queues, 4), -1, np.int64))
+                free=np.array([0, blocks, blocks, 0], np.int64), qs=np.full((queues, 4), -1, np.int64))
 
 
 def grow_pool(pool, blocks, size):
@@ -61,15 +64,31 @@ def grow_pool(pool, blocks, size):
     old = len(pool["nxt"])
     if blocks <= old:
         return pool
+    f = pool["free"]
+    taken = int(f[3])
     data = np.empty(blocks * size, np.int64)
-    data[:old * size] = pool["data"]
+    data[:taken * size] = pool["data"][:taken * size]    # the rest was never written
     nxt = np.empty(blocks, np.int64)
     nxt[:old] = pool["nxt"]
     nxt[old:-1] = np.arange(old + 1, blocks)
-    nxt[-1] = pool["free"][0]                      # new blocks first, then the old free list
-    f = pool["free"]
-    free = np.array([old, f[1] + blocks - old, f[2] + blocks - old], np.int64)
+    nxt[-1] = -1
+    head = f[0]              # the new blocks go at the end of the free list
+    if taken < old:          # ... which ends with the never-used blocks, the last old - 1
+        nxt[old - 1] = old
+    elif head >= 0:          # ... of freed blocks only
+        nxt[_list_end(nxt, head)] = old
+    else:                    # empty
+        head = old
+    free = np.array([head, f[1] + blocks - old, f[2] + blocks - old, taken], np.int64)
     return dict(data=data, nxt=nxt, free=free, qs=pool["qs"])
+
+
+@njit(cache=True)
+def _list_end(nxt, b):
+    """The last block of the chain from block b."""
+    while nxt[b] >= 0:
+        b = nxt[b]
+    return b
 
 
 @njit(cache=True)
@@ -189,6 +208,8 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
         o = qs[q, 3]
         if tb < 0 or o == B:
             nb = free[0]
+            if nb >= free[3]:
+                free[3] = nb + 1
             free[0] = nxt[nb]
             free[1] -= 1
             if free[1] < free[2]:
@@ -286,6 +307,8 @@ def run(c_entry, c_fac, c_min, route, sort_per_minute, process, lane_to, lane_du
         o = hq[q, 3]
         if tb < 0 or o == HB:
             nb = hf[0]
+            if nb >= hf[3]:
+                hf[3] = nb + 1
             hf[0] = hn[nb]
             hf[1] -= 1
             if hf[1] < hf[2]:
@@ -492,6 +515,8 @@ def _push(data, nxt, free, qs, q, v):
     o = qs[q, 3]
     if tb < 0 or o == B:
         nb = free[0]
+        if nb >= free[3]:
+            free[3] = nb + 1
         free[0] = nxt[nb]
         free[1] -= 1
         if free[1] < free[2]:
