@@ -213,3 +213,10 @@ def test_a_grown_pool_copies_only_blocks_ever_taken_and_keeps_every_free_block()
     pool = K.grow_pool(pool, 11, K.B)           # a full pool grows: the new blocks are free
     assert list(pool["free"][[0, 1, 3]]) == [9, 2, 9]
     assert d[K.B] == K.B and pool["data"][K.B] == K.B      # the queued entries were copied
+
+
+def test_a_split_run_does_not_record_hops(tiny):
+    from parcelnet.errors import ParameterError
+    parcels = sample_parcels(tiny, 50, "peak", 1)
+    with pytest.raises(ParameterError, match="does not record hops"):
+        simulate(tiny, parcels, record_hops=True, split=Split(k=2))

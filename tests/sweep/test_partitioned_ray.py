@@ -38,16 +38,16 @@ def test_ray_partitions_give_the_single_run(ray_cluster, cn_day, k):  # noqa: F8
     assert all(r > b for r, b in zip(s["worker_peak_rss"], s["partition_peak_bytes"]))  # and its process
 
 
-@pytest.mark.parametrize("seed, window", [(3, 1), (17, None)])
-def test_tight_random_networks_bad_partitions_one_minute_windows(ray_cluster, seed, window):
+@pytest.mark.parametrize("seed, k, window", [(3, 2, 1), (17, 4, None)])
+def test_tight_random_networks_bad_partitions_one_minute_windows(ray_cluster, seed, k, window):
     net = _reshape(random_network(seed, n=9, lanes=20), unlimited=False, cap=1, spm=1)
     ids, t, o, d, ptr, lanes, _ = _parcels(net, seed, 400)
     parcels = Parcels(ids, t, o, d)
     want = run_paths(net, parcels, ptr, lanes, horizon_minutes=1440)
     assert (want.left_behind > 0).any()                 # the capacities bind
-    bad = np.arange(net.timetable.n_facilities) % 4     # neighbours apart
+    bad = np.arange(net.timetable.n_facilities) % k     # neighbours apart
     got = run_paths(net, parcels, ptr, lanes, horizon_minutes=1440,
-                    split=ray_split(4, part=bad, window=window))
+                    split=ray_split(k, part=bad, window=window))
     assert_same_run(got, want)
     assert got.split["parcels_crossed"] > 0
     if window:
