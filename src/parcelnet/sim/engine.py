@@ -306,7 +306,7 @@ def run_paths(network: Network, parcels: Parcels, path_ptr, path_lanes, *,
     if split is not None:
         if record_hops:
             raise ParameterError("a partitioned run does not record hops; run it in one process")
-        run = split.make_run(prep, n, route, start[path_id], origin, first, t_end)
+        run = split.make_run(prep, n, route, first, t_end, start=start[path_id], origin=origin)
     else:
         run = Run(prep, n, route, first, t_end, hops=hops)
     order = np.argsort(c, kind="stable")          # by (created, index)

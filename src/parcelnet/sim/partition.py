@@ -205,7 +205,6 @@ class Partition:
     def __init__(self, network: Network, p: int, part: np.ndarray, k: int, route: np.ndarray,
                  first_minute: int, t_end: int, keep_sorted: bool = True):
         tt = network.timetable
-        self.keep_sorted = keep_sorted
         self.p, self.k = int(p), int(k)
         self.part = np.asarray(part, np.int64)
         self.run = run = Run(Prepared(network), 0, _readonly(route), first_minute, t_end,
@@ -249,8 +248,8 @@ class Partition:
                 raise SolverError(f"partition {self.p}: a load arrives before minute {r.minute}, "
                                   "the window was longer than a cut lane's travel time")
             r.scal[1] += got
-        busy = r.in_system > 0 or r.pending() > 0
-        need = r.in_system + r.pending()
+        need = r.in_system + r.pending()        # at most this many delivered in the window
+        busy = need > 0
         if r.dlog.shape[1] < need:
             r.dlog = np.zeros((self._rows, max(need, 2 * r.dlog.shape[1])), np.int64)
         self._peak_fed = max(self._peak_fed, r.pending())
@@ -269,7 +268,7 @@ class Partition:
         nd = int(r.scal[4])
         self._peak_log = max(self._peak_log, nd)
         log = r.dlog[0, :nd].copy()                                 # 8 bytes a delivery
-        srt = r.dlog[1, :nd].copy() if self.keep_sorted else np.zeros(0, np.int64)
+        srt = r.dlog[1, :nd].copy() if self._rows > 1 else np.zeros(0, np.int64)
         return Step(ptr, loads, parcels, log, srt, idle_from, r.in_system, r.pending(),
                     time.perf_counter() - t0)
 
@@ -382,11 +381,12 @@ class Split:
                                       f"shortest travel time on a lane between partitions")
         return pt
 
-    def make_run(self, prep: Prepared, n: int, route: np.ndarray, start: np.ndarray,
-                 origin: np.ndarray, first_minute: int, t_end: int,
-                 load: np.ndarray | None = None, **kw) -> "PartitionedRun":
-        """The partitioned run of ``n`` parcels, balanced on the parcels ``start``ing their
-        routes at ``origin`` (or on ``load`` per facility, when given)."""
+    def make_run(self, prep: Prepared, n: int, route: np.ndarray, first_minute: int,
+                 t_end: int, *, start: np.ndarray | None = None,
+                 origin: np.ndarray | None = None, load: np.ndarray | None = None,
+                 **kw) -> "PartitionedRun":
+        """The partitioned run of ``n`` parcels, balanced on ``load`` per facility, or on
+        the parcels ``start``ing their routes at ``origin``."""
         net = prep.network
         pt = self.partitioning(net, facility_load(net, route, start, origin) if load is None
                                else load)

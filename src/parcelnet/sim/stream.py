@@ -117,9 +117,8 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
         if split_load is None:
             raise ValidationError("a streamed day split across partitions needs the load per "
                                   "facility to balance them on (split_load)")
-        none = np.zeros(0, np.int64)
-        run = split.make_run(prep, n, rt.route, none, none, 0, last_minute + horizon,
-                             load=split_load, keep_sorted_at_dest=False, out_dtype=np.int32)
+        run = split.make_run(prep, n, rt.route, 0, last_minute + horizon, load=split_load,
+                             keep_sorted_at_dest=False, out_dtype=np.int32)
     else:
         run = Run(prep, n, rt.route, 0, last_minute + horizon, keep_sorted_at_dest=False,
                   out_dtype=np.int32)

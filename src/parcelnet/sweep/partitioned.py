@@ -115,8 +115,8 @@ class RayPartitions:
         net_ref, route_ref = ray.put(network), ray.put(np.ascontiguousarray(route))
         self.actors = [actor.remote(net_ref, p, pt.part, pt.k, route_ref, first_minute, t_end,
                                     keep_sorted) for p in range(pt.k)]
-        self.window_end = first_minute - 1
-        self._get([a.pid.remote() for a in self.actors], "starting")
+        self.window_end = None
+        self._get([a.pid.remote() for a in self.actors], "while starting")
 
     def _get(self, refs, what: str):
         ray = self.ray
@@ -128,9 +128,10 @@ class RayPartitions:
             who = f"partition {lost}'s worker" if lost is not None else "a partition's worker"
             why = ("Ray's memory monitor killed it: the node ran out of memory"
                    if isinstance(e, ray.exceptions.OutOfMemoryError) else type(e).__name__)
-            raise WorkerLostError(f"{who} was lost {what} (window ending at minute "
-                                  f"{self.window_end}); the run is stopped and returns no "
-                                  f"results: {why}") from None
+            when = (f" (window ending at minute {self.window_end})"
+                    if self.window_end is not None else "")
+            raise WorkerLostError(f"{who} was lost {what}{when}; the run is stopped and "
+                                  f"returns no results: {why}") from None
 
     def feed(self, p, index, start, origin, created) -> None:
         self.actors[p].feed.remote(index, start, origin, created)
@@ -156,7 +157,7 @@ class RayPartitions:
         return self._get([a.counters.remote() for a in self.actors], "at the end")
 
     def pids(self) -> list[int]:
-        return self._get([a.pid.remote() for a in self.actors], "")
+        return self._get([a.pid.remote() for a in self.actors], "asked for its process")
 
     def memory(self) -> list[dict]:
         """Each partition's arrays and its actor process's peak resident memory, bytes."""
@@ -169,8 +170,12 @@ class RayPartitions:
 
 
 def _failed(ray, ref) -> bool:
+    """The call has finished, with an error (a call still running has not failed)."""
+    ready, _ = ray.wait([ref], timeout=0)
+    if not ready:
+        return False
     try:
-        ray.get(ref, timeout=0)
+        ray.get(ref)
         return False
     except Exception:   # noqa: BLE001 - any failure of this actor's call marks it
         return True
