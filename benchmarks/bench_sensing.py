@@ -134,6 +134,9 @@ def goals(a) -> None:
             row[name]["seconds"] = round(time.perf_counter() - t, 1)
         row["expected_units"] = {k: round(wape(y[m], e[m]), 4) for k, m in masks.items()}
         n = row.get("no_signals")
+        if n:   # what knowing the world's expected units exactly gains on the draws (the
+            # oracle): about the most a forecast can, since the draws' noise remains
+            row["oracle_gain"] = {k: round(1 - row["expected_units"][k] / n[k], 4) for k in masks}
         for name in ("signals", "shuffled", "shuffled_past", "noise", "other_series"):
             if name in row and n:
                 row[f"{name}_gain"] = {k: round(1 - row[name][k] / n[k], 4)
