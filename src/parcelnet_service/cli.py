@@ -29,6 +29,9 @@ def register(sub) -> None:
     s.add_argument("--port", default="8000", help="port (default 8000)")
     s.add_argument("--workers", default="1", help="worker processes (default 1); each builds "
                    "its own network, and one of them sends the webhooks")
+    s.add_argument("--rate-limit", default=None, metavar="RATE[,BURST]",
+                   help="each key's requests a second and burst, per worker process "
+                        "(default 50,200; burst default 4 x RATE); beyond it: 429 with Retry-After")
     s.set_defaults(func=serve)
 
     d = sub.add_parser("db", help="the service's database: migrations")
@@ -138,21 +141,37 @@ def serve(a) -> int:
 
     port = integer(a.port, "--port", 1, 65535)
     workers = integer(a.workers, "--workers", 1, 64)
+    rate = rate_limit(a.rate_limit)
     engine = _engine(a.db)
     if workers == 1:
         router = Router(_network(a.network))
-        uvicorn.run(create_app(engine, router, webhooks_every=2.0), host=a.host, port=port,
-                    log_level="info")
+        uvicorn.run(create_app(engine, router, webhooks_every=2.0, rate=rate), host=a.host,
+                    port=port, log_level="info")
         return 0
     # several processes: each builds its app from the environment (parcelnet_service.api.app.from_env)
     from parcelnet_service.db.engine import database_url
     os.environ["PARCELNET_DB"] = database_url(a.db)
     if a.network:
         os.environ["PARCELNET_NETWORK"] = a.network
+    os.environ["PARCELNET_RATE_LIMIT"] = f"{rate[0]!r},{rate[1]}"
     engine.dispose()
     uvicorn.run("parcelnet_service.api.app:from_env", factory=True, host=a.host, port=port,
                 workers=workers, log_level="info")
     return 0
+
+
+def rate_limit(text: str | None) -> tuple[float, int]:
+    """``--rate-limit RATE[,BURST]``: (requests a second, burst) of each key's token bucket."""
+    from parcelnet_service.api.app import RATE
+
+    if text is None:
+        return RATE
+    what = "RATE[,BURST]: a rate above 0 a second, then a whole burst of at least 1"
+    rate_s, _, burst_s = str(text).partition(",")
+    r = number(rate_s, "--rate-limit", what, above=0, hi=1e9)
+    burst = max(1, int(round(4 * r))) if not burst_s.strip() else \
+        integer(burst_s, "--rate-limit", 1, 10 ** 9)
+    return r, burst
 
 
 def _network(folder: str | None):

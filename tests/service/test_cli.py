@@ -88,8 +88,20 @@ def test_postgresql_is_never_migrated_behind_the_operators_back(capsys, pg_serve
 
 @pytest.mark.parametrize("args, msg", [(("--port", "0"), "--port must be at least 1"),
                                         (("--port", "x"), "--port must be an integer"),
-                                        (("--workers", "0"), "--workers must be at least 1")])
+                                        (("--workers", "0"), "--workers must be at least 1"),
+                                        (("--rate-limit", "0"), "--rate-limit must be RATE[,BURST]"),
+                                        (("--rate-limit", "fast"), "--rate-limit must be RATE[,BURST]"),
+                                        (("--rate-limit", "10,0"), "--rate-limit must be at least 1")])
 def test_serve_checks_its_options_first(capsys, tmp_path, args, msg):
     code, _, err = run_cli(capsys, "serve", "--db", f"sqlite:///{tmp_path / 's.db'}", *args)
     assert code == 2
     assert_one_line_error(err, msg)
+
+
+def test_the_rate_limit_option():
+    from parcelnet_service.api.app import RATE
+    from parcelnet_service.cli import rate_limit
+    assert rate_limit(None) == RATE == (50.0, 200)
+    assert rate_limit("100") == (100.0, 400)            # burst: four seconds' worth
+    assert rate_limit("2.5,3") == (2.5, 3)
+    assert rate_limit("0.1") == (0.1, 1)

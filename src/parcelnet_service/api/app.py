@@ -120,22 +120,26 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
         parts = split(cred.credentials)
         if parts is None:
             raise Unauthorized("malformed API key: expected pn_<prefix>_<secret>")
-        with app.state.sessions() as s:
-            row = s.execute(select(ApiKey, Tenant).join(Tenant, ApiKey.tenant_id == Tenant.id)
+        # one read in autocommit: no transaction to open and roll back (keys and tenants
+        # have no row-level policy: the key is how a request learns its tenant)
+        with engine.connect() as c:
+            c.execution_options(isolation_level="AUTOCOMMIT")
+            key = c.execute(select(ApiKey.prefix, ApiKey.secret_hash, ApiKey.revoked_at,
+                                   ApiKey.scopes, Tenant.id, Tenant.name, Tenant.kind)
+                            .join(Tenant, ApiKey.tenant_id == Tenant.id)
                             .where(ApiKey.prefix == parts[0])).first()
-        if row is None or not matches(parts[1], row[0].secret_hash):
+        if key is None or not matches(parts[1], key.secret_hash):
             raise Unauthorized("unknown API key")
-        key, tenant = row
         if key.revoked_at is not None:
             raise Unauthorized(f"API key {key.prefix} was revoked at {key.revoked_at.isoformat()}")
         wait = limiter.take(key.prefix)
         if wait > 0:
             raise RateLimited(f"too many requests for key {key.prefix}: at most {rate[0]:g} a "
                               f"second (bursts of {rate[1]}); retry in {wait} s", wait)
-        return Principal(tenant.id, tenant.name, tenant.kind, frozenset(key.scopes.split()), key.prefix)
+        return Principal(key.id, key.name, key.kind, frozenset(key.scopes.split()), key.prefix)
 
     def needs(scope: str):
-        def check(p: Principal = Depends(principal)) -> Principal:
+        async def check(p: Principal = Depends(principal)) -> Principal:   # no thread hop
             if scope not in p.scopes:
                 raise Forbidden(f"this key lacks the scope '{scope}'")
             return p
@@ -415,7 +419,7 @@ def _errors(errors: list) -> str:
 def from_env() -> FastAPI:
     """The app of one worker process of ``parcelnet serve --workers N``: the database from
     ``PARCELNET_DB`` (migrated), the network from ``PARCELNET_NETWORK`` (else China's
-    default). Each worker sends webhooks too: rows are claimed with SKIP LOCKED on
+    default), each key's rate limit from ``PARCELNET_RATE_LIMIT`` (``RATE,BURST``). Each worker sends webhooks too: rows are claimed with SKIP LOCKED on
     PostgreSQL, and on SQLite writers take turns, so none is sent twice by two of them."""
     import os
 
@@ -430,4 +434,6 @@ def from_env() -> FastAPI:
         net = load_network(folder)
     else:
         net = S.default_network()
-    return create_app(engine, S.Router(net), webhooks_every=2.0)
+    rate, _, burst = os.environ.get("PARCELNET_RATE_LIMIT", "").partition(",")
+    limit = (float(rate), int(burst)) if burst else RATE
+    return create_app(engine, S.Router(net), webhooks_every=2.0, rate=limit)

@@ -6,8 +6,10 @@ import secrets
 from datetime import timedelta
 
 from fastapi import FastAPI, Path, Query
+from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError as PydanticError
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from parcelnet.errors import NotFoundError
 
@@ -60,10 +62,13 @@ def add_routes(app: FastAPI, needs, errors) -> None:
         its carrier; else 404, as for a number that does not exist."""
         if not is_valid(number):
             raise NotFoundError(f"no waybill {number[:20]!r}: not a waybill number")
-        q = select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id).where(Waybill.number == number)
+        # the promises and pieces that tracking shows come in the same query (one round trip)
+        q = (select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id)
+             .where(Waybill.number == number)
+             .options(joinedload(Shipment.promises), joinedload(Shipment.waybills)))
         if p.kind != "platform":
             q = q.where(or_(Shipment.tenant_id == p.tenant_id, Shipment.carrier_id == p.tenant_id))
-        got = s.scalar(q)
+        got = s.scalars(q).unique().first()
         if got is None:
             raise NotFoundError(f"no waybill {number} that this tenant may track")
         return got
@@ -72,7 +77,8 @@ def add_routes(app: FastAPI, needs, errors) -> None:
              summary="Timeline, status and promise history, for the merchant and its carrier")
     def track(waybill: str, p=Depends(needs("tracking:read"))):
         with app.state.sessions(ctx(p)) as s:
-            return T.track(s, visible(s, p, waybill))
+            # plain JSON types already: answered as they are, without FastAPI's encoder
+            return JSONResponse(T.track(s, visible(s, p, waybill)))
 
     @app.get("/v1/public/track/{waybill}", tags=["tracking"],
              summary="Status and promise for anyone who has the waybill and the recipient's "
