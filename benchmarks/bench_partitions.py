@@ -96,6 +96,7 @@ def main() -> None:
             "bytes_crossed": s["bytes_crossed"],
             "bytes_per_window": round(s["bytes_crossed"] / max(s["windows"], 1)),
             "busiest_window_bytes": s["busiest_window_bytes"],
+            "pipelined": s["pipelined"],
             "windows_s": s["seconds_windows"], "slowest_partition_s": s["seconds_slowest_partition"],
             "barrier_ms_per_window": round(1000 * (s["seconds_windows"]
                                                    - s["seconds_slowest_partition"])

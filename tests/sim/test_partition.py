@@ -113,6 +113,27 @@ def test_a_streamed_day_split_is_the_single_run(seed):
     assert got.raw.split["parcels_crossed"] > 0
 
 
+@pytest.mark.parametrize("seed, window", [(0, None), (1, 1), (2, 37)])
+def test_one_partition_is_pipelined_and_is_the_single_run(seed, window):
+    """K = 1 submits windows without waiting for the one before. Three small bursts of
+    parcels eight days apart: the partition idles for days with only future parcels, and
+    with short windows it is stepped on after it ran dry at the end. The answers, the last
+    minute included, are the single run's."""
+    net = _tight(random_network(seed, n=9, lanes=20), cap=200, spm=200)
+    ids, t, o, d = _day(net, seed, 90)
+    t = np.sort(t % 120 + 11520 * (np.arange(len(t)) * 3 // len(t)))
+    cuts = sorted({c for c in [30, 60, *_minute_cuts(t, 4)] if t[c] != t[c - 1]})
+    want = simulate_blocks(net, _blocks(ids, t, o, d, cuts), len(ids), last_minute=23159)
+    n_fac = net.timetable.n_facilities
+    got = simulate_blocks(net, _blocks(ids, t, o, d, cuts), len(ids), last_minute=23159,
+                          split=Split(k=1, window=window), split_load=np.ones(n_fac, np.int64))
+    np.testing.assert_array_equal(got.delivered, want.delivered)
+    for f in FIELDS[2:]:
+        np.testing.assert_array_equal(getattr(got.raw, f), getattr(want.raw, f), err_msg=f)
+    assert (want.delivered >= 0).sum() > 30 and want.raw.last_minute < want.horizon_end
+    assert got.raw.split["pipelined"] and got.raw.split["windows"] >= len(cuts) + 1
+
+
 def test_simulate_day_split_is_balanced_on_a_sample_of_the_day(tiny):
     want = simulate_day(tiny, 20_000, "peak", seed=9)
     got = simulate_day(tiny, 20_000, "peak", seed=9, split=Split(k=2))

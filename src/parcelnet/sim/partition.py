@@ -310,6 +310,15 @@ class Partitions(Protocol):
 
     def step(self, incoming: list[np.ndarray], m_stop: int) -> list[Step]: ...
 
+    def submit(self, incoming: list[np.ndarray], m_stop: int) -> object:
+        """Start :meth:`step` and return at once: a handle for :meth:`collect`."""
+
+    def collect(self, handle: object, m_stop: int) -> list[Step]:
+        """The steps of a :meth:`submit` (waiting for them), in the order submitted."""
+
+    def ready(self, handle: object) -> bool:
+        """Whether :meth:`collect` would answer without waiting."""
+
     def counters(self) -> list[dict]: ...
 
     def memory(self) -> list[dict]: ...
@@ -341,6 +350,15 @@ class LocalPartitions:
 
     def step(self, incoming, m_stop) -> list[Step]:
         return [q.step(incoming[i], m_stop) for i, q in enumerate(self.parts)]
+
+    def submit(self, incoming, m_stop):
+        return self.step(incoming, m_stop)      # in this process: done at once
+
+    def collect(self, handle, m_stop) -> list[Step]:
+        return handle
+
+    def ready(self, handle) -> bool:
+        return True
 
     def counters(self) -> list[dict]:
         return [q.counters() for q in self.parts]
@@ -407,6 +425,8 @@ class Barriers:
     seconds: float = 0.0
     slowest: float = 0.0
     busiest_window: int = 0      # most bytes handed over at one barrier
+    pipelined: bool = False      # one partition: windows submitted ahead, no barrier (seconds:
+    #                              the driver's waits for the partition and its applying of them)
 
 
 class PartitionedRun:
@@ -423,8 +443,15 @@ class PartitionedRun:
         make = partitions if partitions is not None else LocalPartitions
         self.parts = make(prep.network, pt, route, first_minute, t_end,
                           keep_sorted=keep_sorted_at_dest)
-        self.delivered = np.full(n, -1, out_dtype)
-        self.sorted_at_dest = np.full(n if keep_sorted_at_dest else 0, -1, out_dtype)
+        self._delivered = np.full(n, -1, out_dtype)
+        self._sorted_at_dest = np.full(n if keep_sorted_at_dest else 0, -1, out_dtype)
+        # One partition has no lane cut, so nothing crosses: its windows are submitted
+        # without waiting for the one before (the driver makes the next block meanwhile),
+        # and their results applied in order before anything reads the run's state.
+        self._pipelined = pt.k == 1
+        self._inflight: list[tuple[object, int]] = []     # (handle, the window's last minute)
+        self._fed_since = 0          # parcels fed after the last window submitted
+        self._next = int(first_minute)   # pipelined: the first minute of the next window
         self.hour0 = first_minute // 60
         self._minute = int(first_minute)
         self._in_system = np.zeros(pt.k, np.int64)
@@ -434,7 +461,7 @@ class PartitionedRun:
         self._idle_from = np.full(pt.k, first_minute, np.int64)
         self._counters = None
         self._memory: list[dict] = []
-        self.barriers = Barriers()
+        self.barriers = Barriers(pipelined=self._pipelined)
 
     # -- Run's interface ----------------------------------------------------------------------
     @property
@@ -464,14 +491,27 @@ class PartitionedRun:
 
     @property
     def minute(self) -> int:
+        self._sync()
         return self._minute
 
     @property
     def in_system(self) -> int:
+        self._sync()
         return int(self._in_system.sum()) + self._crossing
 
     def pending(self) -> int:
+        self._sync()
         return int(self._pending.sum())
+
+    @property
+    def delivered(self) -> np.ndarray:
+        self._sync()
+        return self._delivered
+
+    @property
+    def sorted_at_dest(self) -> np.ndarray:
+        self._sync()
+        return self._sorted_at_dest
 
     def reserve(self, parcels: int) -> None:
         """Room for ``parcels`` in the system at once, over all partitions: each reserves its
@@ -490,7 +530,10 @@ class PartitionedRun:
         if self.pt.k == 1:
             if len(index):
                 self.parts.feed(0, index, start, origin, created)
-                self._pending[0] += len(index)
+                if self._inflight:           # counted by the next window submitted, or at _sync
+                    self._fed_since += len(index)
+                else:
+                    self._pending[0] += len(index)
             return
         where = self.pt.part.astype(np.int16)[origin]
         order = np.argsort(where, kind="stable")         # by partition, in feeding order
@@ -505,12 +548,16 @@ class PartitionedRun:
 
     @property
     def done(self) -> bool:
+        self._sync()
         return self._minute > self._t_end or (self.in_system == 0 and self.pending() == 0)
 
     def advance(self, m_stop: int) -> None:
         """Simulate through ``m_stop`` (at most the end of the horizon) window by window, or
         until no parcel is left in any partition or between them."""
         m_stop = min(int(m_stop), self._t_end)
+        if self._pipelined:
+            self._submit_through(m_stop)
+            return
         while self._minute <= m_stop and not self.done:
             end = min(self._minute + self.window - 1, m_stop)
             t0 = time.perf_counter()
@@ -522,6 +569,46 @@ class PartitionedRun:
             if self.in_system == 0 and self.pending() == 0:
                 self._minute = int(self._idle_from.max())   # as the single run: where it ran dry
         self._counters = None
+
+    #: windows submitted and not yet applied, at most (the driver stays this close)
+    AHEAD = 2
+
+    def _submit_through(self, m_stop: int) -> None:
+        """Pipelined (one partition): submit the windows through ``m_stop`` without waiting,
+        applying those already done. A window on a partition with nothing left costs a call
+        and changes nothing (its idle minute stays the one it ran dry at)."""
+        nxt = self._next if self._inflight else self._minute     # the next window's first minute
+        while nxt <= m_stop:
+            t0 = time.perf_counter()
+            while self._inflight and (len(self._inflight) >= self.AHEAD
+                                      or self.parts.ready(self._inflight[0][0])):
+                self._apply(*self._inflight.pop(0))
+            self.barriers.seconds += time.perf_counter() - t0
+            end = min(nxt + self.window - 1, m_stop)
+            self._inflight.append((self.parts.submit(self._incoming, end), end))
+            self._fed_since = 0
+            nxt = end + 1
+        self._next = nxt               # _apply sets where the run really stands (_minute)
+        self._counters = None
+
+    def _sync(self) -> None:
+        """Apply every window in flight, in order (pipelined runs; else nothing to do)."""
+        if not self._inflight:
+            return
+        t0 = time.perf_counter()
+        while self._inflight:
+            self._apply(*self._inflight.pop(0))
+        self._pending[0] += self._fed_since
+        self._fed_since = 0
+        self.barriers.seconds += time.perf_counter() - t0
+
+    def _apply(self, handle, end: int) -> None:
+        steps = self.parts.collect(handle, end)
+        self._exchange(steps)
+        self.barriers.slowest += max(s.seconds for s in steps)
+        self._minute = end + 1
+        if int(self._in_system.sum()) + self._crossing == 0 and int(self._pending.sum()) == 0:
+            self._minute = int(self._idle_from.max())
 
     def _exchange(self, steps: list[Step]) -> None:
         k = self.pt.k
@@ -540,9 +627,9 @@ class PartitionedRun:
                     outs[q].append(s.loads[a:z])
             if len(s.log):
                 i = s.log >> 32
-                self.delivered[i] = (s.log & 0xFFFFFFFF) - 1    # 0: not delivered by the end
-                if len(self.sorted_at_dest):
-                    self.sorted_at_dest[i] = s.sorted
+                self._delivered[i] = (s.log & 0xFFFFFFFF) - 1    # 0: not delivered by the end
+                if len(self._sorted_at_dest):
+                    self._sorted_at_dest[i] = s.sorted
         self._incoming = [np.concatenate(o) if o else np.zeros(0, np.int64) for o in outs]
         self._crossing = crossing
         b.parcels += crossing
@@ -553,6 +640,7 @@ class PartitionedRun:
 
     # -- outputs, summed over the partitions (each counter's rows belong to one) ------------------
     def _sum(self, name: str) -> np.ndarray:
+        self._sync()
         if self._counters is None:
             self._counters = self.parts.counters()
         return np.sum([c[name] for c in self._counters], axis=0)
@@ -600,7 +688,7 @@ class PartitionedRun:
                 "load": [int(x) for x in pt.load], "windows": b.windows,
                 "loads_crossed": b.loads, "parcels_crossed": b.parcels,
                 "bytes_crossed": b.bytes, "busiest_window_bytes": b.busiest_window,
-                "seconds_windows": round(b.seconds, 3),
+                "pipelined": b.pipelined, "seconds_windows": round(b.seconds, 3),
                 "seconds_slowest_partition": round(b.slowest, 3),
                 "partition_peak_bytes": [m["arrays"] for m in self._memory],
                 "worker_peak_rss": [m["peak_rss"] for m in self._memory]}

@@ -153,6 +153,17 @@ class RayPartitions:
         return self._get([a.step.remote(incoming[p], int(m_stop))
                           for p, a in enumerate(self.actors)], "in a window")
 
+    def submit(self, incoming, m_stop):
+        return [a.step.remote(incoming[p], int(m_stop)) for p, a in enumerate(self.actors)]
+
+    def collect(self, handle, m_stop) -> list[Step]:
+        self.window_end = int(m_stop)
+        return self._get(handle, "in a window")
+
+    def ready(self, handle) -> bool:
+        done, _ = self.ray.wait(handle, num_returns=len(handle), timeout=0)
+        return len(done) == len(handle)
+
     def counters(self) -> list[dict]:
         return self._get([a.counters.remote() for a in self.actors], "at the end")
 
