@@ -9,7 +9,6 @@ from fastapi import FastAPI, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError as PydanticError
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
 
 from parcelnet.errors import NotFoundError
 
@@ -62,13 +61,13 @@ def add_routes(app: FastAPI, needs, errors) -> None:
         its carrier; else 404, as for a number that does not exist."""
         if not is_valid(number):
             raise NotFoundError(f"no waybill {number[:20]!r}: not a waybill number")
-        # the promises and pieces that tracking shows come in the same query (one round trip)
-        q = (select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id)
-             .where(Waybill.number == number)
-             .options(joinedload(Shipment.promises), joinedload(Shipment.waybills)))
+        # (the promises and pieces come by their own index look-ups: with them joined into
+        # this query, two of four benchmark runs on 10 M scans were far slower, p50 35 and
+        # 247 ms, for a reason not found; docs/benchmarks.md)
+        q = select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id).where(Waybill.number == number)
         if p.kind != "platform":
             q = q.where(or_(Shipment.tenant_id == p.tenant_id, Shipment.carrier_id == p.tenant_id))
-        got = s.scalars(q).unique().first()
+        got = s.scalar(q)
         if got is None:
             raise NotFoundError(f"no waybill {number} that this tenant may track")
         return got
