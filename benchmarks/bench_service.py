@@ -262,7 +262,8 @@ def reads(a) -> None:
             # keeps its HTTP/1.1 connection open, as a real client does.
             try:
                 if getattr(local, "conn", None) is None:
-                    local.conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+                    local.conn = http.client.HTTPConnection("127.0.0.1", srv.port,
+                                                            timeout=60)
                 local.conn.request("GET", f"/v1/track/{wb}", headers=auth)
                 r = local.conn.getresponse()
                 body = r.read()

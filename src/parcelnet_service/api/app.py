@@ -125,7 +125,8 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
         with engine.connect() as c:
             c.execution_options(isolation_level="AUTOCOMMIT")
             key = c.execute(select(ApiKey.prefix, ApiKey.secret_hash, ApiKey.revoked_at,
-                                   ApiKey.scopes, Tenant.id, Tenant.name, Tenant.kind)
+                                   ApiKey.scopes, Tenant.id.label("tenant_id"),
+                                   Tenant.name.label("tenant"), Tenant.kind)
                             .join(Tenant, ApiKey.tenant_id == Tenant.id)
                             .where(ApiKey.prefix == parts[0])).first()
         if key is None or not matches(parts[1], key.secret_hash):
@@ -136,7 +137,8 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
         if wait > 0:
             raise RateLimited(f"too many requests for key {key.prefix}: at most {rate[0]:g} a "
                               f"second (bursts of {rate[1]}); retry in {wait} s", wait)
-        return Principal(key.id, key.name, key.kind, frozenset(key.scopes.split()), key.prefix)
+        return Principal(key.tenant_id, key.tenant, key.kind, frozenset(key.scopes.split()),
+                         key.prefix)
 
     def needs(scope: str):
         async def check(p: Principal = Depends(principal)) -> Principal:   # no thread hop
@@ -419,8 +421,9 @@ def _errors(errors: list) -> str:
 def from_env() -> FastAPI:
     """The app of one worker process of ``parcelnet serve --workers N``: the database from
     ``PARCELNET_DB`` (migrated), the network from ``PARCELNET_NETWORK`` (else China's
-    default), each key's rate limit from ``PARCELNET_RATE_LIMIT`` (``RATE,BURST``). Each worker sends webhooks too: rows are claimed with SKIP LOCKED on
-    PostgreSQL, and on SQLite writers take turns, so none is sent twice by two of them."""
+    default), each key's rate limit from ``PARCELNET_RATE_LIMIT`` (``RATE,BURST``). Each
+    worker sends webhooks too: rows are claimed with SKIP LOCKED on PostgreSQL, and on
+    SQLite writers take turns, so none is sent twice by two of them."""
     import os
 
     from parcelnet_service.db.engine import database_url, make_engine, require_current
