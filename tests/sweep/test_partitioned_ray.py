@@ -63,11 +63,11 @@ class _KillAfter(RayPartitions):
         super().__init__(*a, **kw)
         self.windows = 0
 
-    def step(self, incoming, m_stop):
+    def submit(self, incoming, m_stop):
         self.windows += 1
         if self.windows == self.kill_at:
             os.kill(self.pids()[1], signal.SIGKILL)
-        return super().step(incoming, m_stop)
+        return super().submit(incoming, m_stop)
 
 
 def test_a_worker_lost_mid_run_fails_the_run_loudly(ray_cluster, cn_day):  # noqa: F811

@@ -308,10 +308,9 @@ class Partitions(Protocol):
 
     def set_t_end(self, t_end: int) -> None: ...
 
-    def step(self, incoming: list[np.ndarray], m_stop: int) -> list[Step]: ...
-
     def submit(self, incoming: list[np.ndarray], m_stop: int) -> object:
-        """Start :meth:`step` and return at once: a handle for :meth:`collect`."""
+        """Start every partition's window through ``m_stop``, each taking its ``incoming``
+        loads, and return at once: a handle for :meth:`collect`."""
 
     def collect(self, handle: object, m_stop: int) -> list[Step]:
         """The steps of a :meth:`submit` (waiting for them), in the order submitted."""
@@ -348,11 +347,8 @@ class LocalPartitions:
         for q in self.parts:
             q.set_t_end(t_end)
 
-    def step(self, incoming, m_stop) -> list[Step]:
+    def submit(self, incoming, m_stop):         # in this process: done at once
         return [q.step(incoming[i], m_stop) for i, q in enumerate(self.parts)]
-
-    def submit(self, incoming, m_stop):
-        return self.step(incoming, m_stop)      # in this process: done at once
 
     def collect(self, handle, m_stop) -> list[Step]:
         return handle
@@ -561,13 +557,8 @@ class PartitionedRun:
         while self._minute <= m_stop and not self.done:
             end = min(self._minute + self.window - 1, m_stop)
             t0 = time.perf_counter()
-            steps = self.parts.step(self._incoming, end)
-            self._exchange(steps)
+            self._apply(self.parts.submit(self._incoming, end), end)     # the barrier
             self.barriers.seconds += time.perf_counter() - t0
-            self.barriers.slowest += max(s.seconds for s in steps)
-            self._minute = end + 1
-            if self.in_system == 0 and self.pending() == 0:
-                self._minute = int(self._idle_from.max())   # as the single run: where it ran dry
         self._counters = None
 
     #: windows submitted and not yet applied, at most (the driver stays this close)
@@ -603,12 +594,14 @@ class PartitionedRun:
         self.barriers.seconds += time.perf_counter() - t0
 
     def _apply(self, handle, end: int) -> None:
+        """A window's results: the exchange, and where the run stands after it (the
+        counts are read directly: the properties would apply the windows still in flight)."""
         steps = self.parts.collect(handle, end)
         self._exchange(steps)
         self.barriers.slowest += max(s.seconds for s in steps)
         self._minute = end + 1
         if int(self._in_system.sum()) + self._crossing == 0 and int(self._pending.sum()) == 0:
-            self._minute = int(self._idle_from.max())
+            self._minute = int(self._idle_from.max())   # as the single run: where it ran dry
 
     def _exchange(self, steps: list[Step]) -> None:
         k = self.pt.k

@@ -148,11 +148,6 @@ class RayPartitions:
         for a in self.actors:
             a.set_t_end.remote(int(t_end))
 
-    def step(self, incoming, m_stop) -> list[Step]:
-        self.window_end = int(m_stop)
-        return self._get([a.step.remote(incoming[p], int(m_stop))
-                          for p, a in enumerate(self.actors)], "in a window")
-
     def submit(self, incoming, m_stop):
         return [a.step.remote(incoming[p], int(m_stop)) for p, a in enumerate(self.actors)]
 
