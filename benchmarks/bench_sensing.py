@@ -11,7 +11,9 @@ backtest of 2026-09-22..2026-11-20 at lead times 1..H with signals, without, wit
 signals shuffled in time within each series, and the seasonal naive; WAPE overall, on the
 promotion days (11-10..11-13), in the days around bursts that are not promotion days (from
 the burst to LAG + 7 days after; ``bursts_to_lag``: the same at lead times up to LAG, the
-signal's lead; ``bursts_with_promotions``: with the promotion days) and on quiet days
+signal's lead; ``bursts_seen``: the same where the series' latest burst came on or before
+the forecast's origin, so that a signal of it existed; ``bursts_unseen``: the others;
+``bursts_with_promotions``: with the promotion days) and on quiet days
 (neither). ``expected_units`` is the WAPE of the world's
 own expected units, the floor that the noise sets for any forecast. ``noise`` (only with
 ``--models ...,noise``) replaces the signals by Poisson noise of the background level: a
@@ -64,6 +66,19 @@ def _regions(n: int | None = None):
     return list(g.index)[:n], g.to_numpy(float)[:n]
 
 
+def _since_burst(f: pd.DataFrame, bursts: pd.DataFrame) -> np.ndarray:
+    """Days from each forecast row's series' latest burst on or before its date to that
+    date (a large number where there is none)."""
+    rows = f[["date", "region", "sku"]].assign(_i=np.arange(len(f)), _d=pd.to_datetime(f["date"]))
+    b = bursts[["date", "region", "sku"]].assign(_b=pd.to_datetime(bursts["date"]))
+    m = pd.merge_asof(rows.sort_values("_d"), b.sort_values("_b")[["region", "sku", "_b"]],
+                      left_on="_d", right_on="_b", by=["region", "sku"], direction="backward")
+    days = ((m["_d"] - m["_b"]).dt.days).fillna(10 ** 6).to_numpy(np.int64)
+    out = np.empty(len(f), np.int64)
+    out[m["_i"].to_numpy()] = days
+    return out
+
+
 def goals(a) -> None:
     regions, pop = _regions(8)
     for seed in (int(x) for x in a.seeds.split(",")):
@@ -114,9 +129,14 @@ def goals(a) -> None:
             near_b = np.array([k in near for k in zip(f["date"], f["region"], f["sku"])])
             promo = f["date"].isin(PROMO).to_numpy()
             hz = f["horizon"].to_numpy()
+            # seen: the series' latest burst on or before the target came on or before the
+            # forecast's origin (D - h), so a signal of it existed when the forecast was made
+            seen = _since_burst(f, w.bursts) >= hz
             masks = {"all": np.ones(len(f), bool),
                      "bursts": near_b & ~promo,                 # the windows are disjoint
                      "bursts_to_lag": near_b & ~promo & (hz <= G.LAG),
+                     "bursts_seen": near_b & ~promo & seen,
+                     "bursts_unseen": near_b & ~promo & ~seen,
                      "bursts_with_promotions": near_b,
                      "promotions": promo, "quiet": ~near_b & ~promo}
             row[name] = {k: round(wape(y[m], fc[m]), 4) for k, m in masks.items()}
@@ -128,7 +148,7 @@ def goals(a) -> None:
             # against the world's expected units instead of its noisy draw: how close to the
             # truth, without the noise of a few large series (docs/sensing.md)
             e = lam.reindex(pd.MultiIndex.from_frame(f[["date", "region", "sku"]])).to_numpy()
-            for k in ("all", "bursts", "bursts_to_lag"):
+            for k in ("all", "bursts", "bursts_to_lag", "bursts_seen", "bursts_unseen"):
                 m = masks[k]
                 row[name][f"{k}_vs_expected"] = round(float(np.abs(e[m] - fc[m]).sum() / e[m].sum()), 4)
             row[name]["seconds"] = round(time.perf_counter() - t, 1)
