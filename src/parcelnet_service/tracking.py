@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -126,23 +126,22 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
     if not fresh:
         return results
     shipment_ids = sorted({bills[e["waybill"]][1] for _, e, _ in fresh})
+    pg = session.bind.dialect.name == "postgresql"
     # one writer per shipment at a time: the fold and the promise see every committed event
-    if session.bind.dialect.name == "postgresql":
+    if pg:
         session.execute(select(Shipment.id).where(Shipment.id.in_(shipment_ids))
                         .order_by(Shipment.id).with_for_update())
-    # what this carrier posted before, by event id: a duplicate, or a conflict
+    # what this carrier posted before, by event id: a duplicate, or a conflict. PostgreSQL
+    # finds out in the INSERT itself (ON CONFLICT DO NOTHING RETURNING), in one statement
     ids = [e["event_id"] for _, e, _ in fresh]
     known = {}
-    for k in range(0, len(ids), 500):
+    for k in range(0, 0 if pg else len(ids), 500):
         known.update(dict(session.execute(select(Scan.event_id, Scan.hash).where(
             Scan.carrier_id == carrier.id, Scan.event_id.in_(ids[k:k + 500]))).all()))
     rows = []
     for i, e, h in fresh:
-        if e["event_id"] in known:
-            same = known[e["event_id"]] == h
-            results[i] = {"index": i, "status": "duplicate"} if same else \
-                {"index": i, "status": "rejected",
-                 "error": f"event_id: {e['event_id']} was posted before with other content"}
+        if e["event_id"] in known:         # posted before, or earlier in this batch
+            results[i] = _answer(i, e["event_id"], known[e["event_id"]], h)
             continue
         known[e["event_id"]] = h
         w, sid, _ = bills[e["waybill"]]
@@ -151,24 +150,29 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
                          received_at=now, hash=h))
         results[i] = {"index": i, "status": "accepted"}
     if rows:
-        try:
-            with session.begin_nested():
-                session.execute(Scan.__table__.insert(), rows)
-        except IntegrityError:
-            # another request stored one of these ids in the meantime: insert the rest, and
-            # answer for the ones it took as above
-            ins = _insert(session).on_conflict_do_nothing(
-                index_elements=["carrier_id", "event_id"]).returning(Scan.event_id)
-            stored = set(session.scalars(ins, rows).all())
-            index = {e["event_id"]: i for i, e, _ in fresh}
-            lost = [r for r in rows if r["event_id"] not in stored]
-            theirs = dict(session.execute(select(Scan.event_id, Scan.hash).where(
-                Scan.carrier_id == carrier.id, Scan.event_id.in_([r["event_id"] for r in lost]))).all())
-            for r in lost:
-                i = index[r["event_id"]]
-                results[i] = {"index": i, "status": "duplicate"} if theirs.get(r["event_id"]) == r["hash"] \
-                    else {"index": i, "status": "rejected",
-                          "error": f"event_id: {r['event_id']} was posted before with other content"}
+        if pg:
+            stored = _insert_new_scans(session, rows)
+        else:
+            try:
+                with session.begin_nested():
+                    session.execute(Scan.__table__.insert(), rows)
+                stored = None
+            except IntegrityError:
+                # another request stored one of these ids in the meantime: the rest go in
+                ins = _insert(session).on_conflict_do_nothing(
+                    index_elements=["carrier_id", "event_id"]).returning(Scan.event_id)
+                stored = set(session.scalars(ins, rows).all())
+        if stored is not None and len(stored) < len(rows):
+            # ids stored before (by an earlier or a concurrent request): every event of this
+            # batch with such an id is a duplicate of the stored one, or a conflict
+            lost = {r["event_id"] for r in rows if r["event_id"] not in stored}
+            theirs = {}
+            for part in (sorted(lost)[k:k + 500] for k in range(0, len(lost), 500)):
+                theirs.update(dict(session.execute(select(Scan.event_id, Scan.hash).where(
+                    Scan.carrier_id == carrier.id, Scan.event_id.in_(part))).all()))
+            for i, e, h in fresh:
+                if e["event_id"] in lost:
+                    results[i] = _answer(i, e["event_id"], theirs.get(e["event_id"]), h)
             rows = [r for r in rows if r["event_id"] in stored]
     if rows:
         elevate(session)            # the fold notifies the merchant (its webhooks)
@@ -183,6 +187,58 @@ class _Ev:
     event_at: datetime
     event_id: str
     carrier_id: int
+
+
+#: the scan columns an ingested row fills, in the order of the set-based INSERT
+_SCAN_COLUMNS = (("carrier_id", "bigint"), ("event_id", "text"), ("waybill_id", "bigint"),
+                 ("shipment_id", "bigint"), ("type", "text"), ("facility", "text"), ("trip", "text"),
+                 ("event_at", "timestamptz"), ("received_at", "timestamptz"), ("hash", "text"))
+_SCAN_INSERT = (f"INSERT INTO scans ({', '.join(c for c, _ in _SCAN_COLUMNS)}) SELECT * FROM unnest("
+                + ", ".join(f"%({c})s::{t}[]" for c, t in _SCAN_COLUMNS)
+                + ") ON CONFLICT (carrier_id, event_id) DO NOTHING RETURNING event_id")
+#: the fold's bulk update on PostgreSQL: a promise left NULL keeps the stored one (a
+#: promise is only ever raised, never cleared, by the fold)
+_SHIPMENT_UPDATE = (
+    "UPDATE shipments AS s SET status = v.status, location = v.location, status_at = v.status_at, "
+    "last_event_at = v.last_event_at, promise_at = coalesce(v.promise_at, s.promise_at) "
+    "FROM unnest(%(id)s::bigint[], %(status)s::text[], %(location)s::text[], "
+    "%(status_at)s::timestamptz[], %(last_event_at)s::timestamptz[], %(promise_at)s::timestamptz[]) "
+    "AS v(id, status, location, status_at, last_event_at, promise_at) WHERE s.id = v.id")
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None else t.astimezone(timezone.utc)
+
+
+def _answer(i: int, event_id: str, stored_hash: str | None, h: str) -> dict:
+    """An event whose id was taken: a duplicate when its content hashes the same."""
+    if stored_hash == h:
+        return {"index": i, "status": "duplicate"}
+    return {"index": i, "status": "rejected",
+            "error": f"event_id: {event_id} was posted before with other content"}
+
+
+def _insert_new_scans(session, rows: list[dict]) -> set[str]:
+    """Store the scan rows whose (carrier, event id) is new, on PostgreSQL, in one statement
+    over arrays (unnest): one statement's planning and round trip for the batch instead of
+    one per row; the event ids stored."""
+    cols = {c: [r[c] for r in rows] for c, _ in _SCAN_COLUMNS}
+    for c in ("event_at", "received_at"):
+        cols[c] = [_utc(t) for t in cols[c]]
+    got = session.connection().exec_driver_sql(_SCAN_INSERT, cols)
+    return {r[0] for r in got}
+
+
+def _update_shipments(session, updates: list[dict]) -> None:
+    """The fold's results, written back (one statement over arrays on PostgreSQL)."""
+    if session.bind.dialect.name != "postgresql":
+        session.execute(update(Shipment), updates)
+        return
+    cols = {c: [u.get(c) for u in updates]
+            for c in ("id", "status", "location", "status_at", "last_event_at", "promise_at")}
+    for c in ("status_at", "last_event_at", "promise_at"):
+        cols[c] = [_utc(t) for t in cols[c]]
+    session.connection().exec_driver_sql(_SHIPMENT_UPDATE, cols)
 
 
 def _insert(session):
@@ -226,7 +282,7 @@ def _refold(session, new: list[dict], router: Router, now: datetime) -> None:
                 hooks=hooks)
         if f.status not in TERMINAL:
             _repromise(session, sh, new_by[sid], router, now, updates[-1], hooks)
-    session.execute(update(Shipment), updates)
+    _update_shipments(session, updates)
 
 
 def _repromise(session, sh, new: list[dict], router: Router, now: datetime, upd: dict,

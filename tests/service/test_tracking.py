@@ -70,6 +70,12 @@ def test_scans_fold_into_the_status_and_twice_is_once(service):
     again = post_scans(service, evs[:4]).json()
     assert (again["accepted"], again["duplicates"]) == (1, 3)
     assert [x["status"] for x in again["results"]] == ["duplicate"] * 3 + ["accepted"]
+    # a stored id with other content, twice in one batch beside a new event: both refused,
+    # the new one stored
+    moved = ev("a-2", wb, "departed", "S330106", 1141)
+    mixed = post_scans(service, [moved, evs[4], moved]).json()
+    assert [x["status"] for x in mixed["results"]] == ["rejected", "accepted", "rejected"], mixed
+    assert all("posted before with other content" in mixed["results"][i]["error"] for i in (0, 2))
     post_scans(service, evs[4:])
     t = service.get(f"/v1/track/{wb}").json()
     assert (t["status"], t["location"]) == ("delivered", "S110105")
