@@ -189,25 +189,28 @@ class _Ev:
     carrier_id: int
 
 
-#: the scan columns an ingested row fills, in the order of the set-based INSERT
+#: the scan columns an ingested row fills, with their types in the set-based INSERT
 _SCAN_COLUMNS = (("carrier_id", "bigint"), ("event_id", "text"), ("waybill_id", "bigint"),
                  ("shipment_id", "bigint"), ("type", "text"), ("facility", "text"), ("trip", "text"),
                  ("event_at", "timestamptz"), ("received_at", "timestamptz"), ("hash", "text"))
-_SCAN_INSERT = (f"INSERT INTO scans ({', '.join(c for c, _ in _SCAN_COLUMNS)}) SELECT * FROM unnest("
-                + ", ".join(f"%({c})s::{t}[]" for c, t in _SCAN_COLUMNS)
-                + ") ON CONFLICT (carrier_id, event_id) DO NOTHING RETURNING event_id")
+_NAMES = ", ".join(c for c, _ in _SCAN_COLUMNS)
+#: one statement for a batch on PostgreSQL: the rows travel as one JSON document
+#: (json_to_recordset), which the driver sends as it is, where arrays are built element by
+#: element in Python
+_SCAN_INSERT = (f"INSERT INTO scans ({_NAMES}) SELECT {_NAMES} FROM json_to_recordset(%(rows)s::json) "
+                f"AS x({', '.join(f'{c} {t}' for c, t in _SCAN_COLUMNS)}) "
+                "ON CONFLICT (carrier_id, event_id) DO NOTHING RETURNING event_id")
 #: the fold's bulk update on PostgreSQL: a promise left NULL keeps the stored one (a
 #: promise is only ever raised, never cleared, by the fold)
 _SHIPMENT_UPDATE = (
     "UPDATE shipments AS s SET status = v.status, location = v.location, status_at = v.status_at, "
     "last_event_at = v.last_event_at, promise_at = coalesce(v.promise_at, s.promise_at) "
-    "FROM unnest(%(id)s::bigint[], %(status)s::text[], %(location)s::text[], "
-    "%(status_at)s::timestamptz[], %(last_event_at)s::timestamptz[], %(promise_at)s::timestamptz[]) "
-    "AS v(id, status, location, status_at, last_event_at, promise_at) WHERE s.id = v.id")
+    "FROM json_to_recordset(%(rows)s::json) AS v(id bigint, status text, location text, "
+    "status_at timestamptz, last_event_at timestamptz, promise_at timestamptz) WHERE s.id = v.id")
 
 
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else t.astimezone(timezone.utc)
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(timezone.utc).isoformat()
 
 
 def _answer(i: int, event_id: str, stored_hash: str | None, h: str) -> dict:
@@ -219,26 +222,23 @@ def _answer(i: int, event_id: str, stored_hash: str | None, h: str) -> dict:
 
 
 def _insert_new_scans(session, rows: list[dict]) -> set[str]:
-    """Store the scan rows whose (carrier, event id) is new, on PostgreSQL, in one statement
-    over arrays (unnest): one statement's planning and round trip for the batch instead of
-    one per row; the event ids stored."""
-    cols = {c: [r[c] for r in rows] for c, _ in _SCAN_COLUMNS}
-    for c in ("event_at", "received_at"):
-        cols[c] = [_utc(t) for t in cols[c]]
-    got = session.connection().exec_driver_sql(_SCAN_INSERT, cols)
-    return {r[0] for r in got}
+    """Store the scan rows whose (carrier, event id) is new, on PostgreSQL, in one statement:
+    one statement's planning and round trip for the batch instead of one per row; the
+    event ids stored."""
+    doc = json.dumps([{**r, "event_at": _iso(r["event_at"]), "received_at": _iso(r["received_at"])}
+                      for r in rows], ensure_ascii=False)
+    return {r[0] for r in session.connection().exec_driver_sql(_SCAN_INSERT, {"rows": doc})}
 
 
 def _update_shipments(session, updates: list[dict]) -> None:
-    """The fold's results, written back (one statement over arrays on PostgreSQL)."""
+    """The fold's results, written back (one statement on PostgreSQL)."""
     if session.bind.dialect.name != "postgresql":
         session.execute(update(Shipment), updates)
         return
-    cols = {c: [u.get(c) for u in updates]
-            for c in ("id", "status", "location", "status_at", "last_event_at", "promise_at")}
-    for c in ("status_at", "last_event_at", "promise_at"):
-        cols[c] = [_utc(t) for t in cols[c]]
-    session.connection().exec_driver_sql(_SHIPMENT_UPDATE, cols)
+    doc = json.dumps([{"id": u["id"], "status": u["status"], "location": u["location"],
+                       "status_at": _iso(u["status_at"]), "last_event_at": _iso(u["last_event_at"]),
+                       "promise_at": _iso(u.get("promise_at"))} for u in updates], ensure_ascii=False)
+    session.connection().exec_driver_sql(_SHIPMENT_UPDATE, {"rows": doc})
 
 
 def _insert(session):
