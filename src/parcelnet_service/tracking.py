@@ -225,7 +225,10 @@ def _insert_new_scans(session, rows: list[dict]) -> set[str]:
     """Store the scan rows whose (carrier, event id) is new, on PostgreSQL, in one statement:
     one statement's planning and round trip for the batch instead of one per row; the
     event ids stored."""
-    doc = json.dumps([{**r, "event_at": _iso(r["event_at"]), "received_at": _iso(r["received_at"])}
+    received = {}                          # one receipt time for the batch: written once
+    doc = json.dumps([{**r, "event_at": r["event_at"].isoformat(),       # aware: its offset kept
+                       "received_at": received.get(r["received_at"]) or
+                       received.setdefault(r["received_at"], _iso(r["received_at"]))}
                       for r in rows], ensure_ascii=False)
     return {r[0] for r in session.connection().exec_driver_sql(_SCAN_INSERT, {"rows": doc})}
 

@@ -86,10 +86,17 @@ def test_stateful_sequences_follow_the_links(fuzzed):
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, checks=checks, transport_kwargs=kwargs)
 
-    Machine.run(settings=hsettings(max_examples=100, stateful_step_count=6, deadline=None,
-                                   database=None, derandomize=True,
-                                   suppress_health_check=list(HealthCheck)))
-    # the links were followed: reads of real waybills and deletes of real hooks succeeded
-    ok = {(m, p) for m, p, code in calls if code in (200, 201, 204)}
-    assert ("GET", "/v1/shipments/{waybill}") in ok and ("GET", "/v1/track/{waybill}") in ok
-    assert ("DELETE", "/v1/webhooks/{hook_id}") in ok
+    # the links were followed: reads of real waybills and deletes of real hooks succeeded.
+    # Which rules the machine draws depends on more than the seed (the same seed drew a
+    # different sequence after an unrelated change to the service), so a round that
+    # happens not to draw a link is followed by fresh rounds, up to four in all
+    wanted = {("GET", "/v1/shipments/{waybill}"), ("GET", "/v1/track/{waybill}"),
+              ("DELETE", "/v1/webhooks/{hook_id}")}
+    for round_ in range(4):
+        Machine.run(settings=hsettings(max_examples=100, stateful_step_count=6, deadline=None,
+                                       database=None, derandomize=round_ == 0,
+                                       suppress_health_check=list(HealthCheck)))
+        ok = {(m, p) for m, p, code in calls if code in (200, 201, 204)}
+        if wanted <= ok:
+            break
+    assert wanted <= ok, sorted(wanted - ok)

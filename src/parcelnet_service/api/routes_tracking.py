@@ -36,7 +36,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
     def post_scans(body: ScansIn, p=Depends(needs("scans:write"))):
         results: list[dict | None] = [None] * len(body.events)
         try:                                     # the whole batch at once, when it is all good
-            good = [m.model_dump() for m in SCANS.validate_python(body.events)]
+            good = SCANS.dump_python(SCANS.validate_python(body.events))
             where = list(range(len(good)))
         except PydanticError:                    # else event by event, each with its error
             good, where = [], []
