@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from threading import Lock
 
+import numpy as np
+
 from parcelnet.errors import NotFoundError
 from parcelnet.network.model import Network
 
@@ -104,6 +106,27 @@ class Router:
             out.append(Routed(str(station[i]), str(station[j]), str(hub[j]), str(code[j]),
                               None if p is None or p != p else str(p)))
         return out
+
+    def promise_times(self, queries: list[tuple[str, str, datetime]]) -> list[datetime | None]:
+        """The promised times of :meth:`promise` for many (origin, destination, at) at once
+        (None where the destination cannot be reached), without their paths: the engine's
+        batch answers all the queries from one origin with one search per departure they
+        wait for, where :meth:`promise` searches once per query."""
+        from parcelnet.promise.engine import INF
+
+        if not queries:
+            return []
+        net = self.network
+        try:
+            o = np.array([net.facility(f) for f, _, _ in queries], np.int64)
+            d = np.array([net.station(s) for _, s, _ in queries], np.int64)
+        except NotFoundError as e:
+            raise Unprocessable(str(e)) from None
+        starts = [day_start(at) for _, _, at in queries]
+        t = np.array([int((at - st).total_seconds() // 60) for (_, _, at), st in zip(queries, starts)],
+                     np.int64)
+        got = self.engine.promise_many(o, d, t)
+        return [None if m >= INF else st + timedelta(minutes=int(m)) for m, st in zip(got, starts)]
 
     def promise(self, origin: str, destination: str, at: datetime) -> tuple[Promised, int | None]:
         """The promise for a parcel at ``origin`` at ``at``: (the promise, its minute from

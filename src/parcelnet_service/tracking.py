@@ -127,10 +127,13 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
         return results
     shipment_ids = sorted({bills[e["waybill"]][1] for _, e, _ in fresh})
     pg = session.bind.dialect.name == "postgresql"
-    # one writer per shipment at a time: the fold and the promise see every committed event
+    # one writer per shipment at a time: the fold and the promise see every committed event.
+    # The locked rows cannot change before the fold, which reads them from here
+    locked = None
     if pg:
-        session.execute(select(Shipment.id).where(Shipment.id.in_(shipment_ids))
-                        .order_by(Shipment.id).with_for_update())
+        locked = {sh.id: sh for sh in session.execute(
+            select(*_FOLD_COLUMNS).where(Shipment.id.in_(shipment_ids))
+            .order_by(Shipment.id).with_for_update())}
     # what this carrier posted before, by event id: a duplicate, or a conflict. PostgreSQL
     # finds out in the INSERT itself (ON CONFLICT DO NOTHING RETURNING), in one statement
     ids = [e["event_id"] for _, e, _ in fresh]
@@ -176,8 +179,13 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
             rows = [r for r in rows if r["event_id"] in stored]
     if rows:
         elevate(session)            # the fold notifies the merchant (its webhooks)
-        _refold(session, rows, router, now)
+        _refold(session, rows, router, now, locked)
     return results
+
+
+#: what the fold reads of a shipment
+_FOLD_COLUMNS = (Shipment.id, Shipment.status, Shipment.tenant_id, Shipment.waybill,
+                 Shipment.dest_station, Shipment.promise_at)
 
 
 @dataclass(frozen=True)
@@ -253,17 +261,15 @@ def _insert(session):
     return insert(Scan)
 
 
-def _refold(session, new: list[dict], router: Router, now: datetime) -> None:
+def _refold(session, new: list[dict], router: Router, now: datetime, ships: dict | None = None) -> None:
     """Fold again every shipment the new events touch, set-based: one query for the
-    shipments, one for all their events, one bulk update; re-promise where they fell
-    behind; notify the merchants (module docs)."""
+    shipments (none when ``ships`` holds their rows, as locked), one for all their events,
+    one bulk update; re-promise where they fell behind; notify the merchants (module docs)."""
     touched = sorted({r["shipment_id"] for r in new})
-    ships, events = {}, {}
+    read, ships, events = ships is None, ships or {}, {}
     for i in range(0, len(touched), 500):
         part = touched[i:i + 500]
-        for sh in session.execute(select(Shipment.id, Shipment.status, Shipment.tenant_id,
-                                         Shipment.waybill, Shipment.dest_station, Shipment.promise_at)
-                                  .where(Shipment.id.in_(part))):
+        for sh in session.execute(select(*_FOLD_COLUMNS).where(Shipment.id.in_(part))) if read else ():
             ships[sh.id] = sh
         for e in session.execute(select(Scan.shipment_id, Scan.type, Scan.facility, Scan.event_at,
                                         Scan.event_id, Scan.carrier_id).where(Scan.shipment_id.in_(part))):
@@ -272,6 +278,15 @@ def _refold(session, new: list[dict], router: Router, now: datetime) -> None:
     new_by: dict[int, list[dict]] = {}
     for r in new:
         new_by.setdefault(r["shipment_id"], []).append(r)
+    # every re-promise candidate's promised time, in one batch of the promise engine
+    cands = [(sid, r) for sid in touched
+             for r in sorted(new_by[sid], key=lambda r: (r["event_at"], r["event_id"]))
+             if r["type"] in REPROMISE_ON]
+    times = router.promise_times([(r["facility"], ships[sid].dest_station, r["event_at"])
+                                  for sid, r in cands])
+    timed: dict[int, list] = {}
+    for (sid, r), t in zip(cands, times):
+        timed.setdefault(sid, []).append((t, r))
     updates, hooks = [], {}
     for sid in touched:
         sh = ships[sid]
@@ -284,24 +299,23 @@ def _refold(session, new: list[dict], router: Router, now: datetime) -> None:
                 "at": None if f.status_at is None else f.status_at.astimezone(CST).isoformat()}, now,
                 hooks=hooks)
         if f.status not in TERMINAL:
-            _repromise(session, sh, new_by[sid], router, now, updates[-1], hooks)
+            _repromise(session, sh, timed.get(sid, []), router, now, updates[-1], hooks)
     _update_shipments(session, updates)
 
 
-def _repromise(session, sh, new: list[dict], router: Router, now: datetime, upd: dict,
+def _repromise(session, sh, timed: list, router: Router, now: datetime, upd: dict,
                hooks: dict) -> None:
+    """``timed``: (promised time, event) of the shipment's new re-promise candidates, in
+    (event time, event id) order. The latest time wins (the first such on ties); when it
+    is later than the stored promise, a new promise version is recorded with its path."""
     best = None
-    for e in sorted(new, key=lambda r: (r["event_at"], r["event_id"])):
-        if e["type"] not in REPROMISE_ON:
-            continue
-        promised, _ = router.promise(e["facility"], sh.dest_station, e["event_at"])
-        if promised.promise_at is None:
-            continue
-        if best is None or promised.promise_at > best[0].promise_at:
-            best = (promised, e)
-    if best is None or sh.promise_at is None or best[0].promise_at <= sh.promise_at:
+    for t, e in timed:
+        if t is not None and (best is None or t > best[0]):
+            best = (t, e)
+    if best is None or sh.promise_at is None or best[0] <= sh.promise_at:
         return
-    promised, e = best
+    e = best[1]
+    promised, _ = router.promise(e["facility"], sh.dest_station, e["event_at"])     # with its path
     version = session.scalar(select(func.max(Promise.version)).where(Promise.shipment_id == sh.id)) + 1
     reason = (f"{'delivery failed' if e['type'] == 'delivery_failed' else 'arrived'} at "
               f"{e['facility']} at {e['event_at'].astimezone(CST):%Y-%m-%d %H:%M}, behind the promised path")

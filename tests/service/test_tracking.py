@@ -283,3 +283,21 @@ def test_a_duplicate_storm_stores_each_event_once(service):
         last = max(mine, key=lambda e: (e["at"], e["event_id"]))
         assert t["location"] == last["facility"]
     assert fold([]).status == "created"
+
+
+def test_batched_promise_times_are_the_single_queries(router):
+    """The fold re-promises from one batch of the promise engine; each time must be the
+    one a single query gives (which also gives the path stored with a new promise)."""
+    import numpy as np
+
+    net = router.network
+    rng = np.random.default_rng(7)
+    fac = net.facilities["facility_id"].astype(str).to_numpy()
+    stations = [net.facility_index[i] for i in net.stations]
+    queries = [(str(fac[rng.integers(len(fac))]), str(stations[rng.integers(len(stations))]),
+                NOW + timedelta(minutes=int(rng.integers(0, 3 * 1440)))) for _ in range(300)]
+    queries += [(queries[0][0], queries[0][1], queries[0][2])] * 3        # repeats share a search
+    got = router.promise_times(queries)
+    want = [router.promise(f, s, at)[0].promise_at for f, s, at in queries]
+    assert got == want
+    assert sum(t is not None for t in got) > 250
