@@ -188,15 +188,6 @@ _FOLD_COLUMNS = (Shipment.id, Shipment.status, Shipment.tenant_id, Shipment.wayb
                  Shipment.dest_station, Shipment.promise_at)
 
 
-@dataclass(frozen=True)
-class _Ev:
-    type: str
-    facility: str
-    event_at: datetime
-    event_id: str
-    carrier_id: int
-
-
 #: the scan columns an ingested row fills, with their types in the set-based INSERT
 _SCAN_COLUMNS = (("carrier_id", "bigint"), ("event_id", "text"), ("waybill_id", "bigint"),
                  ("shipment_id", "bigint"), ("type", "text"), ("facility", "text"), ("trip", "text"),
@@ -273,8 +264,7 @@ def _refold(session, new: list[dict], router: Router, now: datetime, ships: dict
             ships[sh.id] = sh
         for e in session.execute(select(Scan.shipment_id, Scan.type, Scan.facility, Scan.event_at,
                                         Scan.event_id, Scan.carrier_id).where(Scan.shipment_id.in_(part))):
-            events.setdefault(e.shipment_id, []).append(_Ev(e.type, e.facility, e.event_at, e.event_id,
-                                                            e.carrier_id))
+            events.setdefault(e.shipment_id, []).append(e)      # rows: what fold reads
     new_by: dict[int, list[dict]] = {}
     for r in new:
         new_by.setdefault(r["shipment_id"], []).append(r)

@@ -53,8 +53,9 @@ def add_routes(app: FastAPI, needs, errors) -> None:
                 for r, i in zip(T.ingest(s, carrier, good, app.state.router, now), where):
                     results[i] = {**r, "index": i}
         counts = {k: sum(r["status"] == k for r in results) for k in ("accepted", "duplicate", "rejected")}
-        return {"accepted": counts["accepted"], "duplicates": counts["duplicate"],
-                "rejected": counts["rejected"], "results": results}
+        # plain JSON types already: answered as they are, without FastAPI's encoder
+        return JSONResponse({"accepted": counts["accepted"], "duplicates": counts["duplicate"],
+                             "rejected": counts["rejected"], "results": results})
 
     def visible(s, p, number: str) -> Shipment:
         """The shipment behind a waybill the tenant may track: its merchant's, or handed to
