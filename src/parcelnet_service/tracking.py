@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _q
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
@@ -60,8 +61,12 @@ MAX_BATCH = 1000
 
 
 def event_hash(waybill: str, type_: str, facility: str, trip: str | None, at: datetime) -> str:
-    body = json.dumps([waybill, type_, facility, trip, at.astimezone(CST).isoformat()],
-                      ensure_ascii=False)
+    """SHA-256 of the JSON array [waybill, type, facility, trip, time in CST], exactly as
+    ``json.dumps(..., ensure_ascii=False)`` writes it (stored hashes depend on it), built
+    from json's own string encoder without the general encoder's overhead."""
+    body = "[%s, %s, %s, %s, %s]" % (_q(waybill), _q(type_), _q(facility),
+                                      "null" if trip is None else _q(trip),
+                                      _q(at.astimezone(CST).isoformat()))
     return hashlib.sha256(body.encode()).hexdigest()
 
 

@@ -301,3 +301,22 @@ def test_batched_promise_times_are_the_single_queries(router):
     want = [router.promise(f, s, at)[0].promise_at for f, s, at in queries]
     assert got == want
     assert sum(t is not None for t in got) > 250
+
+
+def test_the_event_hash_is_sha256_of_the_json_array():
+    """The stored hashes are SHA-256 of json.dumps([...], ensure_ascii=False): the fast
+    builder must write the same bytes for any text, quotes, escapes and CJK included."""
+    import hashlib
+
+    from hypothesis import given, strategies as st
+
+    from parcelnet_service.shipments import CST
+    from parcelnet_service.tracking import event_hash
+
+    @given(st.text(), st.text(), st.text(), st.none() | st.text(),
+           st.datetimes(timezones=st.just(timezone.utc)))
+    def same(w, t, f, trip, at):
+        body = json.dumps([w, t, f, trip, at.astimezone(CST).isoformat()], ensure_ascii=False)
+        assert event_hash(w, t, f, trip, at) == hashlib.sha256(body.encode()).hexdigest()
+
+    same()
