@@ -26,8 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from json.encoder import encode_basestring as _q
 from datetime import datetime, timedelta, timezone
+from json.encoder import encode_basestring as _q
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -229,11 +229,9 @@ def _insert_new_scans(session, rows: list[dict]) -> set[str]:
     """Store the scan rows whose (carrier, event id) is new, on PostgreSQL, in one statement:
     one statement's planning and round trip for the batch instead of one per row; the
     event ids stored."""
-    received = {}                          # one receipt time for the batch: written once
+    received = _iso(rows[0]["received_at"])          # ingest stamps the batch with one time
     doc = json.dumps([{**r, "event_at": r["event_at"].isoformat(),       # aware: its offset kept
-                       "received_at": received.get(r["received_at"]) or
-                       received.setdefault(r["received_at"], _iso(r["received_at"]))}
-                      for r in rows], ensure_ascii=False)
+                       "received_at": received} for r in rows], ensure_ascii=False)
     return {r[0] for r in session.connection().exec_driver_sql(_SCAN_INSERT, {"rows": doc})}
 
 
