@@ -308,11 +308,12 @@ def test_the_event_hash_is_sha256_of_the_json_array():
     builder must write the same bytes for any text, quotes, escapes and CJK included."""
     import hashlib
 
-    from hypothesis import given, strategies as st
+    from hypothesis import given, settings, strategies as st
 
     from parcelnet_service.shipments import CST
     from parcelnet_service.tracking import event_hash
 
+    @settings(max_examples=300, deadline=None)
     @given(st.text(), st.text(), st.text(), st.none() | st.text(),
            st.datetimes(timezones=st.just(timezone.utc)))
     def same(w, t, f, trip, at):
