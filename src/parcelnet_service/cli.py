@@ -136,7 +136,7 @@ def serve(a) -> int:
     require("uvicorn", "service", "the operations service")
     import uvicorn
 
-    from parcelnet_service.api.app import create_app
+    from parcelnet_service.api.app import create_app, settle_heap
     from parcelnet_service.shipments import Router
 
     port = integer(a.port, "--port", 1, 65535)
@@ -145,8 +145,8 @@ def serve(a) -> int:
     engine = _engine(a.db)
     if workers == 1:
         router = Router(_network(a.network))
-        uvicorn.run(create_app(engine, router, webhooks_every=2.0, rate=rate), host=a.host,
-                    port=port, log_level="info")
+        uvicorn.run(settle_heap(create_app(engine, router, webhooks_every=2.0, rate=rate)),
+                    host=a.host, port=port, log_level="info")
         return 0
     # several processes: each builds its app from the environment (parcelnet_service.api.app.from_env)
     from parcelnet_service.db.engine import database_url

@@ -105,3 +105,17 @@ def test_the_rate_limit_option():
     assert rate_limit("100") == (100.0, 400)            # burst: four seconds' worth
     assert rate_limit("2.5,3") == (2.5, 3)
     assert rate_limit("0.1") == (0.1, 1)
+
+
+def test_a_serving_process_freezes_what_startup_built():
+    """``serve`` settles the heap once its app is built: later full collections skip the
+    network and the app. In a fresh process, so that the test run's own heap stays as it is."""
+    import subprocess
+    import sys
+
+    code = ("import gc; from fastapi import FastAPI; from parcelnet_service.api.app import settle_heap; "
+            "before = gc.get_freeze_count(); app = settle_heap(FastAPI()); "
+            "print(before, gc.get_freeze_count(), isinstance(app, FastAPI))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after, same = out.stdout.split()
+    assert before == "0" and int(after) > 10_000 and same == "True"

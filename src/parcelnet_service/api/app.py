@@ -439,4 +439,17 @@ def from_env() -> FastAPI:
         net = S.default_network()
     rate, _, burst = os.environ.get("PARCELNET_RATE_LIMIT", "").partition(",")
     limit = (float(rate), int(burst)) if burst else RATE
-    return create_app(engine, S.Router(net), webhooks_every=2.0, rate=limit)
+    return settle_heap(create_app(engine, S.Router(net), webhooks_every=2.0, rate=limit))
+
+
+def settle_heap(app: FastAPI) -> FastAPI:
+    """A server's app, once built: collect, then freeze what exists (``gc.freeze``). The
+    network, the gazetteer and the app live as long as the process, about a million
+    objects; a full collection walked them all each time, 100-290 ms with every request
+    stalled (docs/benchmarks.md). Frozen, they are skipped. Only for a serving process: in
+    tests, apps come and go."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return app
