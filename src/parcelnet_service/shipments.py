@@ -60,6 +60,12 @@ def day_start(at: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def day_minute(at: datetime) -> tuple[datetime, int]:
+    """(midnight CST of ``at``'s day, ``at``'s whole minute from it): a promise's start."""
+    start = day_start(at)
+    return start, int((at - start).total_seconds() // 60)
+
+
 class Router:
     """One network's address assigner and promise engine, shared by the API's threads."""
 
@@ -122,17 +128,14 @@ class Router:
             d = np.array([net.station(s) for _, s, _ in queries], np.int64)
         except NotFoundError as e:
             raise Unprocessable(str(e)) from None
-        starts = [day_start(at) for _, _, at in queries]
-        t = np.array([int((at - st).total_seconds() // 60) for (_, _, at), st in zip(queries, starts)],
-                     np.int64)
-        got = self.engine.promise_many(o, d, t)
+        starts, minutes = zip(*(day_minute(at) for _, _, at in queries))
+        got = self.engine.promise_many(o, d, np.array(minutes, np.int64))
         return [None if m >= INF else st + timedelta(minutes=int(m)) for m, st in zip(got, starts)]
 
     def promise(self, origin: str, destination: str, at: datetime) -> tuple[Promised, int | None]:
         """The promise for a parcel at ``origin`` at ``at``: (the promise, its minute from
         the day's midnight, None when the destination cannot be reached)."""
-        start = day_start(at)
-        minute = int((at - start).total_seconds() // 60)
+        start, minute = day_minute(at)
         try:
             p = self.engine.query(origin, destination, minute)
         except NotFoundError as e:

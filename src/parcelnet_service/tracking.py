@@ -141,11 +141,12 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
             .order_by(Shipment.id).with_for_update())}
     # what this carrier posted before, by event id: a duplicate, or a conflict. PostgreSQL
     # finds out in the INSERT itself (ON CONFLICT DO NOTHING RETURNING), in one statement
-    ids = [e["event_id"] for _, e, _ in fresh]
     known = {}
-    for k in range(0, 0 if pg else len(ids), 500):
-        known.update(dict(session.execute(select(Scan.event_id, Scan.hash).where(
-            Scan.carrier_id == carrier.id, Scan.event_id.in_(ids[k:k + 500]))).all()))
+    if not pg:
+        ids = [e["event_id"] for _, e, _ in fresh]
+        for k in range(0, len(ids), 500):
+            known.update(dict(session.execute(select(Scan.event_id, Scan.hash).where(
+                Scan.carrier_id == carrier.id, Scan.event_id.in_(ids[k:k + 500]))).all()))
     rows = []
     for i, e, h in fresh:
         if e["event_id"] in known:         # posted before, or earlier in this batch
@@ -260,19 +261,24 @@ def _refold(session, new: list[dict], router: Router, now: datetime, ships: dict
     shipments (none when ``ships`` holds their rows, as locked), one for all their events,
     one bulk update; re-promise where they fell behind; notify the merchants (module docs)."""
     touched = sorted({r["shipment_id"] for r in new})
-    read, ships, events = ships is None, ships or {}, {}
+    read = ships is None
+    ships = {} if read else ships
+    events: dict[int, list] = {}
     for i in range(0, len(touched), 500):
         part = touched[i:i + 500]
-        for sh in session.execute(select(*_FOLD_COLUMNS).where(Shipment.id.in_(part))) if read else ():
-            ships[sh.id] = sh
+        if read:
+            for sh in session.execute(select(*_FOLD_COLUMNS).where(Shipment.id.in_(part))):
+                ships[sh.id] = sh
         for e in session.execute(select(Scan.shipment_id, Scan.type, Scan.facility, Scan.event_at,
                                         Scan.event_id, Scan.carrier_id).where(Scan.shipment_id.in_(part))):
             events.setdefault(e.shipment_id, []).append(e)      # rows: what fold reads
+    folded = {sid: fold(events.get(sid, [])) for sid in touched}
     new_by: dict[int, list[dict]] = {}
     for r in new:
         new_by.setdefault(r["shipment_id"], []).append(r)
-    # every re-promise candidate's promised time, in one batch of the promise engine
-    cands = [(sid, r) for sid in touched
+    # the re-promise candidates of the shipments still under way, timed in one batch of the
+    # promise engine
+    cands = [(sid, r) for sid in touched if folded[sid].status not in TERMINAL
              for r in sorted(new_by[sid], key=lambda r: (r["event_at"], r["event_id"]))
              if r["type"] in REPROMISE_ON]
     times = router.promise_times([(r["facility"], ships[sid].dest_station, r["event_at"])
@@ -282,8 +288,7 @@ def _refold(session, new: list[dict], router: Router, now: datetime, ships: dict
         timed.setdefault(sid, []).append((t, r))
     updates, hooks = [], {}
     for sid in touched:
-        sh = ships[sid]
-        f = fold(events.get(sid, []))
+        sh, f = ships[sid], folded[sid]
         updates.append({"id": sid, "status": f.status, "location": f.location, "status_at": f.status_at,
                         "last_event_at": f.last_event_at})
         if f.status != sh.status:
@@ -291,8 +296,8 @@ def _refold(session, new: list[dict], router: Router, now: datetime, ships: dict
                 "waybill": sh.waybill, "status": f.status, "location": f.location,
                 "at": None if f.status_at is None else f.status_at.astimezone(CST).isoformat()}, now,
                 hooks=hooks)
-        if f.status not in TERMINAL:
-            _repromise(session, sh, timed.get(sid, []), router, now, updates[-1], hooks)
+        if sid in timed:
+            _repromise(session, sh, timed[sid], router, now, updates[-1], hooks)
     _update_shipments(session, updates)
 
 
