@@ -423,3 +423,20 @@ def test_absurd_day_sizes_are_refused_or_warned(tmp_path, capsys, monkeypatch):
     finally:
         logging.getLogger("parcelnet").removeHandler(handler)
     assert "3 times China's busiest day" in records[0].getMessage()
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_kill_while_the_writer_opens_leaves_no_temporary_file(cn, tmp_path, monkeypatch, suffix):
+    """SIGTERM raises SystemExit wherever the program is: also after the writer created its
+    temporary file and before the with-block began, where __exit__ never runs."""
+    from parcelnet.demand import files as F
+
+    def killed(*a, **k):
+        F.temporary_name(tmp_path / f"p{suffix}").write_bytes(b"half")    # the file exists ...
+        raise SystemExit(143)                                               # ... when the kill lands
+    monkeypatch.setattr(F.pq, "ParquetWriter", killed)
+    monkeypatch.setattr(F.pacsv, "CSVWriter", killed)
+    with pytest.raises(SystemExit):
+        with F.ParcelWriter(tmp_path / f"p{suffix}", cn):
+            pass
+    assert list(tmp_path.iterdir()) == []

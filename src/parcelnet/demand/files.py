@@ -60,12 +60,18 @@ class ParcelWriter:
 
     def __enter__(self):
         ensure_folder(self.path.parent)
-        if self._csv:
-            self._fh = open(self.tmp, "wb")
-            self._fh.write(_HEADER)
-            self._w = pacsv.CSVWriter(self._fh, SCHEMA, write_options=self._csv_opts)
-        else:
-            self._w = pq.ParquetWriter(str(self.tmp), SCHEMA, compression="zstd")
+        try:           # until this returns, __exit__ will not run: a kill here cleans up too
+            if self._csv:
+                self._fh = open(self.tmp, "wb")
+                self._fh.write(_HEADER)
+                self._w = pacsv.CSVWriter(self._fh, SCHEMA, write_options=self._csv_opts)
+            else:
+                self._w = pq.ParquetWriter(str(self.tmp), SCHEMA, compression="zstd")
+        except BaseException:
+            if self._csv and getattr(self, "_fh", None) is not None:
+                self._fh.close()
+            self.tmp.unlink(missing_ok=True)
+            raise
         return self
 
     def write_table(self, table: pa.Table) -> None:
