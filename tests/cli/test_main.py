@@ -86,3 +86,36 @@ def test_sigterm_leaves_no_temporary_file(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["ctypes callback", "__del__"])
+def test_a_sigterm_swallowed_where_it_landed_is_delivered_again(where, capsys):
+    """The handler's SystemExit cannot propagate out of a ctypes callback (numba's LLVM object
+    cache calls one while it compiles; CI saw a killed run finish with exit code 0) or a
+    __del__: the command sends itself the signal again, and it lands in plain code."""
+    import ctypes
+    import os
+
+    from parcelnet.cli import _interruptible
+
+    def landing():
+        os.kill(os.getpid(), signal.SIGTERM)     # handled at the next bytecode: in here
+        sum(range(10))
+
+    class Finalised:
+        def __del__(self):
+            landing()
+
+    before = signal.getsignal(signal.SIGTERM), sys.unraisablehook
+    with pytest.raises(SystemExit) as exc, _interruptible():
+        if where == "ctypes callback":
+            ctypes.CFUNCTYPE(None)(landing)()
+        else:
+            Finalised()
+        reached = True                              # the swallowed exit did not stop us ...
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:         # ... but the signal sent again does
+            time.sleep(0.01)
+    assert reached and exc.value.code == 128 + signal.SIGTERM
+    assert "Exception ignored" not in capsys.readouterr().err
+    assert (signal.getsignal(signal.SIGTERM), sys.unraisablehook) == before    # put back

@@ -12,10 +12,12 @@ parses its options, calls library functions and renders their results. Exit code
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import threading
+import time
 from importlib.metadata import entry_points
 
 from parcelnet import __version__
@@ -50,17 +52,56 @@ def _terminated(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def _redelivering(hook):
+    """An unraisable-exception hook that delivers a swallowed interrupt again.
+
+    A signal's handler runs at whatever Python code the main thread is in. When that is a
+    ctypes callback (numba's LLVM object cache calls one while it compiles) or a ``__del__``,
+    Python cannot raise there: it prints "Exception ignored" and goes on, and a killed run
+    would finish as if nothing had happened. So the same signal is sent again, from a helper
+    thread once this hook has returned, and lands at the next point where it can be raised."""
+    def unraisable(u):
+        exc = u.exc_value
+        if isinstance(exc, SystemExit) and exc.code == 128 + signal.SIGTERM:
+            signum = signal.SIGTERM
+        elif isinstance(exc, KeyboardInterrupt):
+            signum = signal.SIGINT
+        else:
+            return hook(u)
+        returned = threading.Event()
+
+        def send_again():
+            returned.wait()
+            time.sleep(0.01)          # past this hook's last bytecodes too
+            os.kill(os.getpid(), signum)
+        try:
+            threading.Thread(target=send_again, daemon=True).start()
+        finally:
+            returned.set()
+    return unraisable
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """SIGTERM raises SystemExit(143) in the main thread, and an interrupt swallowed where it
+    landed is delivered again (see :func:`_redelivering`). Elsewhere: nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous, hook = signal.signal(signal.SIGTERM, _terminated), sys.unraisablehook
+    sys.unraisablehook = _redelivering(hook)
+    try:
+        yield
+    finally:
+        sys.unraisablehook = hook
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     setup_logging(quiet=bool(getattr(args, "json", False)))
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _terminated)
-    try:
+    with _interruptible():
         return _run(args)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _run(args) -> int:
