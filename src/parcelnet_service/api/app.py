@@ -443,13 +443,18 @@ def from_env() -> FastAPI:
 
 
 def settle_heap(app: FastAPI) -> FastAPI:
-    """A server's app, once built: collect, then freeze what exists (``gc.freeze``). The
-    network, the gazetteer and the app live as long as the process, about a million
-    objects; a full collection walked them all each time, 100-290 ms with every request
-    stalled (docs/benchmarks.md). Frozen, they are skipped. Only for a serving process: in
-    tests, apps come and go."""
+    """A server's app, once built: its database pool filled (:func:`warm_pool`), then the
+    heap collected and frozen (``gc.freeze``). The network, the gazetteer and the app live
+    as long as the process, about a million objects; a full collection walked them all each
+    time, 100-290 ms with every request stalled (docs/benchmarks.md). Frozen, they are
+    skipped. Only for a serving process: in tests, apps come and go."""
     import gc
 
+    from parcelnet_service.db.engine import warm_pool
+
+    sessions = getattr(app.state, "sessions", None)
+    if sessions is not None:
+        warm_pool(sessions.engine)
     gc.collect()
     gc.freeze()
     return app

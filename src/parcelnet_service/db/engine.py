@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +19,10 @@ DEFAULT_URL = "sqlite:///parcelnet-service.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: the role the service acts as on PostgreSQL: it owns no table (migration 0003)
 APP_ROLE = "parcelnet_app"
+#: PostgreSQL connections each process keeps open (more, up to 20, while a burst lasts)
+POOL_SIZE = 10
+#: a pooled PostgreSQL connection idle this long is pinged before use (seconds)
+PING_AFTER_IDLE_S = 5.0
 #: the session context of the service's own work (webhook sender, public lookups)
 SYSTEM = {"kind": "system"}
 
@@ -52,7 +57,7 @@ def make_engine(url: str | None = None, **kw):
     """A SQLAlchemy engine for the URL (see :func:`database_url`). SQLite gets foreign keys
     enforced, write-ahead logging, a busy timeout and transactions that take the write lock
     when they begin, so the API's threads share the file by waiting, never failing."""
-    from sqlalchemy import create_engine, event
+    from sqlalchemy import create_engine, event, exc
 
     url = database_url(url)
     if url.startswith("sqlite"):
@@ -74,7 +79,26 @@ def make_engine(url: str | None = None, **kw):
             # between (the busy timeout cannot help it); an immediate one waits its turn
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=20, **kw)
+
+    # A pooled connection is pinged only when it has been idle for a while: one that a
+    # restarted server or a firewall dropped is replaced before use, and under load, when
+    # connections come back within milliseconds, no request pays a round trip for it
+    # (SQLAlchemy's pool_pre_ping pings at every checkout: two of a tracking read's ten
+    # round trips)
+    @event.listens_for(engine, "checkin")
+    def _idle_since(dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, proxy):
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as e:     # the pool replaces it and retries
+            raise exc.DisconnectionError(f"an idle pooled connection was lost: {e}") from e
 
     @event.listens_for(engine, "connect")
     def _act_as_app(dbapi_conn, _):
@@ -87,6 +111,30 @@ def make_engine(url: str | None = None, **kw):
         cur.close()
         dbapi_conn.commit()
     return engine
+
+
+def warm_pool(engine, n: int = POOL_SIZE) -> int:
+    """Open ``n`` pooled connections at once and put them back: a serving process's first
+    burst of requests finds them ready instead of each opening its own. On PostgreSQL a new
+    connection costs a backend's start, a role switch and its first look at the tables'
+    catalog; a read benchmark's first half second waited on them (docs/benchmarks.md).
+    Returns how many were opened (SQLite: none, it has no pool to fill)."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    from parcelnet_service.db.models import Base
+
+    # each table's plan: the backend reads the table's and its indexes' catalog entries now
+    looks = [f'SELECT 1 FROM "{t.name}" LIMIT 0' for t in Base.metadata.sorted_tables]
+    conns = []
+    try:
+        for _ in range(n):
+            conns.append(engine.connect())
+            for q in looks:
+                conns[-1].exec_driver_sql(q)
+    finally:
+        for c in conns:
+            c.close()
+    return len(conns)
 
 
 def _tenant_context(session, transaction, connection) -> None:
