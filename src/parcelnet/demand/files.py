@@ -56,7 +56,7 @@ class ParcelWriter:
         self.ids = pa.array(network.facility_index.to_numpy(dtype=object), type=pa.string())
         self._csv = is_csv(self.path)
         self._csv_opts = _csv_options(network.facility_index) if self._csv else None
-        self._w = None
+        self._w = self._fh = None
 
     def __enter__(self):
         ensure_folder(self.path.parent)
@@ -68,7 +68,7 @@ class ParcelWriter:
             else:
                 self._w = pq.ParquetWriter(str(self.tmp), SCHEMA, compression="zstd")
         except BaseException:
-            if self._csv and getattr(self, "_fh", None) is not None:
+            if self._fh is not None:
                 self._fh.close()
             self.tmp.unlink(missing_ok=True)
             raise
