@@ -3,7 +3,7 @@ China's network: measured beside the single-process run, in one run (issue 19, s
 and 4; docs/simulation.md, "Partitions").
 
     python benchmarks/bench_partitions.py NETWORK [--parcels 77700000] [--day peak]
-        [--ks 1 2 4] [--engine ray|local] [--no-single]
+        [--ks 1 2 4] [--engine ray|local] [--no-single] [--scratch DIR]
 
 NETWORK is a default build (``parcelnet build --country CN``). The day is the demand
 model's streamed day of ``--parcels`` (seed 0), on capacities scaled to it (parcels /
@@ -43,6 +43,18 @@ def digest(res) -> str:
     return h.hexdigest()[:16]
 
 
+def _rss() -> dict:
+    """This process's resident memory now (GiB): anonymous (its own), and mapped from
+    files (the scratch arrays' pages in memory, and the libraries)."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, val = line.partition(":")
+            if key in ("RssAnon", "RssFile"):
+                out[key] = round(int(val.split()[0]) / 2 ** 20, 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("network")
@@ -52,6 +64,8 @@ def main() -> None:
     ap.add_argument("--engine", default="ray", choices=["ray", "local"])
     ap.add_argument("--no-single", action="store_true",
                     help="skip the single-process run (no identity check)")
+    ap.add_argument("--scratch", metavar="DIR",
+                    help="the driver's per-parcel arrays in files in DIR (parcelnet.sim.scratch)")
     a = ap.parse_args()
 
     from parcelnet.network.pnf import load_network
@@ -67,7 +81,7 @@ def main() -> None:
     ref = None
     if not a.no_single:
         t = time.perf_counter()
-        single = simulate_day(net, a.parcels, a.day, 0)
+        single = simulate_day(net, a.parcels, a.day, 0, scratch=a.scratch)
         wall = time.perf_counter() - t
         ref = digest(single)
         print(json.dumps({"run": "single", "wall_s": round(wall, 1),
@@ -81,7 +95,7 @@ def main() -> None:
     for k in a.ks:
         split = ray_split(k) if a.engine == "ray" else Split(k=k)
         t = time.perf_counter()
-        res = simulate_day(net, a.parcels, a.day, 0, split=split)
+        res = simulate_day(net, a.parcels, a.day, 0, split=split, scratch=a.scratch)
         wall = time.perf_counter() - t
         s = res.raw.split
         load = np.array(s["load"], float)
@@ -105,6 +119,8 @@ def main() -> None:
             "worker_peak_rss_gib": [None if b is None else round(b / 2 ** 30, 2)
                                     for b in s["worker_peak_rss"]],
             "driver_peak_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, 2),
+            # now, at the end: the driver's own memory, and the pages of its scratch files
+            **{f"driver_{k.lower()}_gib": v for k, v in _rss().items()},
         }), flush=True)
         del res
 

@@ -318,6 +318,17 @@ def test_generate_streams_the_same_day_as_demand_then_simulate(capsys, tmp_path)
     assert streamed == from_file
     page = (tmp_path / "B.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") >= 2
+    # the per-parcel arrays in files: the same KPIs, and nothing left in the folder
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    code, stdout, err = run(capsys, "simulate", TINY, "--generate", 3000, "--day", "peak",
+                            "--seed", 4, "--json", "--capacity-scale", 0.01,
+                            "--report", tmp_path / "C.html", "--scratch", scratch)
+    assert code == 0, err
+    paged = json.loads(stdout)
+    for k in ("seconds", "report", "results"):
+        paged.pop(k)
+    assert paged == from_file and list(scratch.iterdir()) == []
 
 
 @pytest.mark.parametrize("extra, parts", [
@@ -328,7 +339,9 @@ def test_generate_streams_the_same_day_as_demand_then_simulate(capsys, tmp_path)
     (["--generate", 10, "--day", "holiday"], ["unknown day 'holiday'"]),
     (["--generate", 10, "--seed", "x"], ["--seed", "must be an integer"]),
     (["--generate", 10, "--out", "R.csv"], ["--out", "keeps no per-parcel paths"]),
-    (["--parcels", "x.csv", "--day", "peak"], ["--day and --seed go with --generate"]),
+    (["--parcels", "x.csv", "--day", "peak"], ["--day, --seed and --scratch go with --generate"]),
+    (["--parcels", "x.csv", "--scratch", "."], ["--scratch go with --generate"]),
+    (["--generate", 10, "--scratch", "no/such/dir"], ["scratch", "no/such/dir", "not a directory"]),
 ])
 def test_generate_bad_arguments(capsys, tmp_path, extra, parts):
     code, stdout, err = run(capsys, "simulate", TINY, *extra, "--report", tmp_path / "X.html")

@@ -71,11 +71,14 @@ def simulate(a) -> int:
     if a.generate is not None and a.out:
         raise UsageError("--out: a streamed day (--generate) keeps no per-parcel paths; write the "
                          "parcels with 'parcelnet demand' and simulate that file for per-parcel results")
-    if a.parcels is not None and (a.day or a.seed is not None):
-        raise UsageError("--day and --seed go with --generate, not with --parcels")
+    if a.parcels is not None and (a.day or a.seed is not None or a.scratch):
+        raise UsageError("--day, --seed and --scratch go with --generate, not with --parcels")
     for flag, target in (("--out", a.out), ("--report", a.report)):
         if target:   # fail before an hour of simulation, not after; create nothing yet
             writable(target, flag)
+    if a.scratch:
+        from parcelnet.sim.scratch import check_scratch
+        check_scratch(a.scratch)
     scale = number(a.capacity_scale, "--capacity-scale", "a positive number", above=0)
     net = load_network(a.network)
     n = integer(a.generate, "--generate") if a.generate is not None else None
@@ -88,7 +91,7 @@ def simulate(a) -> int:
         if n is not None:
             from parcelnet.sim.stream import simulate_day
             res = simulate_day(net, n, a.day or "normal", seed, horizon_minutes=horizon_days * 1440,
-                               progress=progress, split=split)
+                               progress=progress, split=split, scratch=a.scratch)
         else:
             res = run(net, parcels, horizon_minutes=horizon_days * 1440, progress=progress,
                       split=split)
@@ -176,6 +179,11 @@ def register(sub) -> None:
                         "sampled (streamed; memory for 777M parcels fits in 24 GB)")
     s.add_argument("--day", help="with --generate: normal or peak (default normal)")
     s.add_argument("--seed", help="with --generate: random seed (default 0), as parcelnet demand")
+    s.add_argument("--scratch", metavar="DIR",
+                   help="with --generate: keep 8 of the 12 bytes a parcel that the day holds (its "
+                        "promise, creation minute and destination) in unnamed files in DIR, "
+                        "paged by the kernel, instead of in memory; for a day split across Ray "
+                        "actors on one machine (same results)")
     s.add_argument("--out", help="per-parcel results (Parquet, or CSV when it ends in .csv)")
     add_json(s, "the KPIs")
     s.add_argument("--report", help="HTML report path (default RESULTS.html or simulation.html)")

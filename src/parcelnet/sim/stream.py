@@ -3,7 +3,9 @@ route table, fed to the running simulation and simulated up to its last creation
 before the next block is made. Nothing of the day is held but what the KPIs need per
 parcel (promise and delivered minute, int32; created minute and destination province,
 int16: 12 bytes a parcel) and the parcels in flight, so China's 777M-parcel peak day fits
-in 24 GB. Same rules, same delivered minutes as :func:`parcelnet.sim.run.simulate`.
+in 24 GB. With a scratch directory the arrays written block by block (all but the delivered
+minutes) live in files that the kernel pages (:mod:`parcelnet.sim.scratch`). Same rules,
+same delivered minutes as :func:`parcelnet.sim.run.simulate`.
 
 Blocks must carry parcel ids 0, 1, 2, ... in creation order, as
 :func:`parcelnet.demand.generate.iter_parcel_blocks` makes them: a parcel's id is then its
@@ -25,6 +27,7 @@ from parcelnet.promise.engine import PromiseEngine
 from parcelnet.sim.engine import DEFAULT_HORIZON, Prepared, RawResult, Run
 from parcelnet.sim.kpis import admin1_groups, kpis, new_tally, tally
 from parcelnet.sim.routes import RouteTable
+from parcelnet.sim.scratch import check_scratch, day_array
 from parcelnet.units import DAY
 
 _TALLY_CHUNK = 1 << 24
@@ -86,7 +89,7 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
                     horizon_minutes: int | None = None, progress: Progress | None = None,
                     route_table: RouteTable | None = None,
                     prepared: Prepared | None = None, split=None,
-                    split_load: np.ndarray | None = None) -> DayResult:
+                    split_load: np.ndarray | None = None, scratch=None) -> DayResult:
     """Simulate ``n`` parcels arriving as ``blocks`` (:class:`~parcelnet.parcels.Parcels`; see
     the module docs), created no later than
     ``last_minute``. The horizon ends at the last creation + ``horizon_minutes`` (default 7
@@ -97,7 +100,9 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
     for this network) saves building one. ``split``
     (:class:`parcelnet.sim.partition.Split`): the day split across partitions, balanced on
     ``split_load`` (parcels sorted per facility, e.g. of a sample of the day), with the same
-    results."""
+    results. ``scratch`` (a directory): the promise, creation minute and destination of each
+    parcel (8 bytes a parcel) in files there, which the kernel writes out and reads back as
+    memory requires (:mod:`parcelnet.sim.scratch`), with the same results."""
     t0 = time.perf_counter()
     n = int(n)
     if n >= 2 ** 31:
@@ -105,6 +110,8 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
     if not 0 <= last_minute < 2 ** 15:
         raise ValidationError(f"last_minute must be in 0..32767, got {last_minute}")
     horizon = DEFAULT_HORIZON if horizon_minutes is None else int(horizon_minutes)
+    if scratch is not None:
+        check_scratch(scratch)
     tt = network.timetable
     is_station = tt.kind == STATION
     col = np.full(tt.n_facilities, -1, np.int64)
@@ -124,7 +131,7 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
                   out_dtype=np.int32)
     try:
         res = _stream(network, blocks, n, last_minute, horizon, progress, rt, run, t0, t1,
-                      route_table is None, is_station, col)
+                      route_table is None, is_station, col, scratch)
     finally:
         if split is not None:
             run.close()
@@ -134,10 +141,12 @@ def simulate_blocks(network: Network, blocks: Iterable, n: int, last_minute: int
 
 
 def _stream(network, blocks, n, last_minute, horizon, progress, rt, run, t0, t1, built,
-            is_station, col) -> DayResult:
-    promise = np.full(n, -1, np.int32)
-    created = np.empty(n, np.int16)
-    dest = np.empty(n, np.int16)
+            is_station, col, scratch=None) -> DayResult:
+    # each written once, block by block, in order (every parcel's slot, so no fill): in
+    # files these are written out once and dropped from memory by the kernel as it needs
+    promise = day_array(n, np.int32, None, scratch)
+    created = day_array(n, np.int16, None, scratch)
+    dest = day_array(n, np.int16, None, scratch)
     run.reserve(n)
     seconds = {"demand": 0.0, "routes": 0.0, "simulation": 0.0}
     done, last, first = 0, -1, None
@@ -202,15 +211,17 @@ SPLIT_SAMPLE = 200_000
 
 def simulate_day(network: Network, n: int, day: str = "normal", seed: int = 0,
                  horizon_minutes: int | None = None, progress: Progress | None = None,
-                 split=None, **model_kw) -> DayResult:
+                 split=None, scratch=None, **model_kw) -> DayResult:
     """Generate a day of the demand model (:mod:`parcelnet.demand`) and simulate it as it is
     generated: the parcels of ``parcelnet demand ... --seed S`` without writing them.
     ``split`` (:class:`parcelnet.sim.partition.Split`): the day split across partitions,
     balanced on the parcels each facility sorts in a day of ``SPLIT_SAMPLE`` parcels of the
-    same model; the same results."""
+    same model; the same results. ``scratch``: as :func:`simulate_blocks`."""
     from parcelnet.demand.generate import _check_count, _check_seed, check_day, demand_model, iter_parcel_blocks
     from parcelnet.sim.partition import facility_load
     n, seed, day = _check_count(n), _check_seed(seed), check_day(day)
+    if scratch is not None:
+        check_scratch(scratch)           # before the work, not after it
     model = demand_model(network, **model_kw)
     rt = load = None
     if split is not None:
@@ -222,7 +233,7 @@ def simulate_day(network: Network, n: int, day: str = "normal", seed: int = 0,
             load += facility_load(network, rt.route, start[ok], b.origin_pos[ok])
     return simulate_blocks(network, iter_parcel_blocks(model, n, day, seed), n,
                            horizon_minutes=horizon_minutes, progress=progress, route_table=rt,
-                           split=split, split_load=load)
+                           split=split, split_load=load, scratch=scratch)
 
 
 __all__ = ["DayResult", "simulate_blocks", "simulate_day"]
