@@ -341,7 +341,7 @@ def test_generate_streams_the_same_day_as_demand_then_simulate(capsys, tmp_path)
     (["--generate", 10, "--out", "R.csv"], ["--out", "keeps no per-parcel paths"]),
     (["--parcels", "x.csv", "--day", "peak"], ["--day, --seed and --scratch go with --generate"]),
     (["--parcels", "x.csv", "--scratch", "."], ["--scratch go with --generate"]),
-    (["--generate", 10, "--scratch", "no/such/dir"], ["scratch", "no/such/dir", "not a directory"]),
+    (["--generate", 10, "--scratch", "no/such/dir"], ["--scratch", "no/such/dir", "not a directory"]),
 ])
 def test_generate_bad_arguments(capsys, tmp_path, extra, parts):
     code, stdout, err = run(capsys, "simulate", TINY, *extra, "--report", tmp_path / "X.html")

@@ -26,6 +26,20 @@ def test_a_day_array_in_a_file_is_filled_writable_and_unnamed(tmp_path):
     assert (day_array(4, np.int64, -1) == -1).all()     # no scratch: in memory
 
 
+def test_a_full_disk_is_refused_when_the_array_is_made(tmp_path, monkeypatch):
+    """The space is reserved up front (posix_fallocate): a full disk is one clear error when
+    the array is made, not a SIGBUS when the run first writes a page it cannot place. (The
+    disk's refusal is simulated: filling a shared disk would fail other processes too.)"""
+    import errno
+
+    def full(fd, offset, size):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(ValidationError, match="scratch: 4,000 bytes in .*: No space left on device"):
+        day_array(1000, np.int32, None, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_scratch_folders_are_refused_in_one_line(tmp_path):
     with pytest.raises(ValidationError, match="scratch: .*missing is not a directory"):
         check_scratch(tmp_path / "missing")
@@ -33,6 +47,8 @@ def test_bad_scratch_folders_are_refused_in_one_line(tmp_path):
     f.write_text("x")
     with pytest.raises(ValidationError, match="not a directory"):
         day_array(10, np.int32, -1, f)
+    with pytest.raises(ValidationError, match="^--scratch: "):
+        check_scratch(f, "--scratch")
     if os.geteuid() != 0:                  # root writes anywhere
         ro = tmp_path / "ro"
         ro.mkdir(mode=0o500)

@@ -78,7 +78,7 @@ def simulate(a) -> int:
             writable(target, flag)
     if a.scratch:
         from parcelnet.sim.scratch import check_scratch
-        check_scratch(a.scratch)
+        check_scratch(a.scratch, "--scratch")
     scale = number(a.capacity_scale, "--capacity-scale", "a positive number", above=0)
     net = load_network(a.network)
     n = integer(a.generate, "--generate") if a.generate is not None else None

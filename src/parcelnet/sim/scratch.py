@@ -3,17 +3,19 @@
 A streamed day keeps 12 bytes a parcel for its KPIs: 9.3 GB for China's 777M-parcel peak
 day. Given a scratch directory, the 8 of them written once, block by block (the promise, the
 creation minute, the destination), are memory-mapped from unnamed files there
-(``O_TMPFILE``: nothing is left behind, even when the process is killed). The kernel writes
+(``O_TMPFILE`` on Linux: nothing is left behind, even when the process is killed), their
+disk space reserved when they are made. The kernel writes
 them out and drops them from memory as the machine needs: they count as page cache, which
 it can reclaim, not as the process's own memory. The delivered minutes stay in memory: they
 are written in no order, as deliveries come back, and in a file each window would dirty
 most of its pages again (measured: gigabytes a second written back, the run stalled). This
 is what lets a day split across Ray actors on one machine run beside its driver
-(docs/simulation.md, "Memory"). The results are the same, bit for bit.
+(docs/simulation.md, "Scratch files"). The results are the same, bit for bit.
 """
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import tempfile
@@ -24,13 +26,14 @@ import numpy as np
 from parcelnet.errors import ValidationError
 
 
-def check_scratch(path) -> Path:
-    """``path`` as a directory that files can be made in, or a one-line error."""
+def check_scratch(path, what: str = "scratch") -> Path:
+    """``path`` as a directory that files can be made in, or a one-line error naming
+    ``what`` (the option that gave it)."""
     p = Path(path)
     if not p.is_dir():
-        raise ValidationError(f"scratch: {p} is not a directory")
+        raise ValidationError(f"{what}: {p} is not a directory")
     if not os.access(p, os.W_OK | os.X_OK):
-        raise ValidationError(f"scratch: {p} is not writable")
+        raise ValidationError(f"{what}: {p} is not writable")
     return p
 
 
@@ -45,7 +48,14 @@ def day_array(n: int, dtype, fill=None, scratch=None) -> np.ndarray:
         return np.empty(0, dtype)
     try:
         with tempfile.TemporaryFile(dir=check_scratch(scratch), prefix="parcelnet-day-") as f:
-            f.truncate(size)
+            # the disk space taken now: a full disk is this error, not a SIGBUS mid-run when
+            # a page of a sparse file cannot be written
+            try:
+                os.posix_fallocate(f.fileno(), 0, size)
+            except OSError as e:
+                if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
+                f.truncate(size)                 # a file system that cannot reserve space
             m = mmap.mmap(f.fileno(), size)      # the mapping outlives the file's descriptor
     except OSError as e:
         raise ValidationError(f"scratch: {size:,} bytes in {scratch}: {e.strerror}") from e
