@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from json.encoder import encode_basestring as _q
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from parcelnet_service.db.engine import elevate
@@ -324,6 +324,15 @@ def _repromise(session, sh, timed: list, router: Router, now: datetime, upd: dic
     upd["promise_at"] = promised.promise_at
     notify(session, sh.tenant_id, "shipment.promise", {"waybill": sh.waybill, **promise_view(p)}, now,
            hooks=hooks)
+
+
+def trackable(number: str, tenant_id: int | None):
+    """The query for the shipment behind waybill ``number`` that tenant ``tenant_id`` may
+    track (its merchant's, or handed to its carrier); any tenant's for None (the platform)."""
+    q = select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id).where(Waybill.number == number)
+    if tenant_id is not None:
+        q = q.where(or_(Shipment.tenant_id == tenant_id, Shipment.carrier_id == tenant_id))
+    return q
 
 
 def timeline(session, s: Shipment) -> list[dict]:

@@ -321,3 +321,29 @@ def test_the_event_hash_is_sha256_of_the_json_array():
         assert event_hash(w, t, f, trip, at) == hashlib.sha256(body.encode()).hexdigest()
 
     same()
+
+
+def test_a_server_warms_its_reads_without_writing(service):
+    """settle_heap's warm-up (warm_reads): requests with an unknown key and the tracking
+    queries on a stored shipment, compiled into the engine's statement cache before the
+    first real request; nothing written, and the service answers as before."""
+    from parcelnet_service.api.app import warm_reads
+    from parcelnet_service.db.models import Base
+
+    r = service.post("/v1/shipments", shipment())
+    assert r.status_code == 201, r.text
+    number = r.json()["waybill"]
+
+    def counts():
+        with Session(service.engine) as s:
+            s.info.update(SYSTEM)
+            return {t.name: s.scalar(select(func.count()).select_from(t))
+                    for t in Base.metadata.sorted_tables}
+    before = counts()
+    cache = service.engine._compiled_cache
+    cache.clear()
+    warm_reads(service.app)
+    assert counts() == before
+    compiled = " ".join(str(k) for k in cache.keys())
+    assert len(cache) >= 4 and "api_keys" in compiled and "scans" in compiled
+    assert service.get(f"/v1/track/{number}").json()["waybill"] == number

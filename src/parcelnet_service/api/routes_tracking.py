@@ -65,10 +65,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
         # (the promises and pieces come by their own index look-ups: with them joined into
         # this query, two of four benchmark runs on 10 M scans were far slower, p50 35 and
         # 247 ms, for a reason not found; docs/benchmarks.md)
-        q = select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id).where(Waybill.number == number)
-        if p.kind != "platform":
-            q = q.where(or_(Shipment.tenant_id == p.tenant_id, Shipment.carrier_id == p.tenant_id))
-        got = s.scalar(q)
+        got = s.scalar(T.trackable(number, None if p.kind == "platform" else p.tenant_id))
         if got is None:
             raise NotFoundError(f"no waybill {number} that this tenant may track")
         return got
