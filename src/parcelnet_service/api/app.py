@@ -443,8 +443,9 @@ def from_env() -> FastAPI:
 
 
 def settle_heap(app: FastAPI) -> FastAPI:
-    """A server's app, once built: its database pool filled (:func:`warm_pool`), then the
-    heap collected and frozen (``gc.freeze``). The network, the gazetteer and the app live
+    """A server's app, once built: its database pool filled (:func:`warm_pool`) and its
+    tracking reads warmed (:func:`warm_reads`), then the heap collected and frozen
+    (``gc.freeze``). The network, the gazetteer and the app live
     as long as the process, about a million objects; a full collection walked them all each
     time, 100-290 ms with every request stalled (docs/benchmarks.md). Frozen, they are
     skipped. Only for a serving process: in tests, apps come and go."""
