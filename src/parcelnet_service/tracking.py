@@ -24,11 +24,11 @@ moves earlier.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from json.encoder import encode_basestring as _q
 
+import orjson
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -201,7 +201,8 @@ _SCAN_COLUMNS = (("carrier_id", "bigint"), ("event_id", "text"), ("waybill_id", 
 _NAMES = ", ".join(c for c, _ in _SCAN_COLUMNS)
 #: one statement for a batch on PostgreSQL: the rows travel as one JSON document
 #: (json_to_recordset), which the driver sends as it is, where arrays are built element by
-#: element in Python
+#: element in Python. orjson writes it (times as RFC 3339 with their offsets, as isoformat
+#: does) in a tenth of the json module's time
 _SCAN_INSERT = (f"INSERT INTO scans ({_NAMES}) SELECT {_NAMES} FROM json_to_recordset(%(rows)s::json) "
                 f"AS x({', '.join(f'{c} {t}' for c, t in _SCAN_COLUMNS)}) "
                 "ON CONFLICT (carrier_id, event_id) DO NOTHING RETURNING event_id")
@@ -212,10 +213,6 @@ _SHIPMENT_UPDATE = (
     "last_event_at = v.last_event_at, promise_at = coalesce(v.promise_at, s.promise_at) "
     "FROM json_to_recordset(%(rows)s::json) AS v(id bigint, status text, location text, "
     "status_at timestamptz, last_event_at timestamptz, promise_at timestamptz) WHERE s.id = v.id")
-
-
-def _iso(t: datetime | None) -> str | None:
-    return None if t is None else t.astimezone(timezone.utc).isoformat()
 
 
 def _answer(i: int, event_id: str, stored_hash: str | None, h: str) -> dict:
@@ -230,9 +227,7 @@ def _insert_new_scans(session, rows: list[dict]) -> set[str]:
     """Store the scan rows whose (carrier, event id) is new, on PostgreSQL, in one statement:
     one statement's planning and round trip for the batch instead of one per row; the
     event ids stored."""
-    received = _iso(rows[0]["received_at"])          # ingest stamps the batch with one time
-    doc = json.dumps([{**r, "event_at": r["event_at"].isoformat(),       # aware: its offset kept
-                       "received_at": received} for r in rows], ensure_ascii=False)
+    doc = orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC).decode()          # aware times: their offsets kept
     return {r[0] for r in session.connection().exec_driver_sql(_SCAN_INSERT, {"rows": doc})}
 
 
@@ -241,9 +236,10 @@ def _update_shipments(session, updates: list[dict]) -> None:
     if session.bind.dialect.name != "postgresql":
         session.execute(update(Shipment), updates)
         return
-    doc = json.dumps([{"id": u["id"], "status": u["status"], "location": u["location"],
-                       "status_at": _iso(u["status_at"]), "last_event_at": _iso(u["last_event_at"]),
-                       "promise_at": _iso(u.get("promise_at"))} for u in updates], ensure_ascii=False)
+    doc = orjson.dumps([{"id": u["id"], "status": u["status"], "location": u["location"],
+                         "status_at": u["status_at"], "last_event_at": u["last_event_at"],
+                         "promise_at": u.get("promise_at")} for u in updates],
+                      option=orjson.OPT_NAIVE_UTC).decode()
     session.connection().exec_driver_sql(_SHIPMENT_UPDATE, {"rows": doc})
 
 

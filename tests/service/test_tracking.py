@@ -347,3 +347,28 @@ def test_a_server_warms_its_reads_without_writing(service):
     compiled = " ".join(str(k) for k in cache.keys())
     assert len(cache) >= 4 and "api_keys" in compiled and "scans" in compiled
     assert service.get(f"/v1/track/{number}").json()["waybill"] == number
+
+
+def test_bodies_that_are_not_json_are_a_422_with_the_reason(service):
+    """The body is parsed by orjson (api.app._Request): malformed JSON, bytes that are not
+    UTF-8 and NaN are each one 422 naming the body, as FastAPI answers them; nothing is
+    stored."""
+    wb = make(service)
+    good = b'{"events": [' + orjson_event(wb) + b"]}"
+    bad = {"a cut body": good[:-5], "not UTF-8": good.replace(b"S330106", b"S33\xff106"),
+           "NaN": good.replace(b"]}", b"], \"x\": NaN}"), "empty": b"{"}
+    for why, body in bad.items():
+        r = service.client.post("/v1/scans", content=body,
+                                headers={**service.keys["sf"], "Content-Type": "application/json"})
+        assert r.status_code == 422, (why, r.text)
+        assert "body" in r.json()["detail"] and "JSON" in r.json()["detail"], (why, r.text)
+    r = service.client.post("/v1/scans", content=good,
+                            headers={**service.keys["sf"], "Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    with Session(service.engine, info=SYSTEM) as s:
+        assert s.scalar(select(func.count()).select_from(Scan)) == 1
+
+
+def orjson_event(wb: str) -> bytes:
+    import json
+    return json.dumps(ev("j1", wb, "picked_up", "S330106", 1110)).encode()

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import select
@@ -50,6 +52,29 @@ RATE = (50.0, 200)
 #: a request still "running" after this long is taken as abandoned (its server died), and
 #: the same key may run again
 IDEMPOTENCY_LOCK = timedelta(seconds=60)
+
+
+class _Request(Request):
+    """A request whose JSON body orjson parses: a batch of 1,000 scans in about a third of
+    the json module's time. Its errors are json's own ``JSONDecodeError`` (a subclass), so
+    FastAPI answers malformed JSON with its usual 422."""
+
+    async def json(self):
+        if not hasattr(self, "_json"):
+            self._json = orjson.loads(await self.body())
+        return self._json
+
+
+class _Route(APIRoute):
+    """FastAPI's route, handing its endpoint a :class:`_Request` (FastAPI documents this
+    way of changing how a body is read: "Custom Request and APIRoute class")."""
+
+    def get_route_handler(self):
+        handle = super().get_route_handler()
+
+        async def route(request: Request):
+            return await handle(_Request(request.scope, request.receive))
+        return route
 
 
 @dataclass(frozen=True)
@@ -92,6 +117,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
     app = FastAPI(title="parcelnet operations service", version=__version__, lifespan=lifespan,
                   description="Shipments and e-waybills with sort codes and promises, for many "
                               "tenants (docs/service.md).")
+    app.router.route_class = _Route           # before any route is added
     app.state.sessions = Sessions(engine)
     app.state.router = router
     app.state.clock = clock
@@ -412,6 +438,11 @@ def _errors(errors: list) -> str:
     """Pydantic's errors as one line: ``field.path: message; ...``."""
     parts = []
     for e in errors[:5]:
+        if e.get("type") == "json_invalid":        # FastAPI's: loc ("body", position)
+            where = e.get("loc", ())[-1]
+            parts.append(f"body: not valid JSON at character {where}: "
+                         f"{(e.get('ctx') or {}).get('error', e.get('msg'))}")
+            continue
         loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
         parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""

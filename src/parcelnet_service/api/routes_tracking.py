@@ -36,7 +36,8 @@ def add_routes(app: FastAPI, needs, errors) -> None:
     def post_scans(body: ScansIn, p=Depends(needs("scans:write"))):
         results: list[dict | None] = [None] * len(body.events)
         try:                                     # the whole batch at once, when it is all good
-            good = SCANS.dump_python(SCANS.validate_python(body.events))
+            # a model's own field dict: what dump_python would copy out, without the copy
+            good = [m.__dict__ for m in SCANS.validate_python(body.events)]
             where = list(range(len(good)))
         except PydanticError:                    # else event by event, each with its error
             good, where = [], []
