@@ -4,6 +4,7 @@ SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
@@ -203,3 +204,46 @@ def test_query_numbers_are_bounded(service):
     assert service.client.delete(f"/v1/webhooks/{2**64}", headers=service.keys["shop"]).status_code == 422
     assert service.get("/v1/exceptions?stuck_hours=-1").status_code == 422
     assert service.get("/v1/map/coverage?origin=C3301&hour=24").status_code == 422
+
+
+def test_big_bodies_without_a_length_are_refused_as_they_come(service, router):
+    """A body sent in chunks (no Content-Length) is counted as it arrives, and refused with
+    413 once it passes the limit; a real server stops reading it there."""
+    import http.client
+
+    from fastapi.testclient import TestClient
+
+    from parcelnet_service.api.app import create_app
+
+    from .conftest import serving
+    small = create_app(service.engine, router, max_body=1000)
+    r = TestClient(small).post("/v1/shipments", content=iter([b" " * 100] * 50),
+                               headers={**service.keys["shop"], "Content-Type": "application/json"})
+    assert r.status_code == 413, r.text
+    assert r.json()["detail"] == "the request body is over 1,000 bytes"
+    # over a socket: 100 MB offered in 64 kB chunks; the server answers and closes after
+    # the first kilobyte, so the client cannot send more than the sockets' buffers hold
+    sent = []
+
+    def chunks():
+        for _ in range(1600):
+            sent.append(1)
+            yield b" " * 65536
+    with serving(small) as url:
+        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
+        try:
+            conn.request("POST", "/v1/shipments", body=chunks(), encode_chunked=True,
+                         headers={**service.keys["shop"], "Content-Type": "application/json"})
+            status = conn.getresponse().status
+        except OSError:                       # the server closed while we were sending
+            status = 413
+        finally:
+            conn.close()
+    assert status == 413
+    assert len(sent) < 400, f"the server read {len(sent) * 64} kB before refusing"
+    # a small chunked body is read as any other
+    body = json.dumps(shipment()).encode()
+    r = TestClient(create_app(service.engine, router)).post(
+        "/v1/shipments", content=iter([body[:50], body[50:]]),
+        headers={**service.keys["shop"], "Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
