@@ -372,3 +372,48 @@ def test_bodies_that_are_not_json_are_a_422_with_the_reason(service):
 def orjson_event(wb: str) -> bytes:
     import json
     return json.dumps(ev("j1", wb, "picked_up", "S330106", 1110)).encode()
+
+
+def test_the_one_statement_read_is_the_orm_view(service):
+    """On PostgreSQL, ``GET /v1/track`` reads in one statement (tracking.track_pg); field for
+    field it is the ORM's view (tracking.track) for every waybill number (parents and
+    pieces) and every tenant: re-promises, pieces, trips, sub-second times, and events at
+    the same time ordered by their ids' code points; and None where the ORM's query finds
+    nothing to track."""
+    from parcelnet_service.db.models import Tenant
+    from parcelnet_service.tracking import track, track_pg, trackable
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("the one-statement read is PostgreSQL's")
+    plain, late = make(service), make(service)
+    r = service.post("/v1/shipments", shipment(pieces=[{"weight_g": 500}, {"weight_g": 700}]))
+    multi, kids = r.json()["waybill"], [p["waybill"] for p in r.json()["pieces"]]
+    service.now = NOW + timedelta(days=3)
+    post_scans(service, journey(late, "L", late=True)[:4])        # re-promised at C3301
+    sub = "2026-12-05T19:31:00.250000+08:00"
+    post_scans(service, [ev("p-1", plain, "picked_up", "S330106", 1110),
+                         {**ev("b", plain, "arrived", "C3301", 1230), "at": sub},
+                         {**ev("B", plain, "sorted", "C3301", 1230), "at": sub},
+                         {**ev("a", plain, "departed", "C3301", 1230), "at": sub},
+                         ev("k-1", kids[0], "picked_up", "S330106", 1110),
+                         ev("k-2", kids[1], "arrived", "C3301", 1230),
+                         ev("m-1", multi, "departed", "C3301", 1300, "C3301>C1100/air@2320")])
+    with Session(service.engine, info=SYSTEM) as s:
+        tenants = {t.name: (t.id, t.kind) for t in s.scalars(select(Tenant))}
+    numbers = [plain, late, multi, *kids, "PN000000000010"]
+    seen = 0
+    for name, (tid, kind) in tenants.items():
+        with service.app.state.sessions({"tenant_id": tid, "kind": kind}) as s:
+            scope = None if kind == "platform" else tid
+            for n in numbers:
+                sh = s.scalar(trackable(n, scope))
+                want = None if sh is None else track(s, sh)
+                s.expunge_all()
+                assert track_pg(s, n, scope) == want, (name, n)
+                seen += want is not None
+    assert seen == 3 * 5                      # shop, sf and the platform see all five numbers
+    with service.app.state.sessions({"tenant_id": tenants["shop"][0], "kind": "merchant"}) as s:
+        got = track_pg(s, plain, tenants["shop"][0])
+    assert [e["event_id"] for e in got["events"]] == ["p-1", "B", "a", "b"]
+    assert got["events"][1]["at"] == sub
+    with service.app.state.sessions(SYSTEM) as s:
+        assert len(track_pg(s, late, None)["promise_history"]) == 2

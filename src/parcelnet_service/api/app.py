@@ -552,3 +552,5 @@ def warm_reads(app: FastAPI, n: int = 20) -> None:
             got = s.scalar(T.trackable(number or "PN0000000000", tenant))
             if got is not None:
                 T.track(s, got)
+            if s.bind.dialect.name == "postgresql":          # the route's one statement
+                T.track_pg(s, number or "PN0000000000", tenant)
