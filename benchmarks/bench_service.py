@@ -17,7 +17,9 @@ the batch INSERT, at least 5x the single-row INSERT).
 posted them), then ``GET /v1/track/{waybill}`` for random waybills at ``--rate`` a second for
 ``--seconds``, after ``--warmup`` seconds at the same rate whose reads are reported apart
 (the client threads and connections start, each server process takes its first requests):
-latency percentiles (goal: p99 under 50 ms at 200 a second). Freshness: a
+latency percentiles (goal: p99 under 50 ms at 200 a second), the slowest read of the first
+quarter second, and the CPU a read cost the server's processes and PostgreSQL's (from
+/proc, over the whole run). Freshness: a
 scan posted, then tracked until it shows, 200 times: p50 and p99 of the time from the
 POST's answer to its visibility (goal: p99 under 1 s), and the same for the map's volumes.
 
@@ -214,6 +216,38 @@ def ingest(a) -> None:
         srv.close()
 
 
+def cpu_seconds(root_pid: int) -> dict[int, tuple[bool, float]]:
+    """Each process's CPU seconds (user and system) from /proc: pid -> (is it in
+    ``root_pid``'s process tree, a PostgreSQL process otherwise?, seconds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                st = open(f"/proc/{d}/stat").read()
+            except OSError:
+                continue
+            f = st[st.rindex(")") + 2:].split()
+            procs[int(d)] = (st[st.index("(") + 1:st.rindex(")")], int(f[1]), (int(f[11]) + int(f[12])) / tick)
+    tree, grew = {root_pid}, True
+    while grew:
+        grew = False
+        for pid, (_, parent, _) in procs.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return {pid: (pid in tree, c) for pid, (name, _, c) in procs.items()
+            if pid in tree or name.startswith("postgres")}
+
+
+def cpu_used(before: dict, after: dict) -> tuple[float, float]:
+    """CPU seconds between two :func:`cpu_seconds`, of the server's processes and of
+    PostgreSQL's, over the processes alive at both."""
+    server = sum(c - before[p][1] for p, (mine, c) in after.items() if p in before and mine)
+    pg = sum(c - before[p][1] for p, (mine, c) in after.items() if p in before and not mine)
+    return server, pg
+
+
 def reads(a) -> None:
     # the key's rate limit well above the rate asked for: measured is the service, not its limiter
     srv = Server(a.pg, a.workers, rate_limit=f"{10 * a.rate:g},{int(10 * a.rate)}")
@@ -283,16 +317,19 @@ def reads(a) -> None:
         # the first --warmup seconds at the same rate are reported apart: the client threads
         # and their connections start, and each server process takes its first requests
         with ThreadPoolExecutor(32) as pool:
+            cpu0 = cpu_seconds(srv.proc.pid)
             start = time.perf_counter()
             k = 0
             while time.perf_counter() - start < a.warmup + a.seconds:
                 due = start + k / a.rate
                 if due > time.perf_counter():
-                    time.sleep(due - time.perf_counter())
+                    time.sleep(max(0.0, due - time.perf_counter()))   # the clock may pass due meanwhile
                 pool.submit(one, rng.choice(bills), max(due, start))
                 k += 1
+        server_cpu, pg_cpu = cpu_used(cpu0, cpu_seconds(srv.proc.pid))
         t0s = np.array([x[0] for x in lat]) - start
         ms = np.array([x[1] for x in lat]) * 1000
+        first = ms[t0s < 0.25]
         warm, ms = ms[t0s < a.warmup], ms[t0s >= a.warmup]
         print(json.dumps({"reads": len(ms), "failed": len(failed), "first_failure": failed[:1],
                           "asked": k, "rate": a.rate, "workers": a.workers,
@@ -301,7 +338,11 @@ def reads(a) -> None:
                           "max_ms": round(float(ms.max()), 1),
                           "warmup_seconds": a.warmup, "warmup_reads": len(warm),
                           "warmup_p99_ms": round(float(np.percentile(warm, 99)), 1) if len(warm) else None,
-                          "warmup_max_ms": round(float(warm.max()), 1) if len(warm) else None}),
+                          "warmup_max_ms": round(float(warm.max()), 1) if len(warm) else None,
+                          "first_quarter_second_max_ms": round(float(first.max()), 1) if len(first) else None,
+                          # CPU a read, warm-up included: the server's processes, PostgreSQL's
+                          "server_cpu_ms_per_read": round(server_cpu * 1000 / k, 2),
+                          "postgres_cpu_ms_per_read": round(pg_cpu * 1000 / k, 2)}),
               flush=True)
         fresh, fresh_map = [], []
         for i in range(200):

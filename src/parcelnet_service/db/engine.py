@@ -19,8 +19,12 @@ DEFAULT_URL = "sqlite:///parcelnet-service.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: the role the service acts as on PostgreSQL: it owns no table (migration 0003)
 APP_ROLE = "parcelnet_app"
-#: PostgreSQL connections each process keeps open (more, up to 20, while a burst lasts)
+#: PostgreSQL connections each process opens before its first request
 POOL_SIZE = 10
+#: and at most, opened as bursts need them and then kept. (With SQLAlchemy's overflow, the
+#: connections past the pool's size were closed as they came back: under a burst every
+#: request past the tenth started and ended a PostgreSQL backend, which fed the burst.)
+POOL_MAX = 30
 #: a pooled PostgreSQL connection idle this long is pinged before use (seconds)
 PING_AFTER_IDLE_S = 5.0
 #: the session context of the service's own work (webhook sender, public lookups)
@@ -79,7 +83,7 @@ def make_engine(url: str | None = None, **kw):
             # between (the busy timeout cannot help it); an immediate one waits its turn
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return engine
-    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=20, **kw)
+    engine = create_engine(url, pool_size=POOL_MAX, max_overflow=0, **kw)
 
     # A pooled connection is pinged only when it has been idle for a while: one that a
     # restarted server or a firewall dropped is replaced before use, and under load, when
