@@ -236,10 +236,8 @@ def _update_shipments(session, updates: list[dict]) -> None:
     if session.bind.dialect.name != "postgresql":
         session.execute(update(Shipment), updates)
         return
-    doc = orjson.dumps([{"id": u["id"], "status": u["status"], "location": u["location"],
-                         "status_at": u["status_at"], "last_event_at": u["last_event_at"],
-                         "promise_at": u.get("promise_at")} for u in updates],
-                      option=orjson.OPT_NAIVE_UTC).decode()
+    # the fold's dicts as they are: a promise_at they lack is NULL to json_to_recordset
+    doc = orjson.dumps(updates, option=orjson.OPT_NAIVE_UTC).decode()
     session.connection().exec_driver_sql(_SHIPMENT_UPDATE, {"rows": doc})
 
 
@@ -400,6 +398,16 @@ def track_pg(session, number: str, tenant_id: int | None) -> dict | None:
             "events": [{"event_id": e[1], "carrier": e[7], "waybill": e[6], "type": e[3],
                         "facility": e[4], "trip": e[5], "at": e[0].astimezone(CST).isoformat()}
                        for e in evs]}
+
+
+def view(session, number: str, tenant_id: int | None) -> dict | None:
+    """:func:`track`'s view of waybill ``number`` for tenant ``tenant_id`` (any tenant's for
+    None), or None when it may not track it: one statement on PostgreSQL
+    (:func:`track_pg`), the ORM's queries elsewhere."""
+    if session.bind.dialect.name == "postgresql":
+        return track_pg(session, number, tenant_id)
+    got = session.scalar(trackable(number, tenant_id))
+    return None if got is None else track(session, got)
 
 
 def public(session, s: Shipment, names: dict[str, str]) -> dict:

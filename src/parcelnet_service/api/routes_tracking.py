@@ -58,32 +58,19 @@ def add_routes(app: FastAPI, needs, errors) -> None:
         return JSONResponse({"accepted": counts["accepted"], "duplicates": counts["duplicate"],
                              "rejected": counts["rejected"], "results": results})
 
-    def visible(s, p, number: str) -> Shipment:
-        """The shipment behind a waybill the tenant may track: its merchant's, or handed to
-        its carrier; else 404, as for a number that does not exist."""
-        if not is_valid(number):
-            raise NotFoundError(f"no waybill {number[:20]!r}: not a waybill number")
-        # (the promises and pieces come by their own index look-ups: with them joined into
-        # this query, two of four benchmark runs on 10 M scans were far slower, p50 35 and
-        # 247 ms, for a reason not found; docs/benchmarks.md)
-        got = s.scalar(T.trackable(number, None if p.kind == "platform" else p.tenant_id))
-        if got is None:
-            raise NotFoundError(f"no waybill {number} that this tenant may track")
-        return got
-
     @app.get("/v1/track/{waybill}", tags=["tracking"],
              summary="Timeline, status and promise history, for the merchant and its carrier")
     def track(waybill: str, p=Depends(needs("tracking:read"))):
+        # the merchant's and its carriers' view (the platform's: any); else 404, as for a
+        # number that does not exist
+        if not is_valid(waybill):
+            raise NotFoundError(f"no waybill {waybill[:20]!r}: not a waybill number")
         with app.state.sessions(ctx(p)) as s:
-            # plain JSON types already: answered as they are, without FastAPI's encoder
-            if s.bind.dialect.name != "postgresql":
-                return JSONResponse(T.track(s, visible(s, p, waybill)))
-            if not is_valid(waybill):
-                raise NotFoundError(f"no waybill {waybill[:20]!r}: not a waybill number")
-            got = T.track_pg(s, waybill, None if p.kind == "platform" else p.tenant_id)
-            if got is None:
-                raise NotFoundError(f"no waybill {waybill} that this tenant may track")
-            return JSONResponse(got)
+            got = T.view(s, waybill, None if p.kind == "platform" else p.tenant_id)
+        if got is None:
+            raise NotFoundError(f"no waybill {waybill} that this tenant may track")
+        # plain JSON types already: answered as they are, without FastAPI's encoder
+        return JSONResponse(got)
 
     @app.get("/v1/public/track/{waybill}", tags=["tracking"],
              summary="Status and promise for anyone who has the waybill and the recipient's "
