@@ -349,6 +349,36 @@ def test_a_server_warms_its_reads_without_writing(service):
     assert service.get(f"/v1/track/{number}").json()["waybill"] == number
 
 
+def test_reads_keep_their_prepared_statements(service):
+    """A read's transaction ends with COMMIT (Sessions.read), not ROLLBACK: psycopg forgets
+    a connection's prepared statements at every ROLLBACK, and each read then planned its
+    statements afresh. prepare_reads leaves the tracking read and the key's query prepared
+    on each connection it warms, and real reads after it run on those prepared statements
+    instead of wiping them."""
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    from parcelnet_service.api.app import WARM_RUNS, prepare_reads
+
+    number = make(service)
+    prepare_reads(service.app.state.sessions, number, connections=3)
+    reads = 20
+    for _ in range(reads):
+        assert service.get(f"/v1/track/{number}").json()["waybill"] == number
+    conns = [service.engine.connect() for _ in range(3)]     # the pool's three most recent
+    try:
+        held = [dict(c.exec_driver_sql("SELECT statement, generic_plans FROM pg_prepared_statements")
+                     .all()) for c in conns]
+    finally:
+        for c in conns:
+            c.close()
+    read = [max((n for q, n in h.items() if "json_agg" in q), default=0) for h in held]
+    key = [max((n for q, n in h.items() if "api_keys" in q), default=-1) for h in held]
+    # psycopg prepares at the sixth run; the first five runs of a prepared statement are
+    # planned for their values, the rest take the generic plan
+    assert min(read) >= WARM_RUNS - 10 and min(key) >= 0, held
+    assert max(read) >= WARM_RUNS - 10 + reads, held   # the connection that served the reads
+
+
 def test_bodies_that_are_not_json_are_a_422_with_the_reason(service):
     """The body is parsed by orjson (api.app._Request): malformed JSON, bytes that are not
     UTF-8 and NaN are each one 422 naming the body, as FastAPI answers them; nothing is

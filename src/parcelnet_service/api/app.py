@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from parcelnet import __version__
@@ -98,7 +98,7 @@ class _LimitBody:
     413, before its body is read at all; the connection closes. A body without a length is
     counted as it arrives (:class:`_Request`). A plain ASGI middleware: Starlette's
     ``BaseHTTPMiddleware`` (``@app.middleware``) runs each request's app in a task of its
-    own and passes the answer through a stream, a sixth of a tracking read's CPU in the
+    own and passes the answer through a stream: about 8% of a tracking read's CPU in the
     server (docs/benchmarks.md)."""
 
     def __init__(self, app, max_body: int):
@@ -115,6 +115,13 @@ class _LimitBody:
                         return await answer(scope, receive, send)
                     break
         await self.app(scope, receive, send)
+
+
+#: a request's key, by its prefix, with its tenant
+KEY_QUERY = (select(ApiKey.prefix, ApiKey.secret_hash, ApiKey.revoked_at, ApiKey.scopes,
+                    Tenant.id.label("tenant_id"), Tenant.name.label("tenant"), Tenant.kind)
+             .join(Tenant, ApiKey.tenant_id == Tenant.id)
+             .where(ApiKey.prefix == bindparam("prefix")))
 
 
 @dataclass(frozen=True)
@@ -186,11 +193,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
         # have no row-level policy: the key is how a request learns its tenant)
         with engine.connect() as c:
             c.execution_options(isolation_level="AUTOCOMMIT")
-            key = c.execute(select(ApiKey.prefix, ApiKey.secret_hash, ApiKey.revoked_at,
-                                   ApiKey.scopes, Tenant.id.label("tenant_id"),
-                                   Tenant.name.label("tenant"), Tenant.kind)
-                            .join(Tenant, ApiKey.tenant_id == Tenant.id)
-                            .where(ApiKey.prefix == parts[0])).first()
+            key = c.execute(KEY_QUERY, {"prefix": parts[0]}).first()
         if key is None or not matches(parts[1], key.secret_hash):
             raise Unauthorized("unknown API key")
         if key.revoked_at is not None:
@@ -286,7 +289,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
 
     @app.get("/healthz", tags=["service"])
     def healthz():
-        with app.state.sessions() as s:
+        with app.state.sessions.read() as s:
             s.execute(select(1))
         return {"status": "ok", "version": __version__}
 
@@ -334,7 +337,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
 
     @app.get("/v1/shipments/{waybill}", tags=["shipments"], summary="One of the tenant's shipments")
     def get_shipment(waybill: str, p: Principal = Depends(needs("shipments:read"))):
-        with app.state.sessions(ctx(p)) as s:
+        with app.state.sessions.read(ctx(p)) as s:
             return S.view(_own(s, p, waybill))
 
     @app.get("/v1/shipments/{waybill}/label", tags=["labels"],
@@ -342,7 +345,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
              response_class=Response,
              responses={200: {"content": {"application/pdf": {}, "text/plain": {}}}})
     def get_label(waybill: str, format: str = "pdf", p: Principal = Depends(needs("shipments:read"))):
-        with app.state.sessions(ctx(p)) as s:
+        with app.state.sessions.read(ctx(p)) as s:
             return _label(L.labels_of(_own(s, p, waybill)), format, waybill)
 
     @app.post("/v1/labels", tags=["labels"],
@@ -350,7 +353,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
               response_class=Response,
               responses={200: {"content": {"application/pdf": {}, "text/plain": {}}}})
     def bulk_labels(body: LabelsIn, p: Principal = Depends(needs("shipments:read"))):
-        with app.state.sessions(ctx(p)) as s:
+        with app.state.sessions.read(ctx(p)) as s:
             labs = [lab for w in body.waybills for lab in L.labels_of(_own(s, p, w))]
         return _label(labs, body.format, "labels")
 
@@ -359,7 +362,7 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
     def list_shipments(limit: int = Query(50, ge=1, le=500),
                        before: int | None = Query(None, ge=1, le=MAX_ID),
                        p: Principal = Depends(needs("shipments:read"))):
-        with app.state.sessions(ctx(p)) as s:
+        with app.state.sessions.read(ctx(p)) as s:
             q = select(Shipment).where(Shipment.tenant_id == p.tenant_id)
             if before is not None:
                 q = q.where(Shipment.id < before)
@@ -572,3 +575,31 @@ def warm_reads(app: FastAPI, n: int = 20) -> None:
                 T.track(s, got)
             if s.bind.dialect.name == "postgresql":          # the route's one statement
                 T.track_pg(s, number or "PN0000000000", tenant)
+    if app.state.sessions.engine.dialect.name == "postgresql":
+        prepare_reads(app.state.sessions, number or "PN0000000000")
+
+
+#: runs of a statement on one PostgreSQL connection before it costs what it will: psycopg
+#: prepares it at its sixth run (``prepare_threshold``, 5), and PostgreSQL plans a prepared
+#: statement's first five runs afresh before it settles on a generic plan
+WARM_RUNS = 11
+
+
+def prepare_reads(sessions: Sessions, number: str, connections: int | None = None) -> None:
+    """Each of ``connections`` pooled connections (the pool's size by default) runs a
+    tracking read's statements :data:`WARM_RUNS` times, each time in a transaction of its
+    own that commits: the tenant's context, the key's query and the read of waybill
+    ``number``, as a tenant that sees nothing. A tracking read whose statements are
+    prepared and planned costs PostgreSQL a third of one planned afresh (docs/benchmarks.md).
+    Reads only."""
+    from contextlib import ExitStack
+
+    from parcelnet_service import tracking as T
+    from parcelnet_service.db.engine import POOL_SIZE
+
+    for _ in range(WARM_RUNS):
+        with ExitStack() as stack:          # all at once: each session on its own connection
+            for _ in range(connections or POOL_SIZE):
+                s = stack.enter_context(sessions.read({"tenant_id": 0, "kind": "merchant"}))
+                s.execute(KEY_QUERY, {"prefix": "warmup00"})
+                T.track_pg(s, number, 0)

@@ -65,7 +65,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
         # number that does not exist
         if not is_valid(waybill):
             raise NotFoundError(f"no waybill {waybill[:20]!r}: not a waybill number")
-        with app.state.sessions(ctx(p)) as s:
+        with app.state.sessions.read(ctx(p)) as s:
             got = T.view(s, waybill, None if p.kind == "platform" else p.tenant_id)
         if got is None:
             raise NotFoundError(f"no waybill {waybill} that this tenant may track")
@@ -76,7 +76,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
              summary="Status and promise for anyone who has the waybill and the recipient's "
                      "phone's last four digits; no personal data")
     def public_track(waybill: str, phone_last4: str):
-        with app.state.sessions(SYSTEM) as s:     # no tenant: the phone's digits decide
+        with app.state.sessions.read(SYSTEM) as s:     # no tenant: the phone's digits decide
             got = None
             if is_valid(waybill) and len(phone_last4) == 4 and phone_last4.isdigit():
                 got = s.scalar(select(Shipment).join(Waybill, Waybill.shipment_id == Shipment.id)
@@ -100,7 +100,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
 
     @app.get("/v1/webhooks", tags=["webhooks"], summary="The tenant's webhooks")
     def list_webhooks(p=Depends(needs("shipments:read"))):
-        with app.state.sessions(ctx(p)) as s:
+        with app.state.sessions.read(ctx(p)) as s:
             return {"webhooks": [{"id": h.id, "url": h.url,
                                   "disabled_at": h.disabled_at and h.disabled_at.isoformat()}
                                  for h in s.scalars(select(Webhook).where(Webhook.tenant_id == p.tenant_id)
@@ -119,7 +119,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
              summary="Late and stuck parcels, and those in exception, by facility")
     def exceptions(stuck_hours: float = Query(12.0, gt=0, le=720), p=Depends(needs("tracking:read"))):
         now = app.state.clock()
-        with app.state.sessions(ctx(p)) as s:
+        with app.state.sessions.read(ctx(p)) as s:
             stuck = timedelta(hours=stuck_hours)
             q = select(Shipment).where(
                 Shipment.status.notin_(T.TERMINAL),

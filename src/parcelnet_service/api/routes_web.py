@@ -33,7 +33,7 @@ def add_routes(app: FastAPI, needs) -> None:
     @app.get("/v1/map/volumes", tags=["map"],
              summary="Parcels not yet delivered, by the facility where they are (the tenant's)")
     def map_volumes(p=Depends(needs("tracking:read"))):
-        with app.state.sessions(ctx(p)) as s:
+        with app.state.sessions.read(ctx(p)) as s:
             return {"volumes": mapdata.volumes(s, p.tenant_id, p.kind)}
 
     @app.get("/v1/map/coverage", tags=["map"],

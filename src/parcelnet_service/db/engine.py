@@ -83,7 +83,10 @@ def make_engine(url: str | None = None, **kw):
             # between (the busy timeout cannot help it); an immediate one waits its turn
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return engine
-    engine = create_engine(url, pool_size=POOL_MAX, max_overflow=0, **kw)
+    # the most recently returned connection is taken first (LIFO): under a steady load the
+    # same few connections serve, and their backends' caches and prepared statements stay
+    # warm; the rest wait for bursts
+    engine = create_engine(url, pool_size=POOL_MAX, max_overflow=0, pool_use_lifo=True, **kw)
 
     # A pooled connection is pinged only when it has been idle for a while: one that a
     # restarted server or a firewall dropped is replaced before use, and under load, when
@@ -175,6 +178,15 @@ class Sessions:
     def begin(self, ctx: dict | None = None):
         with self.maker(info=dict(ctx or {})) as s, s.begin():
             yield s
+
+    def read(self, ctx: dict | None = None):
+        """A session for reading: as :meth:`begin`, its transaction ends with COMMIT (an
+        exception rolls it back). A plain session's close ends it with ROLLBACK, and at
+        every ROLLBACK psycopg forgets the connection's prepared statements (a rolled-back
+        transaction may have dropped what they name): every statement of every read was
+        parsed and planned afresh, the tracking read's plan taking three times its run
+        (docs/benchmarks.md)."""
+        return self.begin(ctx)
 
 
 def _install() -> None:
