@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from parcelnet.network.model import Network
 
+from parcelnet_service.db.engine import plan_for_values
 from parcelnet_service.db.models import Shipment
 from parcelnet_service.tracking import TERMINAL
 
@@ -57,6 +58,7 @@ def network_geojson(network: Network, country: str = "CN") -> dict:
 def volumes(session, tenant_id: int | None, kind: str) -> dict[str, int]:
     """Parcels not yet delivered, by the facility where they are (their origin station
     before the first scan): the tenant's, or every tenant's for the platform."""
+    plan_for_values(session)
     where = func.coalesce(Shipment.location, Shipment.origin_station)
     q = select(where, func.count()).where(Shipment.status.notin_(TERMINAL)).group_by(where)
     if kind == "merchant":

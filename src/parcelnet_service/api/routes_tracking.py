@@ -14,7 +14,7 @@ from parcelnet.errors import NotFoundError
 
 from parcelnet_service import tracking as T
 from parcelnet_service.api.schemas import ScanIn, ScansIn, WebhookIn
-from parcelnet_service.db.engine import SYSTEM
+from parcelnet_service.db.engine import SYSTEM, plan_for_values
 from parcelnet_service.db.models import Shipment, Tenant, Waybill, Webhook
 from parcelnet_service.errors import Unprocessable
 from parcelnet_service.shipments import CST
@@ -120,6 +120,7 @@ def add_routes(app: FastAPI, needs, errors) -> None:
     def exceptions(stuck_hours: float = Query(12.0, gt=0, le=720), p=Depends(needs("tracking:read"))):
         now = app.state.clock()
         with app.state.sessions.read(ctx(p)) as s:
+            plan_for_values(s)
             stuck = timedelta(hours=stuck_hours)
             q = select(Shipment).where(
                 Shipment.status.notin_(T.TERMINAL),

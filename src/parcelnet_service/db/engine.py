@@ -156,6 +156,16 @@ def _tenant_context(session, transaction, connection) -> None:
          "k": str(info.get("kind") or "")})
 
 
+def plan_for_values(session) -> None:
+    """Plan the rest of this transaction's statements for their values, never with the
+    generic plan PostgreSQL settles on for a prepared statement (after its fifth run on a
+    connection). For an aggregate over a tenant's shipments (the map's volumes, the
+    exceptions) the generic plan guessed one row where two million match, and sorted them
+    on disk instead of hashing them: twice the time (docs/benchmarks.md). Nothing on SQLite."""
+    if session.bind.dialect.name == "postgresql":
+        session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 def elevate(session) -> None:
     """From here to the end of the transaction, the service's own work: the fold of a
     carrier's scans notifies the merchant, whose webhooks the carrier may not see."""
