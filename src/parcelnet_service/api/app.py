@@ -573,9 +573,7 @@ def warm_reads(app: FastAPI, n: int = 20) -> None:
             got = s.scalar(T.trackable(number or "PN0000000000", tenant))
             if got is not None:
                 T.track(s, got)
-            if s.bind.dialect.name == "postgresql":          # the route's one statement
-                T.track_pg(s, number or "PN0000000000", tenant)
-    if app.state.sessions.engine.dialect.name == "postgresql":
+    if app.state.sessions.engine.dialect.name == "postgresql":    # the route's one statement
         prepare_reads(app.state.sessions, number or "PN0000000000")
 
 
