@@ -105,7 +105,7 @@ def goals(a) -> None:
             for k in range(0, G.LAG + 8):
                 near.add(((pd.Timestamp(b["date"]) + pd.Timedelta(days=k)).strftime("%Y-%m-%d"),
                           b["region"], b["sku"]))
-        row = {"seed": seed}
+        row, raw = {"seed": seed}, {}       # raw: unrounded WAPEs, for the gains
         # a control: pure noise of the same background level, no bursts, no deposits
         noise = w.signals.assign(mentions=rng.poisson(G.BACKGROUND_MENTIONS, len(w.signals)),
                                  kind="post")
@@ -139,7 +139,8 @@ def goals(a) -> None:
                      "bursts_unseen": near_b & ~promo & ~seen,
                      "bursts_with_promotions": near_b,
                      "promotions": promo, "quiet": ~near_b & ~promo}
-            row[name] = {k: round(wape(y[m], fc[m]), 4) for k, m in masks.items()}
+            raw[name] = {k: wape(y[m], fc[m]) for k, m in masks.items()}
+            row[name] = {k: round(v, 4) for k, v in raw[name].items()}
             q = masks["quiet"]
             row[name]["quiet_bias"] = round(float(fc[q].sum() / y[q].sum()), 4)
             row[name]["bursts_by_horizon"] = [
@@ -150,16 +151,18 @@ def goals(a) -> None:
             e = lam.reindex(pd.MultiIndex.from_frame(f[["date", "region", "sku"]])).to_numpy()
             for k in ("all", "bursts", "bursts_to_lag", "bursts_seen", "bursts_unseen"):
                 m = masks[k]
-                row[name][f"{k}_vs_expected"] = round(float(np.abs(e[m] - fc[m]).sum() / e[m].sum()), 4)
+                raw[name][f"{k}_vs_expected"] = float(np.abs(e[m] - fc[m]).sum() / e[m].sum())
+                row[name][f"{k}_vs_expected"] = round(raw[name][f"{k}_vs_expected"], 4)
             row[name]["seconds"] = round(time.perf_counter() - t, 1)
-        row["expected_units"] = {k: round(wape(y[m], e[m]), 4) for k, m in masks.items()}
-        n = row.get("no_signals")
+        floor = {k: wape(y[m], e[m]) for k, m in masks.items()}
+        row["expected_units"] = {k: round(v, 4) for k, v in floor.items()}
+        n = raw.get("no_signals")
         if n:   # what knowing the world's expected units exactly gains on the draws (the
             # oracle): about the most a forecast can, since the draws' noise remains
-            row["oracle_gain"] = {k: round(1 - row["expected_units"][k] / n[k], 4) for k in masks}
+            row["oracle_gain"] = {k: round(1 - floor[k] / n[k], 4) for k in masks}
         for name in ("signals", "shuffled", "shuffled_past", "noise", "other_series"):
-            if name in row and n:
-                row[f"{name}_gain"] = {k: round(1 - row[name][k] / n[k], 4)
+            if name in raw and n:
+                row[f"{name}_gain"] = {k: round(1 - raw[name][k] / n[k], 4)
                                        for k in n if k in masks or k.endswith("_vs_expected")}
         print(json.dumps(row), flush=True)
 

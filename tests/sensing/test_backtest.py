@@ -36,6 +36,23 @@ def test_no_look_ahead(world):
     assert not np.allclose(h1(base), h1(changed))                      # lead 1 sees D - 1
 
 
+def test_no_look_ahead_in_the_signals(world):
+    """In the pre-sale, where the deposits count, the forecast of D at lead time 2 is the
+    same whatever the mentions and deposits after D - 2 are, and lead time 1 sees D - 1's."""
+    day = "2026-11-05"
+    panel = make_panel(world.sales, world.signals)
+    assert panel.deposits[:, panel.dates.get_loc(pd.Timestamp(day)) - 2].sum() > 0
+    base = backtest(panel, day, day, 2)
+    assert base.attrs["signals_used"] == {day: True}
+    signals = world.signals.copy()
+    after = pd.to_datetime(signals["date"]) > pd.Timestamp(day) - pd.Timedelta(days=2)
+    signals.loc[after, "mentions"] = np.random.default_rng(1).integers(0, 5000, after.sum())
+    changed = backtest(make_panel(world.sales, signals), day, day, 2)
+    h = lambda f, k: f[f["horizon"] == k]["units_forecast"].to_numpy()   # noqa: E731
+    np.testing.assert_allclose(h(base, 2), h(changed, 2))
+    assert not np.allclose(h(base, 1), h(changed, 1))
+
+
 def test_seasonal_naive_by_hand(world):
     p = make_panel(world.sales, None)
     f = backtest(p, "2026-10-15", "2026-10-16", 8, model="seasonal-naive")

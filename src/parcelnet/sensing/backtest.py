@@ -9,7 +9,8 @@ calendar (weekday, the promotion days, the pre-sale, days to Singles Day, days s
 last promotion day); with signals, the mentions on days o..o-6 over their own 28-day mean
 plus one, the largest of them, the days from it to D and their sum, and the pre-sale
 deposits (only those paid in the season from the pre-sale's start to 11-12) of the last
-seven and thirty days over the units' scale. The target is D's units over the same scale.
+seven and thirty days over the units' scale, the latter also relative to the same for all
+series together (the share of the pre-sale a series holds for its size). The target is D's units over the same scale.
 LightGBM is chosen over a statistical model (statsforecast's ETS or ARIMA) because the
 signals enter as features with a lag the model has to find, and one global model learns
 from every series' bursts at once.
@@ -172,7 +173,14 @@ def _features(p: Panel, targets: np.ndarray, h: int, signals: bool, cal: np.ndar
         dc = np.concatenate([np.zeros((u.shape[0], 1)), np.cumsum(p.deposits * season, axis=1)],
                             axis=1)
         cols.append((dc[s, o + 1] - dc[s, o - 6]) / scale)
-        cols.append((dc[s, o + 1] - dc[s, np.maximum(o - 29, 0)]) / scale)   # the pre-sale's so far
+        d30 = (dc[s, o + 1] - dc[s, np.maximum(o - 29, 0)]) / scale
+        cols.append(d30)                                        # the pre-sale's so far
+        # the same relative to every series' together at the origin: which products take
+        # more or less than the average from the promotion, however far into the pre-sale
+        uo, at = np.unique(o, return_inverse=True)
+        every = (dc[:, uo + 1] - dc[:, np.maximum(uo - 29, 0)]).sum(axis=0)
+        every /= ((csum[:, uo + 1] - csum[:, uo + 1 - HISTORY]) / HISTORY + 1.0).sum(axis=0)
+        cols.append(np.divide(d30, every[at], out=np.zeros_like(d30), where=every[at] > 0))
     return np.stack(cols, axis=1).astype(np.float32), scale
 
 
