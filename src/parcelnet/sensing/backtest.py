@@ -10,7 +10,8 @@ last promotion day); with signals, the mentions on days o..o-6 over their own 28
 plus one, the largest of them, the days from it to D and their sum, and the pre-sale
 deposits (only those paid in the season from the pre-sale's start to 11-12) of the last
 seven and thirty days over the units' scale, the latter also relative to the same for all
-series together (the share of the pre-sale a series holds for its size). The target is D's units over the same scale.
+series together (the share of the pre-sale a series holds for its size). The target is D's
+units over the same scale.
 LightGBM is chosen over a statistical model (statsforecast's ETS or ARIMA) because the
 signals enter as features with a lag the model has to find, and one global model learns
 from every series' bursts at once.
