@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from parcelnet.sensing import generate as G
-from parcelnet.sensing.backtest import backtest, forecast, make_panel, signals_lead, wape
+from parcelnet.sensing.backtest import (DEPOSITS_30, _calendar, _deposit_line, backtest, forecast,
+                                        make_panel, signals_lead, wape)
 from tests.conftest import assert_one_line_error, run_cli
 from tests.sensing.test_generate import POP, REGIONS
 
@@ -51,6 +52,55 @@ def test_no_look_ahead_in_the_signals(world):
     h = lambda f, k: f[f["horizon"] == k]["units_forecast"].to_numpy()   # noqa: E731
     np.testing.assert_allclose(h(base, 2), h(changed, 2))
     assert not np.allclose(h(base, 1), h(changed, 1))
+
+
+def test_no_look_ahead_on_singles_day(world):
+    """Singles Day's forecast at lead time 2, where the deposits' line starts the trees, is
+    the same whatever the sales, mentions and deposits after D - 2 are."""
+    day = "2026-11-11"
+    base = backtest(make_panel(world.sales, world.signals), day, day, 2)
+    assert base.attrs["signals_used"] == {day: True}
+    cut = pd.Timestamp(day) - pd.Timedelta(days=2)
+    rng = np.random.default_rng(2)
+    signals, sales = world.signals.copy(), world.sales.copy()
+    after = pd.to_datetime(signals["date"]) > cut
+    signals.loc[after, "mentions"] = rng.integers(0, 5000, after.sum())
+    after = pd.to_datetime(sales["date"]) > cut
+    sales.loc[after, "units"] = rng.integers(0, 1000, after.sum())
+    changed = backtest(make_panel(sales, signals), day, day, 2)
+    h2 = lambda f: f[f["horizon"] == 2]["units_forecast"].to_numpy()   # noqa: E731
+    np.testing.assert_allclose(h2(base), h2(changed))
+
+
+def test_deposit_line_by_hand():
+    """On Singles Day's rows the trees start from the least-squares line of the target on
+    the deposits (clipped to the training range when forecasting); elsewhere from the mean."""
+    cal = _calendar(pd.DatetimeIndex(["2025-11-10", "2025-11-11", "2026-11-11"]))
+    x = np.arange(12, dtype=float)                        # 12 series' deposits over scale
+    X = np.zeros((24, 30))
+    X[:12, DEPOSITS_30] = 5.0                            # 11-10: no line
+    X[12:, DEPOSITS_30] = x
+    y = np.r_[np.full(12, 1.0), 2.0 + 0.5 * x]           # 11-11's units: 2 + 0.5 x exactly
+    Xp = np.zeros((3, 30))
+    Xp[:, DEPOSITS_30] = [4.0, 20.0, 3.0]
+    start, start_p = _deposit_line(X, y, cal[[0] * 12 + [1] * 12], Xp, cal[[2, 2, 0]])
+    np.testing.assert_allclose(start[12:], 2.0 + 0.5 * x)
+    np.testing.assert_allclose(start[:12], y.mean())
+    # 4 is inside the training range; 20 is clipped to its largest, 11; 11-10 takes the mean
+    np.testing.assert_allclose(start_p, [4.0, 7.5, y.mean()])
+
+
+def test_singles_day_follows_the_deposits(world):
+    """With signals, Singles Day's forecasts at lead times 1-3 are closer to the world's
+    expected units than without: the deposits say which series surge."""
+    lam = world.expected.set_index(["date", "region", "sku"])["expected"]
+    err = {}
+    for name, sig in (("sig", world.signals), ("nosig", None)):
+        f = backtest(make_panel(world.sales, sig), "2026-11-11", "2026-11-11", 3,
+                     signals=sig is not None)
+        e = lam.reindex(pd.MultiIndex.from_frame(f[["date", "region", "sku"]])).to_numpy()
+        err[name] = wape(e, f["units_forecast"].to_numpy())
+    assert err["sig"] < 0.6 * err["nosig"]
 
 
 def test_seasonal_naive_by_hand(world):

@@ -12,6 +12,16 @@ deposits (only those paid in the season from the pre-sale's start to 11-12) of t
 seven and thirty days over the units' scale, the latter also relative to the same for all
 series together (the share of the pre-sale a series holds for its size). The target is D's
 units over the same scale.
+
+**The deposits' line.** With signals, the trees do not start from the training mean on
+the days sold from the deposits (Singles Day and the day after): there they start from a
+least-squares line of the target on the thirty days' deposits over the scale, fitted across
+every series on the same day of the training year, at the same lead time (LightGBM's
+init_score), and fit what the line leaves. A year holds one Singles Day, a few leaves of a
+tree, so trees alone give the units as a few steps of the deposits; the line keeps them in
+proportion. The forecast rows' deposits are clipped to the training rows' range, so the
+line never extrapolates.
+
 LightGBM is chosen over a statistical model (statsforecast's ETS or ARIMA) because the
 signals enter as features with a lag the model has to find, and one global model learns
 from every series' bursts at once.
@@ -56,6 +66,10 @@ PRESALE = ((10, 20), (11, 10))
 #: pre-sale deposits count toward the Singles Day they are paid for: from the pre-sale's
 #: start to the day after Singles Day (11-12 sells from them too); others are ignored
 DEPOSIT_SEASON = ((10, 20), (11, 12))
+#: the days sold from the deposits, where the deposits' line starts the trees (module docs)
+DEPOSIT_DAYS = ((11, 11), (11, 12))
+#: _features' column of the season's deposits of the last thirty days over the scale
+DEPOSITS_30 = -2
 LAGS = (0, 1, 2, 3, 4, 5, 6, 13)
 SIGNAL_LAGS = (0, 1, 2, 3, 4, 5, 6)
 PEAK_WINDOW = 7              # days searched back from the origin for a burst's peak
@@ -297,9 +311,36 @@ def _fit_predict(lgb, p: Panel, cal, h: int, last: int, grid: np.ndarray, signal
     train = _pairs(p.units.shape[0], np.arange(lo, last + 1))
     X, scale = _features(p, train, h, signals, cal)
     y = p.units[train[:, 0], train[:, 1]] / scale
-    m = lgb.train({**PARAMS, "seed": seed}, lgb.Dataset(X, y), num_boost_round=ROUNDS)
     Xp, sp = _features(p, grid, h, signals, cal)
-    return np.maximum(m.predict(Xp), 0) * sp
+    start = start_p = None
+    if signals:         # the deposits' line starts the trees on the days sold from them
+        start, start_p = _deposit_line(X, y, cal[train[:, 1]], Xp, cal[grid[:, 1]])
+    m = lgb.train({**PARAMS, "seed": seed}, lgb.Dataset(X, y, init_score=start),
+                  num_boost_round=ROUNDS)
+    pred = m.predict(Xp) if start_p is None else m.predict(Xp) + start_p
+    return np.maximum(pred, 0) * sp
+
+
+def _deposit_line(X: np.ndarray, y: np.ndarray, cal_train: np.ndarray, Xp: np.ndarray,
+                  cal_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The trees' starting scores (LightGBM's init_score) for the training rows and the
+    rows to forecast (module docs, "The deposits' line"). On each of DEPOSIT_DAYS: the
+    least-squares line of the target on the thirty days' deposits over the scale, fitted on
+    that day's training rows across every series (at least GATE_MIN_SERIES of them); the
+    rows to forecast take it at their deposits clipped to the training rows' range. Every
+    other row starts at the training targets' mean, as LightGBM starts by itself."""
+    start = np.full(len(y), float(y.mean()))
+    start_p = np.full(len(Xp), float(y.mean()))
+    for day in DEPOSIT_DAYS:
+        c = 1 + PROMO_DAYS.index(day)                        # _calendar's column of that day
+        t, q = cal_train[:, c] == 1, cal_pred[:, c] == 1
+        if t.sum() < GATE_MIN_SERIES:
+            continue
+        x = X[t, DEPOSITS_30]
+        slope, icpt = np.polyfit(x, y[t], 1) if np.ptp(x) > 0 else (0.0, float(y[t].mean()))
+        start[t] = icpt + slope * x
+        start_p[q] = icpt + slope * np.clip(Xp[q, DEPOSITS_30], x.min(), x.max())
+    return start, start_p
 
 
 def _fit_dr(p: Panel, last: int, signals: bool, train_days: int) -> list:
