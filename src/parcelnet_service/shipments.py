@@ -132,6 +132,19 @@ class Router:
         got = self.engine.promise_many(o, d, np.array(minutes, np.int64))
         return [None if m >= INF else st + timedelta(minutes=int(m)) for m, st in zip(got, starts)]
 
+    def warm(self) -> None:
+        """Run each of the promise engine's paths once: one promise with its path, and the
+        promised times from a station and from a hub. numba compiles their kernels on first
+        use, or loads them from its cache, which is seconds in a new install: paid here, at a
+        server's start, and not by the first scans and shipments (docs/benchmarks.md)."""
+        net = self.network
+        ids = net.facility_index
+        station = str(ids[net.stations[0]])
+        others = [str(ids[i]) for i in (net.stations[-1], *net.hubs[:1])]
+        at = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+        self.promise(station, str(ids[net.stations[-1]]), at)
+        self.promise_times([(origin, station, at) for origin in others])
+
     def promise(self, origin: str, destination: str, at: datetime) -> tuple[Promised, int | None]:
         """The promise for a parcel at ``origin`` at ``at``: (the promise, its minute from
         the day's midnight, None when the destination cannot be reached)."""

@@ -119,3 +119,21 @@ def test_a_serving_process_freezes_what_startup_built():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, after, same = out.stdout.split()
     assert before == "0" and int(after) > 10_000 and same == "True"
+
+
+def test_a_serving_process_readies_the_promise_kernels():
+    """``serve`` runs the promise engine's kernels before the first request (Router.warm):
+    numba compiles them, or loads them from its cache, at start-up and not while the first
+    scans wait. In a fresh process, where nothing has run them yet."""
+    import subprocess
+    import sys
+
+    code = ("from fastapi import FastAPI; from parcelnet_service import shipments as S; "
+            "from parcelnet_service.api.app import settle_heap; from parcelnet.promise import _kernels as K; "
+            "ks = (K.search, K.best_delivery, K.trace_paths, K.search_many, K.deliver_queries); "
+            "app = FastAPI(); app.state.router = S.Router(S.default_network()); "
+            "before = [len(k.signatures) for k in ks]; settle_heap(app); "
+            "print(sum(before), min(len(k.signatures) for k in ks))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = map(int, out.stdout.split())
+    assert before == 0 and after >= 1

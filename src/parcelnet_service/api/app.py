@@ -513,8 +513,10 @@ def from_env() -> FastAPI:
 
 
 def settle_heap(app: FastAPI) -> FastAPI:
-    """A server's app, once built: its database pool filled (:func:`warm_pool`) and its
-    tracking reads warmed (:func:`warm_reads`), then the heap collected and frozen
+    """A server's app, once built: its promise engine's kernels compiled or loaded
+    (:meth:`~parcelnet_service.shipments.Router.warm`), its database pool filled
+    (:func:`warm_pool`) and its tracking reads warmed (:func:`warm_reads`), then the heap
+    collected and frozen
     (``gc.freeze``). The network, the gazetteer and the app live
     as long as the process, about a million objects; a full collection walked them all each
     time, 100-290 ms with every request stalled (docs/benchmarks.md). Frozen, they are
@@ -523,6 +525,9 @@ def settle_heap(app: FastAPI) -> FastAPI:
 
     from parcelnet_service.db.engine import warm_pool
 
+    router = getattr(app.state, "router", None)
+    if router is not None:
+        router.warm()
     sessions = getattr(app.state, "sessions", None)
     if sessions is not None:
         warm_pool(sessions.engine)
