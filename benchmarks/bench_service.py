@@ -200,10 +200,13 @@ def ingest(a) -> None:
                for i in range(len(bills) * 5)]
         # batches of 1,000 in time order of their journeys, shared out among the clients
         batches = [evs[i:i + 1000] for i in range(0, len(evs), 1000)]
+        cpu0, own0 = cpu_seconds(srv.proc.pid), time.process_time()
         t = time.perf_counter()
         with ThreadPoolExecutor(a.clients) as pool:
             res = list(pool.map(lambda b: srv.call(srv.carrier, "POST", "/v1/scans", {"events": b}), batches))
         dt = time.perf_counter() - t
+        server_cpu, pg_cpu = cpu_used(cpu0, cpu_seconds(srv.proc.pid))
+        client_cpu = time.process_time() - own0
         accepted = sum(r["accepted"] for r in res)
         api = len(evs) / dt
         print(json.dumps({"shipments": len(bills), "shipments_per_second": round(len(bills) / made),
@@ -212,7 +215,12 @@ def ingest(a) -> None:
                           "api_events_per_second": round(api),
                           "ratio_to_batch_insert": round(api / base["batch_insert_500"], 3),
                           "ratio_to_single_row_insert": round(api / base["single_row_insert"], 2),
-                          "ratio_to_copy": round(api / base["copy"], 3)}), flush=True)
+                          "ratio_to_copy": round(api / base["copy"], 3),
+                          "seconds": round(dt, 2),
+                          # CPU seconds in the timed window: the server's processes,
+                          # PostgreSQL's, and this load generator's own (on the same cores)
+                          "cpu_seconds": {"server": round(server_cpu, 2), "postgres": round(pg_cpu, 2),
+                                          "clients": round(client_cpu, 2)}}), flush=True)
     finally:
         srv.close()
 
