@@ -239,19 +239,19 @@ def peak(a) -> None:
     forecasts = {"perfect": perfect,
                  "expected": exp.rename(columns={"expected": "units_forecast"})[
                      ["region", "sku", "units_forecast"]]}
-    y = perfect.set_index(["region", "sku"])["units_forecast"]
-    fc = forecasts["expected"].set_index(["region", "sku"])["units_forecast"].reindex(y.index)
-    print(json.dumps({"forecast": "expected", "wape": round(wape(y.to_numpy(), fc.to_numpy()), 4),
-                      "units": round(float(fc.sum())), "true_units": int(y.sum())}), flush=True)
+    y = perfect.set_index(["region", "sku"])["units_forecast"].to_numpy()
+    keys = pd.MultiIndex.from_frame(perfect[["region", "sku"]])
+    on_keys = lambda t: t.set_index(["region", "sku"])["units_forecast"].reindex(keys).to_numpy()  # noqa: E731
+    e = on_keys(forecasts["expected"])
+    print(json.dumps({"forecast": "expected", "wape": round(wape(y, e), 4),
+                      "units": round(float(e.sum())), "true_units": int(y.sum())}), flush=True)
     for name, sig in (("signals", w.signals), ("no_signals", None)):
         t = time.perf_counter()
         f = forecast(make_panel(w.sales, sig), a.lead, signals=sig is not None)
         forecasts[name] = f[f["date"] == day][["region", "sku", "units_forecast"]]
-        y = perfect.set_index(["region", "sku"])["units_forecast"]
-        fc = forecasts[name].set_index(["region", "sku"])["units_forecast"].reindex(y.index)
-        e = forecasts["expected"].set_index(["region", "sku"])["units_forecast"].reindex(y.index)
-        print(json.dumps({"forecast": name, "wape": round(wape(y.to_numpy(), fc.to_numpy()), 4),
-                          "wape_vs_expected": round(wape(e.to_numpy(), fc.to_numpy()), 4),
+        fc = on_keys(forecasts[name])
+        print(json.dumps({"forecast": name, "wape": round(wape(y, fc), 4),
+                          "wape_vs_expected": round(wape(e, fc), 4),
                           "units": round(float(fc.sum())), "true_units": int(y.sum()),
                           "seconds": round(time.perf_counter() - t, 1)}), flush=True)
     scale = n / 777e6

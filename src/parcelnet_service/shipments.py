@@ -139,11 +139,10 @@ class Router:
         server's start, and not by the first scans and shipments (docs/benchmarks.md)."""
         net = self.network
         ids = net.facility_index
-        station = str(ids[net.stations[0]])
-        others = [str(ids[i]) for i in (net.stations[-1], *net.hubs[:1])]
+        first, last = str(ids[net.stations[0]]), str(ids[net.stations[-1]])
         at = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
-        self.promise(station, str(ids[net.stations[-1]]), at)
-        self.promise_times([(origin, station, at) for origin in others])
+        self.promise(first, last, at)
+        self.promise_times([(origin, first, at) for origin in (last, *map(str, ids[net.hubs[:1]]))])
 
     def promise(self, origin: str, destination: str, at: datetime) -> tuple[Promised, int | None]:
         """The promise for a parcel at ``origin`` at ``at``: (the promise, its minute from
