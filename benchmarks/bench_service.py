@@ -328,6 +328,7 @@ def reads(a) -> None:
                 except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                     if not reused:
                         raise
+                    local.conn.close()
                     local.conn = None
                     with lock:
                         stale.append(1)
