@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from parcelnet.sensing import generate as G
-from parcelnet.sensing.backtest import (DEPOSITS_30, _calendar, _deposit_line, backtest, forecast,
-                                        make_panel, signals_lead, wape)
+from parcelnet.sensing.backtest import (DEPOSITS_30, _calendar, _deposit_line, _features, backtest,
+                                        forecast, make_panel, signals_lead, wape)
 from tests.conftest import assert_one_line_error, run_cli
 from tests.sensing.test_generate import POP, REGIONS
 
@@ -88,6 +88,24 @@ def test_deposit_line_by_hand():
     np.testing.assert_allclose(start[:12], y.mean())
     # 4 is inside the training range; 20 is clipped to its largest, 11; 11-10 takes the mean
     np.testing.assert_allclose(start_p, [4.0, 7.5, y.mean()])
+
+
+def test_deposits_column_is_the_thirty_days_deposits(world):
+    """DEPOSITS_30, the column the deposits' line reads, is the pre-sale deposits paid in
+    their season over the thirty days to the origin, over the scale: summed here from the
+    signals table, apart from _features."""
+    p = make_panel(world.sales, world.signals)
+    d, h = int(np.flatnonzero(p.dates == "2026-11-11")[0]), 2
+    targets = np.stack([np.arange(len(p.keys)), np.full(len(p.keys), d)], axis=1)
+    X, scale = _features(p, targets, h, True, _calendar(p.dates))
+    origin = p.dates[d - h]
+    sig = world.signals.assign(date=pd.to_datetime(world.signals["date"]))
+    dep = sig[(sig["kind"] == "pre-sale deposit") & (sig["date"] > origin - pd.Timedelta(days=30))
+              & (sig["date"] <= origin) & (sig["date"] >= "2026-10-20")]
+    paid = dep.groupby(["region", "sku"])["mentions"].sum()
+    want = paid.reindex(pd.MultiIndex.from_frame(p.keys), fill_value=0).to_numpy() / scale
+    assert want.max() > 0
+    np.testing.assert_allclose(X[:, DEPOSITS_30], want, rtol=1e-6)
 
 
 def test_singles_day_follows_the_deposits(world):
