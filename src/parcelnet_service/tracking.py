@@ -100,15 +100,30 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
     facilities or trips, or impossible times are rejected one by one."""
     facilities, trips = router.facility_ids, router.trip_ids
     numbers = sorted({e["waybill"] for e in events})
+    pg = session.bind.dialect.name == "postgresql"
     bills = {}
-    for i in range(0, len(numbers), 500):
-        rows = session.execute(
-            select(Waybill.number, Waybill.id, Shipment.id, Shipment.created_at)
-            .join(Shipment, Waybill.shipment_id == Shipment.id)
-            .where(Waybill.number.in_(numbers[i:i + 500]), Shipment.carrier_id == carrier.id))
-        bills.update({n: (w, s, c) for n, w, s, c in rows})
+    # one writer per shipment at a time: the fold and the promise see every committed event.
+    # On PostgreSQL the batch's shipments are found and locked in one statement, in id
+    # order (no deadlock between batches); the locked rows cannot change before the fold,
+    # which reads them from here. A shipment whose events are all rejected below is locked
+    # too, for the rest of this short transaction
+    locked = None
+    if pg:
+        locked = {}
+        for row in session.connection().exec_driver_sql(_BILLS_LOCKED, {"numbers": numbers,
+                                                                        "carrier": carrier.id}):
+            bills[row.number] = (row.waybill_id, row.id, row.created_at)
+            locked[row.id] = row
+    else:
+        for i in range(0, len(numbers), 500):
+            rows = session.execute(
+                select(Waybill.number, Waybill.id, Shipment.id, Shipment.created_at)
+                .join(Shipment, Waybill.shipment_id == Shipment.id)
+                .where(Waybill.number.in_(numbers[i:i + 500]), Shipment.carrier_id == carrier.id))
+            bills.update({n: (w, s, c) for n, w, s, c in rows})
     results: list[dict] = [{} for _ in events]
     fresh = []
+    latest, earliest = now + FUTURE_SKEW, now - MAX_AGE
     for i, e in enumerate(events):
         err = None
         at = e["at"]
@@ -118,9 +133,9 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
             err = f"facility: no facility '{e['facility']}' in the network"
         elif e.get("trip") is not None and e["trip"] not in trips:
             err = f"trip: no trip '{e['trip']}' in the network"
-        elif at > now + FUTURE_SKEW:
+        elif at > latest:
             err = f"at: {at.isoformat()} is in the future"
-        elif at < now - MAX_AGE:
+        elif at < earliest:
             err = f"at: {at.isoformat()} is more than {MAX_AGE.days} days old"
         elif at < bills[e["waybill"]][2] - FUTURE_SKEW:
             err = f"at: {at.isoformat()} is before the shipment was created"
@@ -130,15 +145,6 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
             fresh.append((i, e, event_hash(e["waybill"], e["type"], e["facility"], e.get("trip"), at)))
     if not fresh:
         return results
-    shipment_ids = sorted({bills[e["waybill"]][1] for _, e, _ in fresh})
-    pg = session.bind.dialect.name == "postgresql"
-    # one writer per shipment at a time: the fold and the promise see every committed event.
-    # The locked rows cannot change before the fold, which reads them from here
-    locked = None
-    if pg:
-        locked = {sh.id: sh for sh in session.execute(
-            select(*_FOLD_COLUMNS).where(Shipment.id.in_(shipment_ids))
-            .order_by(Shipment.id).with_for_update())}
     # what this carrier posted before, by event id: a duplicate, or a conflict. PostgreSQL
     # finds out in the INSERT itself (ON CONFLICT DO NOTHING RETURNING), in one statement
     known = {}
@@ -193,6 +199,18 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
 _FOLD_COLUMNS = (Shipment.id, Shipment.status, Shipment.tenant_id, Shipment.waybill,
                  Shipment.dest_station, Shipment.promise_at)
 
+
+#: the batch's waybills of this carrier with their shipments, locked (PostgreSQL): the
+#: numbers travel as one array parameter, where an IN list would be rendered and parsed
+#: placeholder by placeholder. The shipment's columns are the fold's (_FOLD_COLUMNS)
+_BILLS_LOCKED = (
+    "SELECT w.number, w.id AS waybill_id, s.created_at, s.id, s.status, s.tenant_id, s.waybill, "
+    "s.dest_station, s.promise_at FROM waybills AS w JOIN shipments AS s ON w.shipment_id = s.id "
+    "WHERE w.number = ANY(%(numbers)s::text[]) AND s.carrier_id = %(carrier)s "
+    "ORDER BY s.id FOR UPDATE OF s")
+#: every event of the given shipments, as the fold reads them (PostgreSQL)
+_FOLD_EVENTS = ("SELECT shipment_id, type, facility, event_at, event_id, carrier_id FROM scans "
+                "WHERE shipment_id = ANY(%(ids)s::bigint[])")
 
 #: the scan columns an ingested row fills, with their types in the set-based INSERT
 _SCAN_COLUMNS = (("carrier_id", "bigint"), ("event_id", "text"), ("waybill_id", "bigint"),
@@ -258,13 +276,18 @@ def _refold(session, new: list[dict], router: Router, now: datetime, ships: dict
     read = ships is None
     ships = {} if read else ships
     events: dict[int, list] = {}
+    if session.bind.dialect.name == "postgresql":
+        read_events = lambda part: session.connection().exec_driver_sql(_FOLD_EVENTS, {"ids": part})  # noqa: E731
+    else:
+        read_events = lambda part: session.execute(select(  # noqa: E731
+            Scan.shipment_id, Scan.type, Scan.facility, Scan.event_at, Scan.event_id, Scan.carrier_id)
+            .where(Scan.shipment_id.in_(part)))
     for i in range(0, len(touched), 500):
         part = touched[i:i + 500]
         if read:
             for sh in session.execute(select(*_FOLD_COLUMNS).where(Shipment.id.in_(part))):
                 ships[sh.id] = sh
-        for e in session.execute(select(Scan.shipment_id, Scan.type, Scan.facility, Scan.event_at,
-                                        Scan.event_id, Scan.carrier_id).where(Scan.shipment_id.in_(part))):
+        for e in read_events(part):
             events.setdefault(e.shipment_id, []).append(e)      # rows: what fold reads
     folded = {sid: fold(events.get(sid, [])) for sid in touched}
     new_by: dict[int, list[dict]] = {}
