@@ -200,16 +200,19 @@ _FOLD_COLUMNS = (Shipment.id, Shipment.status, Shipment.tenant_id, Shipment.wayb
                  Shipment.dest_station, Shipment.promise_at)
 
 
-#: the batch's waybills of this carrier with their shipments, locked (PostgreSQL): the
-#: numbers travel as one array parameter, where an IN list would be rendered and parsed
-#: placeholder by placeholder. The shipment's columns are the fold's (_FOLD_COLUMNS)
+#: what the fold reads of a scan
+_FOLD_EVENT_COLUMNS = (Scan.shipment_id, Scan.type, Scan.facility, Scan.event_at, Scan.event_id,
+                       Scan.carrier_id)
+#: the batch's waybills of this carrier with their shipments' fold columns, locked
+#: (PostgreSQL): the numbers travel as one array parameter, where an IN list would be
+#: rendered and parsed placeholder by placeholder
 _BILLS_LOCKED = (
-    "SELECT w.number, w.id AS waybill_id, s.created_at, s.id, s.status, s.tenant_id, s.waybill, "
-    "s.dest_station, s.promise_at FROM waybills AS w JOIN shipments AS s ON w.shipment_id = s.id "
+    f"SELECT w.number, w.id AS waybill_id, s.created_at, {', '.join(f's.{c.key}' for c in _FOLD_COLUMNS)} "
+    "FROM waybills AS w JOIN shipments AS s ON w.shipment_id = s.id "
     "WHERE w.number = ANY(%(numbers)s::text[]) AND s.carrier_id = %(carrier)s "
     "ORDER BY s.id FOR UPDATE OF s")
 #: every event of the given shipments, as the fold reads them (PostgreSQL)
-_FOLD_EVENTS = ("SELECT shipment_id, type, facility, event_at, event_id, carrier_id FROM scans "
+_FOLD_EVENTS = (f"SELECT {', '.join(c.key for c in _FOLD_EVENT_COLUMNS)} FROM scans "
                 "WHERE shipment_id = ANY(%(ids)s::bigint[])")
 
 #: the scan columns an ingested row fills, with their types in the set-based INSERT
@@ -276,18 +279,15 @@ def _refold(session, new: list[dict], router: Router, now: datetime, ships: dict
     read = ships is None
     ships = {} if read else ships
     events: dict[int, list] = {}
-    if session.bind.dialect.name == "postgresql":
-        read_events = lambda part: session.connection().exec_driver_sql(_FOLD_EVENTS, {"ids": part})  # noqa: E731
-    else:
-        read_events = lambda part: session.execute(select(  # noqa: E731
-            Scan.shipment_id, Scan.type, Scan.facility, Scan.event_at, Scan.event_id, Scan.carrier_id)
-            .where(Scan.shipment_id.in_(part)))
+    pg = session.bind.dialect.name == "postgresql"
     for i in range(0, len(touched), 500):
         part = touched[i:i + 500]
         if read:
             for sh in session.execute(select(*_FOLD_COLUMNS).where(Shipment.id.in_(part))):
                 ships[sh.id] = sh
-        for e in read_events(part):
+        rows = (session.connection().exec_driver_sql(_FOLD_EVENTS, {"ids": part}) if pg else
+                session.execute(select(*_FOLD_EVENT_COLUMNS).where(Scan.shipment_id.in_(part))))
+        for e in rows:
             events.setdefault(e.shipment_id, []).append(e)      # rows: what fold reads
     folded = {sid: fold(events.get(sid, [])) for sid in touched}
     new_by: dict[int, list[dict]] = {}
