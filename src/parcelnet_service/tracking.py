@@ -93,11 +93,12 @@ def fold(events) -> Folded:
     return Folded(status, location, at, last)
 
 
-def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: datetime) -> list[dict]:
-    """Store a carrier's events (already checked for shape), fold their shipments and
-    re-promise where they fell behind; one result per event: ``accepted``, ``duplicate`` or
-    ``rejected`` with its error. Events of other carriers' or unknown waybills, unknown
-    facilities or trips, or impossible times are rejected one by one."""
+def ingest(session, carrier: int, events: list[dict], router: Router, now: datetime) -> list[dict]:
+    """Store the events (already checked for shape) of the carrier whose tenant id is
+    ``carrier``, fold their shipments and re-promise where they fell behind; one result per
+    event: ``accepted``, ``duplicate`` or ``rejected`` with its error. Events of other
+    carriers' or unknown waybills, unknown facilities or trips, or impossible times are
+    rejected one by one."""
     facilities, trips = router.facility_ids, router.trip_ids
     numbers = sorted({e["waybill"] for e in events})
     pg = session.bind.dialect.name == "postgresql"
@@ -111,7 +112,7 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
     if pg:
         locked = {}
         for row in session.connection().exec_driver_sql(_BILLS_LOCKED, {"numbers": numbers,
-                                                                        "carrier": carrier.id}):
+                                                                        "carrier": carrier}):
             bills[row.number] = (row.waybill_id, row.id, row.created_at)
             locked[row.id] = row
     else:
@@ -119,7 +120,7 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
             rows = session.execute(
                 select(Waybill.number, Waybill.id, Shipment.id, Shipment.created_at)
                 .join(Shipment, Waybill.shipment_id == Shipment.id)
-                .where(Waybill.number.in_(numbers[i:i + 500]), Shipment.carrier_id == carrier.id))
+                .where(Waybill.number.in_(numbers[i:i + 500]), Shipment.carrier_id == carrier))
             bills.update({n: (w, s, c) for n, w, s, c in rows})
     results: list[dict] = [{} for _ in events]
     fresh = []
@@ -152,7 +153,7 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
         ids = [e["event_id"] for _, e, _ in fresh]
         for k in range(0, len(ids), 500):
             known.update(dict(session.execute(select(Scan.event_id, Scan.hash).where(
-                Scan.carrier_id == carrier.id, Scan.event_id.in_(ids[k:k + 500]))).all()))
+                Scan.carrier_id == carrier, Scan.event_id.in_(ids[k:k + 500]))).all()))
     rows = []
     for i, e, h in fresh:
         if e["event_id"] in known:         # posted before, or earlier in this batch
@@ -160,7 +161,7 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
             continue
         known[e["event_id"]] = h
         w, sid, _ = bills[e["waybill"]]
-        rows.append(dict(carrier_id=carrier.id, event_id=e["event_id"], waybill_id=w, shipment_id=sid,
+        rows.append(dict(carrier_id=carrier, event_id=e["event_id"], waybill_id=w, shipment_id=sid,
                          type=e["type"], facility=e["facility"], trip=e.get("trip"), event_at=e["at"],
                          received_at=now, hash=h))
         results[i] = {"index": i, "status": "accepted"}
@@ -184,7 +185,7 @@ def ingest(session, carrier: Tenant, events: list[dict], router: Router, now: da
             theirs = {}
             for part in (sorted(lost)[k:k + 500] for k in range(0, len(lost), 500)):
                 theirs.update(dict(session.execute(select(Scan.event_id, Scan.hash).where(
-                    Scan.carrier_id == carrier.id, Scan.event_id.in_(part))).all()))
+                    Scan.carrier_id == carrier, Scan.event_id.in_(part))).all()))
             for i, e, h in fresh:
                 if e["event_id"] in lost:
                     results[i] = _answer(i, e["event_id"], theirs.get(e["event_id"]), h)

@@ -241,11 +241,11 @@ def test_the_same_event_id_racing_from_two_requests(db, router, service):
     got = {}
     first = S(ctx)
     first.begin()
-    got["first"] = T.ingest(first, first.get(Tenant, sf), [ev(a)], router, now)
+    got["first"] = T.ingest(first, sf, [ev(a)], router, now)
 
     def second():
         with S.begin(ctx) as s2:
-            got["second"] = T.ingest(s2, s2.get(Tenant, sf), [ev(b)], router, now)
+            got["second"] = T.ingest(s2, sf, [ev(b)], router, now)
     t = threading.Thread(target=second)
     t.start()
     t.join(1.0)

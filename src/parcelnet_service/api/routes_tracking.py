@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+import orjson
 from fastapi import FastAPI, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError as PydanticError
 from sqlalchemy import func, or_, select
 
@@ -15,7 +16,7 @@ from parcelnet.errors import NotFoundError
 from parcelnet_service import tracking as T
 from parcelnet_service.api.schemas import ScanIn, ScansIn, WebhookIn
 from parcelnet_service.db.engine import SYSTEM, plan_for_values
-from parcelnet_service.db.models import Shipment, Tenant, Waybill, Webhook
+from parcelnet_service.db.models import Shipment, Waybill, Webhook
 from parcelnet_service.errors import Unprocessable
 from parcelnet_service.shipments import CST
 from parcelnet_service.waybill import is_valid
@@ -50,13 +51,14 @@ def add_routes(app: FastAPI, needs, errors) -> None:
         if good:
             now = app.state.clock()
             with app.state.sessions.begin(ctx(p)) as s:
-                carrier = s.get(Tenant, p.tenant_id)
-                for r, i in zip(T.ingest(s, carrier, good, app.state.router, now), where):
+                for r, i in zip(T.ingest(s, p.tenant_id, good, app.state.router, now), where):
                     results[i] = {**r, "index": i}
         counts = {k: sum(r["status"] == k for r in results) for k in ("accepted", "duplicate", "rejected")}
-        # plain JSON types already: answered as they are, without FastAPI's encoder
-        return JSONResponse({"accepted": counts["accepted"], "duplicates": counts["duplicate"],
-                             "rejected": counts["rejected"], "results": results})
+        # plain JSON types already: written by orjson as they are, without FastAPI's encoder
+        # (a thousand results: a tenth of the json module's time)
+        return Response(orjson.dumps({"accepted": counts["accepted"], "duplicates": counts["duplicate"],
+                                      "rejected": counts["rejected"], "results": results}),
+                        media_type="application/json")
 
     @app.get("/v1/track/{waybill}", tags=["tracking"],
              summary="Timeline, status and promise history, for the merchant and its carrier")
