@@ -9,7 +9,7 @@ import os
 import sys
 
 from parcelnet._deps import require
-from parcelnet.cli._common import add_json, bars, integer, number, print_json, seed
+from parcelnet.cli._common import add_json, bars, integer, number, print_json, seed, warn, writable
 from parcelnet.errors import ParameterError, UsageError
 
 DB_HELP = ("database URL: sqlite:///FILE or postgresql://USER@HOST:PORT/DB (default: "
@@ -66,6 +66,21 @@ def register(sub) -> None:
     r.add_argument("--seed", default="0", help="random seed of the addresses and weights")
     add_json(r, "the replay's counts and rates")
     r.set_defaults(func=ops_replay)
+
+    i = osub.add_parser("import", help="shipments from a CSV file, created through the API; "
+                        "each row succeeds or gets its own error",
+                        description="Creates one shipment per row through POST "
+                                    "/v1/shipments/batch, 500 rows a request, and writes each "
+                                    "row's waybill, sort code and promise, or its error, to "
+                                    "--out. Running the same file again creates nothing twice. "
+                                    "Columns: docs/service.md, 'Create in bulk from a CSV file'.")
+    i.add_argument("file", metavar="FILE", help="the shipments, a UTF-8 CSV file with a header row")
+    i.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8000")
+    i.add_argument("--key", default=os.environ.get("PARCELNET_MERCHANT_KEY"),
+                   help="the merchant's key (default $PARCELNET_MERCHANT_KEY)")
+    i.add_argument("--out", help="each row's result, CSV (default: FILE's name with .results.csv)")
+    add_json(i, "the counts and each refused row")
+    i.set_defaults(func=ops_import)
 
     a = sub.add_parser("admin", help="tenants and API keys of the service")
     asub = a.add_subparsers(dest="admin_what", required=True, metavar="WHAT")
@@ -258,6 +273,49 @@ def key_revoke(a) -> int:
     print_json(out) if a.json else print(f"key {k.prefix} revoked at {out['revoked_at']}")
     return 0
 
+
+
+def ops_import(a) -> int:
+    import logging
+    from pathlib import Path
+
+    from parcelnet.files import write_text
+    from parcelnet.tables import read_csv
+
+    from parcelnet_service import importer, replay
+
+    if not a.key:
+        raise UsageError("--key (or $PARCELNET_MERCHANT_KEY) is needed: a merchant's key")
+    src = Path(a.file)
+    out = Path(a.out) if a.out else src.with_name(src.name.removesuffix(".csv") + ".results.csv")
+    if out.resolve() == src.resolve():
+        raise UsageError(f"--out {out} is the input file")
+    writable(out, "--out")
+    rows, ignored = importer.bodies(read_csv(src, name=str(src)), str(src))
+    merchant = replay.Client(a.url, a.key)
+    who = merchant.call("GET", "/v1/me")
+    if who["kind"] != "merchant":
+        raise UsageError(f"--key belongs to {who['tenant']}, a {who['kind']}, not a merchant")
+    if ignored:
+        logging.getLogger("parcelnet").info("%s: columns not imported: %s", src, ", ".join(ignored))
+    with bars(quiet=a.json) as progress:
+        got = importer.run(merchant, rows, progress=progress)
+    write_text(out, got.table().to_csv(index=False))
+    refused = [r for r in got.results if r["error"]]
+    if a.json:
+        print_json({"file": str(src), "rows": len(rows), "created": got.created, "failed": got.failed,
+                    "results": str(out), "ignored_columns": ignored,
+                    "refused": [{"line": r["line"], "error": r["error"]} for r in refused]})
+    else:
+        for r in refused[:10]:
+            col, _, why = r["error"].partition(": ")
+            warn(f"{src}, line {r['line']}, field '{col}': {why}" if why else
+                 f"{src}, line {r['line']}: {r['error']}")
+        if len(refused) > 10:
+            warn(f"... and {len(refused) - 10:,} more refused rows: see {out}")
+        print(f"{got.created:,} of {len(rows):,} shipments created as {who['tenant']}"
+              + (f", {got.failed:,} rows refused" if got.failed else "") + f"; each row's result: {out}")
+    return 1 if got.failed else 0
 
 
 def ops_replay(a) -> int:

@@ -166,11 +166,11 @@ class Client:
     def __init__(self, url: str, key: str, timeout: float = 120.0):
         self.url, self.key, self.timeout = url.rstrip("/"), key, timeout
 
-    def call(self, method: str, path: str, body=None) -> dict:
+    def call(self, method: str, path: str, body=None, headers: dict | None = None) -> dict:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers={"Authorization": f"Bearer {self.key}",
-                                              "Content-Type": "application/json"})
+                                              "Content-Type": "application/json", **(headers or {})})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as r:
                 return json.loads(r.read() or b"null")
