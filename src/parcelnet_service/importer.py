@@ -19,7 +19,7 @@ from parcelnet.errors import ValidationError
 from parcelnet.progress import Progress, or_none
 from parcelnet.tables import line
 
-#: the CSV's columns and where each goes in the API's body; ``None``: the column itself
+#: the CSV's required columns and where each goes in the API's body
 COLUMNS = {
     "sender_name": ("sender", "name"), "sender_phone": ("sender", "phone"),
     "sender_address": ("sender", "address"),
@@ -101,8 +101,9 @@ def idempotency_key(rows: list[dict]) -> str:
 
 def run(client, rows: list[dict], batch: int = BATCH, progress: Progress | None = None) -> Imported:
     """Post ``rows`` (a file's, in order) to ``/v1/shipments/batch`` ``batch`` at a time with
-    ``client`` (a :class:`parcelnet_service.replay.Client` of a merchant's key). A request that fails stops the import: the batches answered before it
-    are created, and running the file again creates none of them twice."""
+    ``client`` (a :class:`parcelnet_service.replay.Client` of a merchant's key). A request
+    that fails stops the import: the batches answered before it are created, and running the
+    file again creates none of them twice."""
     progress = or_none(progress)
     got = Imported()
     progress.start("shipments", len(rows))
@@ -113,8 +114,8 @@ def run(client, rows: list[dict], batch: int = BATCH, progress: Progress | None 
         for pos, body, res in zip(range(k, k + len(part)), part, r["results"]):
             s = res.get("shipment") or {}
             got.results.append({
-                "line": line(pos), "reference": body.get("reference", ""), "waybill": s.get("waybill", ""),
-                "sort_code": s.get("sort_code", ""),
+                "line": line(pos), "reference": body.get("reference", ""),
+                "waybill": s.get("waybill", ""), "sort_code": s.get("sort_code", ""),
                 "promise_at": (s.get("promise") or {}).get("promise_at", ""),
                 "error": "" if res["ok"] else _column(res["error"])})
         progress.advance(len(part))

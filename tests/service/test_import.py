@@ -115,3 +115,14 @@ def test_a_bad_file_or_key_is_one_line_and_creates_nothing(capsys, tmp_path, liv
     assert code == 2
     assert_one_line_error(err, "is the input file")
     assert svc.get("/v1/shipments?limit=500").json()["shipments"] == []
+
+
+def test_the_services_field_names_become_the_files_columns():
+    from parcelnet_service.importer import _column
+    assert _column("recipient.phone: String should match pattern") == "recipient_phone: String should match pattern"
+    assert _column("parcel.weight_g: Input should be less than or equal to 70000") == \
+        "weight_g: Input should be less than or equal to 70000"
+    assert _column("pieces.1.weight_g: Input should be a valid integer") == "pieces: Input should be a valid integer"
+    assert _column("service_level: next_day is not possible") == "service_level: next_day is not possible"
+    assert _column("recipient.address: unknown place: no province") == "recipient_address: unknown place: no province"
+    assert _column("no field named here") == "no field named here"
