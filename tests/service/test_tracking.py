@@ -466,3 +466,33 @@ def test_the_one_statement_read_is_the_orm_view(service):
     assert got["events"][1]["at"] == sub
     with service.app.state.sessions(SYSTEM) as s:
         assert len(track_pg(s, late, None)["promise_history"]) == 2
+
+
+def test_a_nul_character_is_the_fields_own_error_on_either_database(service):
+    """PostgreSQL's text cannot hold NUL (SQLite's can): every string of a body that reaches
+    the database refuses it at the edge, naming the field, and a batch's other rows go on."""
+    bad = shipment()
+    bad["sender"]["name"] = "张\x00三"
+    r = service.post("/v1/shipments", bad)
+    assert r.status_code == 422 and r.json()["detail"].startswith("sender.name: "), r.text
+    assert "NUL" in r.json()["detail"]
+    for field, value in (("contents", "图\x00书"), ("reference", "r\x00"), ("carrier", "s\x00f")):
+        body = shipment(**({field: value} if field != "contents" else {}))
+        if field == "contents":
+            body["parcel"]["contents"] = value
+        r = service.post("/v1/shipments", body)
+        assert r.status_code == 422 and "NUL" in r.json()["detail"], (field, r.text)
+    rows = service.post("/v1/shipments/batch", {"shipments": [shipment(), bad]}).json()
+    assert (rows["created"], rows["failed"]) == (1, 1)
+    assert rows["results"][1]["error"].startswith("sender.name: ")
+    wb = rows["results"][0]["shipment"]["waybill"]
+    service.now = NOW + timedelta(days=1)
+    got = post_scans(service, [ev("n1", wb, "picked_up", "S330106", 1110),
+                               ev("n2", wb + "\x00", "arrived", "C3301", 1230),
+                               ev("n3", wb, "arrived", "C\x003301", 1230),
+                               ev("n4", wb, "departed", "S330106", 1140, trip="S330106>C3301\x00")]).json()
+    assert [r["status"] for r in got["results"]] == ["accepted", "rejected", "rejected", "rejected"], got
+    assert [r["error"].split(":")[0] for r in got["results"][1:]] == ["waybill", "facility", "trip"]
+    assert service.post("/v1/labels", {"waybills": [wb + "\x00"]}).status_code == 422
+    hook = service.post("/v1/webhooks", {"url": "https://example.com/\x00"})   # URL parsing drops it
+    assert hook.status_code == 201 and "\x00" not in hook.json()["url"], hook.text

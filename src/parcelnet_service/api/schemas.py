@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+def _no_nul(text: str) -> str:
+    """PostgreSQL's text cannot hold NUL: refused at the edge with the field's name, where
+    the database would fail the whole request (SQLite would store it)."""
+    if "\x00" in text:
+        raise ValueError("NUL characters (\\u0000) are not allowed")
+    return text
+
+
+NoNul = AfterValidator(_no_nul)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NoNul]
 #: mainland mobile (11 digits) or landline with area code, optionally +86 and separators
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?86[ -]?)?[0-9][0-9 -]{5,17}[0-9]$")]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=200)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=200), NoNul]
 
 
 class Strict(BaseModel):
@@ -29,7 +39,7 @@ class Parcel(Strict):
     length_mm: int = Field(ge=1, le=3_000)
     width_mm: int = Field(ge=1, le=3_000)
     height_mm: int = Field(ge=1, le=3_000)
-    contents: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    contents: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
 
 
 class Piece(Strict):
@@ -44,9 +54,9 @@ class ShipmentIn(Strict):
     pieces: list[Piece] | None = Field(default=None, min_length=2, max_length=50,
                                        description="a multi-piece shipment: one child waybill "
                                                    "per piece under the parent waybill")
-    carrier: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+    carrier: Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul] | None = Field(
         default=None, description="the carrier tenant the parcel is handed to")
-    reference: Annotated[str, StringConstraints(max_length=64)] | None = None
+    reference: Annotated[str, StringConstraints(max_length=64), NoNul] | None = None
     created_at: AwareDatetime | None = Field(
         default=None, description="when the order was placed, if earlier than now (imports, "
                                   "replays): at most 30 days ago; the promise is made for it")
@@ -62,11 +72,11 @@ class ScanIn(Strict):
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")] = Field(
         description="the carrier's own id of the event (printable ASCII, no spaces): the key "
                     "that makes posting it twice harmless")
-    waybill: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    waybill: Annotated[str, StringConstraints(min_length=1, max_length=20), NoNul]
     type: Literal["picked_up", "arrived", "sorted", "departed", "out_for_delivery", "delivered",
                   "delivery_failed", "exception", "returned", "cancelled"]
-    facility: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    trip: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    facility: Annotated[str, StringConstraints(min_length=1, max_length=32), NoNul]
+    trip: Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul] | None = None
     at: AwareDatetime = Field(description="when it happened, ISO 8601 with its offset")
 
 
@@ -81,6 +91,6 @@ class WebhookIn(Strict):
 
 
 class LabelsIn(Strict):
-    waybills: list[Annotated[str, StringConstraints(min_length=1, max_length=20)]] = Field(
+    waybills: list[Annotated[str, StringConstraints(min_length=1, max_length=20), NoNul]] = Field(
         min_length=1, max_length=500)
     format: Literal["pdf", "zpl"] = "pdf"
