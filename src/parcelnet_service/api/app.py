@@ -370,9 +370,10 @@ def create_app(engine, router: S.Router, *, clock: Callable[[], datetime] | None
             return {"shipments": [S.view(r) for r in rows],
                     "next_before": rows[-1].id if len(rows) == limit else None}
 
-    from parcelnet_service.api import routes_tracking, routes_web
+    from parcelnet_service.api import routes_admin, routes_tracking, routes_web
     routes_tracking.add_routes(app, needs, _errors)
     routes_web.add_routes(app, needs)
+    routes_admin.add_routes(app, needs)
 
     def openapi():
         # every error answers {"detail": "one line"}, the 422s of validation too

@@ -94,3 +94,23 @@ class LabelsIn(Strict):
     waybills: list[Annotated[str, StringConstraints(min_length=1, max_length=20), NoNul]] = Field(
         min_length=1, max_length=500)
     format: Literal["pdf", "zpl"] = "pdf"
+
+
+TenantName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
+#: the scopes of parcelnet_service.keys.SCOPES (a test checks they are the same)
+Scope = Literal["shipments:write", "shipments:read", "scans:write", "tracking:read", "admin"]
+
+
+class TenantIn(Strict):
+    name: TenantName
+    kind: Literal["merchant", "carrier", "platform"]
+
+
+class KeyIn(Strict):
+    tenant: TenantName
+    scopes: list[Scope] | None = Field(
+        default=None, min_length=1, max_length=5,
+        description="the key's scopes (default: its tenant kind's); a scope the kind may not "
+                    "hold is refused")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NoNul] | None = Field(
+        default=None, description="a label for the key")
