@@ -3,6 +3,7 @@
     python benchmarks/bench_service.py ingest [--events 100000] [--clients 8] [--workers 1]
     python benchmarks/bench_service.py reads [--events 10000000] [--rate 200] [--seconds 30]
     python benchmarks/bench_service.py crash [--events 50000] [--clients 8] [--kill-at 0.3,0.7]
+    python benchmarks/bench_service.py storm [--events 10000] [--copies 5] [--clients 8]
 
 ``ingest``: the same scan table (columns, unique key and index as the service's ``scans``)
 filled by plain PostgreSQL three ways: single-row INSERTs (one transaction each, as a
@@ -28,6 +29,12 @@ POST's answer to its visibility (goal: p99 under 1 s), and the same for the map'
 batches, a new server on the same port, clients retrying with the same ids; then acknowledged
 events lost, rows doubled and statuses that differ from a fresh fold of the stored events
 (goal: 0, 0 and 0).
+
+``storm``: a duplicate storm (tests/service/storm.py): every one of ``--events`` scan events
+posted ``--copies`` times, shuffled, in batches from ``--clients`` threads; then rows,
+doubled rows, content and fold mismatches (goal: exactly ``--events`` rows, 0, 0, 0); then
+the same events once in reverse order on a fresh database, and the shipments whose final
+status, location, status time or promise differ (goal: 0).
 
 All need a PostgreSQL server (``--pg``, default postgresql://postgres@127.0.0.1:5432) and
 create, then drop, their own databases.
@@ -406,6 +413,14 @@ def crash(a) -> None:
     print(json.dumps(rep.to_dict()), flush=True)
 
 
+def storm(a) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # tests.service.storm
+    from tests.service.storm import run
+
+    rep = run(a.pg, events=a.events, copies=a.copies, clients=a.clients, batch=a.batch)
+    print(json.dumps(rep.to_dict()), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -425,10 +440,15 @@ def main() -> None:
     k.add_argument("--clients", type=int, default=8)
     k.add_argument("--batch", type=int, default=100)
     k.add_argument("--kill-at", default="0.3,0.7", help="acknowledged shares at which to SIGKILL")
-    for p in (i, r, k):
+    d = sub.add_parser("storm")
+    d.add_argument("--events", type=int, default=10_000)
+    d.add_argument("--copies", type=int, default=5, help="times each event is posted")
+    d.add_argument("--clients", type=int, default=8)
+    d.add_argument("--batch", type=int, default=100)
+    for p in (i, r, k, d):
         p.add_argument("--pg", default=os.environ.get("PARCELNET_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"))
     a = ap.parse_args()
-    {"ingest": ingest, "reads": reads, "crash": crash}[a.what](a)
+    {"ingest": ingest, "reads": reads, "crash": crash, "storm": storm}[a.what](a)
 
 
 if __name__ == "__main__":

@@ -294,9 +294,12 @@ def _refold(session, new: list[dict], router: Router, now: datetime, ships: dict
     new_by: dict[int, list[dict]] = {}
     for r in new:
         new_by.setdefault(r["shipment_id"], []).append(r)
-    # the re-promise candidates of the shipments still under way, timed in one batch of the
-    # promise engine
-    cands = [(sid, r) for sid in touched if folded[sid].status not in TERMINAL
+    # the re-promise candidates, timed in one batch of the promise engine: every new arrived
+    # or delivery_failed event, whatever the shipment's status. The latest promise is then
+    # the maximum over the set of such events, the same in any arrival order; skipping the
+    # shipments already delivered made it depend on whether a late scan came before or
+    # after the delivery's (docs/service.md, "Re-promise")
+    cands = [(sid, r) for sid in touched
              for r in sorted(new_by[sid], key=lambda r: (r["event_at"], r["event_id"]))
              if r["type"] in REPROMISE_ON]
     times = router.promise_times([(r["facility"], ships[sid].dest_station, r["event_at"])
