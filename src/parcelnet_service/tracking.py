@@ -100,7 +100,8 @@ def ingest(session, carrier: int, events: list[dict], router: Router, now: datet
     carriers' or unknown waybills, unknown facilities or trips, or impossible times are
     rejected one by one."""
     facilities, trips = router.facility_ids, router.trip_ids
-    numbers = sorted({e["waybill"] for e in events})
+    # a number holding NUL is no waybill (and PostgreSQL's text cannot hold it): not looked up
+    numbers = sorted({e["waybill"] for e in events if "\x00" not in e["waybill"]})
     pg = session.bind.dialect.name == "postgresql"
     bills = {}
     # one writer per shipment at a time: the fold and the promise see every committed event.

@@ -68,15 +68,18 @@ class BatchIn(Strict):
                                               "takes it; each row succeeds or gets its own error")
 
 
+# ScanIn's strings are not checked for NUL here (a thousand events a request, each check a
+# Python call): facilities and trips are looked up in the network, and a waybill number
+# holding NUL is no waybill (tracking.ingest), before any reaches the database
 class ScanIn(Strict):
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")] = Field(
         description="the carrier's own id of the event (printable ASCII, no spaces): the key "
                     "that makes posting it twice harmless")
-    waybill: Annotated[str, StringConstraints(min_length=1, max_length=20), NoNul]
+    waybill: Annotated[str, StringConstraints(min_length=1, max_length=20)]
     type: Literal["picked_up", "arrived", "sorted", "departed", "out_for_delivery", "delivered",
                   "delivery_failed", "exception", "returned", "cancelled"]
-    facility: Annotated[str, StringConstraints(min_length=1, max_length=32), NoNul]
-    trip: Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul] | None = None
+    facility: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    trip: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     at: AwareDatetime = Field(description="when it happened, ISO 8601 with its offset")
 
 
