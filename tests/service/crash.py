@@ -187,39 +187,16 @@ def run(pg: str, events: int = 50_000, clients: int = 8, batch: int = 100,
     """The load, the kills and the checks (module docs) on a fresh database of the
     PostgreSQL server ``pg`` (``postgresql://user@host:port``), dropped afterwards."""
     import psycopg
-    from sqlalchemy.orm import Session
-
-    from parcelnet_service.admin import create_key, create_tenant
-    from parcelnet_service.db.engine import make_engine, upgrade
 
     name = f"parcelnet_crash_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{pg}/postgres", autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    db_url = f"{pg}/{name}"
-    srv = _Server(db_url, network, log)
     started = time.perf_counter()
+    srv = None
     try:
-        engine = make_engine(db_url)
-        upgrade(engine)
-        with Session(engine) as s:
-            create_tenant(s, "shop", "merchant")
-            create_tenant(s, "sf", "carrier")
-            merchant = create_key(s, "shop")[1]
-            carrier = create_key(s, "sf")[1]
-            s.commit()
-        engine.dispose()
+        db_url, merchant, carrier = fresh_database(pg, name)
+        srv = _Server(db_url, network, log)
         srv.start()
-        # three days ago, so every scan lies in the service's past
-        day0 = datetime.now(CST).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
-        n_ship = max(1, events // len(ROUTE))
-        bills: list[str] = []
-        for k in range(0, n_ship, 1000):
-            body = {**BODY, "created_at": (day0 + timedelta(minutes=1090)).isoformat()}
-            code, r = _post(srv.url, merchant, "/v1/shipments/batch",
-                            {"shipments": [body] * min(1000, n_ship - k)})
-            if code != 200:
-                raise RuntimeError(f"creating shipments: HTTP {code}")
-            bills += [x["shipment"]["waybill"] for x in r["results"]]
+        day0 = three_days_ago()
+        bills = create_shipments(srv.url, merchant, max(1, events // len(ROUTE)), day0)
         analyze = _Analyzer(db_url)           # autovacuum's ANALYZE, off on some servers
         evs = journeys(bills, day0, seed)[:events]
         random.Random(seed).shuffle(evs)
@@ -281,9 +258,51 @@ def run(pg: str, events: int = 50_000, clients: int = 8, batch: int = 100,
         rep.seconds = time.perf_counter() - started
         return rep
     finally:
-        srv.stop()
+        if srv is not None:
+            srv.stop()
         with psycopg.connect(f"{pg}/postgres", autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_database(pg: str, name: str) -> tuple[str, str, str]:
+    """Database ``name`` created on the PostgreSQL server ``pg`` and migrated, with a
+    merchant "shop" and a carrier "sf": (its URL, the merchant's key, the carrier's key)."""
+    import psycopg
+    from sqlalchemy.orm import Session
+
+    from parcelnet_service.admin import create_key, create_tenant
+    from parcelnet_service.db.engine import make_engine, upgrade
+
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    url = f"{pg}/{name}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as s:
+        create_tenant(s, "shop", "merchant")
+        create_tenant(s, "sf", "carrier")
+        keys = create_key(s, "shop")[1], create_key(s, "sf")[1]
+        s.commit()
+    engine.dispose()
+    return url, *keys
+
+
+def three_days_ago() -> datetime:
+    """Midnight CST three days ago: the loads' day 0, so every scan lies in the service's past."""
+    return datetime.now(CST).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+
+
+def create_shipments(url: str, merchant: str, n: int, day0: datetime) -> list[str]:
+    """``n`` shipments from Hangzhou to Beijing (BODY), created at 18:10 of ``day0`` through
+    the service at ``url``: their waybill numbers, in creation order."""
+    bills: list[str] = []
+    for k in range(0, n, 1000):
+        body = {**BODY, "created_at": (day0 + timedelta(minutes=1090)).isoformat()}
+        code, r = _post(url, merchant, "/v1/shipments/batch", {"shipments": [body] * min(1000, n - k)})
+        if code != 200 or r["failed"]:
+            raise RuntimeError(f"creating shipments: HTTP {code}")
+        bills += [x["shipment"]["waybill"] for x in r["results"]]
+    return bills
 
 
 class _Analyzer:

@@ -20,9 +20,9 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
-from tests.service.crash import BODY, CST, ROUTE, _Analyzer, _check, _post, _Server, journeys
+from tests.service.crash import (ROUTE, _Analyzer, _check, _post, _Server, create_shipments,
+                                 fresh_database, journeys, three_days_ago)
 
 
 @dataclass
@@ -56,40 +56,6 @@ class StormReport:
         return d
 
 
-def _database(pg: str):
-    """A fresh database with a merchant and a carrier: (URL, name, merchant key, carrier key)."""
-    import psycopg
-    from sqlalchemy.orm import Session
-
-    from parcelnet_service.admin import create_key, create_tenant
-    from parcelnet_service.db.engine import make_engine, upgrade
-
-    name = f"parcelnet_storm_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{pg}/postgres", autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    url = f"{pg}/{name}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with Session(engine) as s:
-        create_tenant(s, "shop", "merchant")
-        create_tenant(s, "sf", "carrier")
-        keys = create_key(s, "shop")[1], create_key(s, "sf")[1]
-        s.commit()
-    engine.dispose()
-    return url, name, *keys
-
-
-def _ship(srv, merchant: str, n: int, day0: datetime) -> list[str]:
-    bills: list[str] = []
-    for k in range(0, n, 1000):
-        body = {**BODY, "created_at": (day0 + timedelta(minutes=1090)).isoformat()}
-        code, r = _post(srv.url, merchant, "/v1/shipments/batch", {"shipments": [body] * min(1000, n - k)})
-        if code != 200 or r["failed"]:
-            raise RuntimeError(f"creating shipments: HTTP {code}")
-        bills += [x["shipment"]["waybill"] for x in r["results"]]
-    return bills
-
-
 def _states(url: str, bills: list[str]) -> tuple[list[tuple], int]:
     """Each shipment's (status, location, status time, promise), in ``bills``' order, and
     the number of promise versions stored, read by plain SQL."""
@@ -114,15 +80,14 @@ def run(pg: str, events: int = 10_000, copies: int = 5, clients: int = 8, batch:
     rep = StormReport(events, copies, clients, batch)
     started = time.perf_counter()
     made = []
-    # three days ago, so every scan lies in the service's past
-    day0 = datetime.now(CST).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    day0 = three_days_ago()
     try:
-        url, name, merchant, carrier = _database(pg)
-        made.append(name)
+        made.append(f"parcelnet_storm_{uuid.uuid4().hex[:8]}")
+        url, merchant, carrier = fresh_database(pg, made[-1])
         srv = _Server(url, None, log)
         srv.start()
         try:
-            bills = _ship(srv, merchant, max(1, events // len(ROUTE)), day0)
+            bills = create_shipments(srv.url, merchant, max(1, events // len(ROUTE)), day0)
             _Analyzer(url).stop()                     # statistics, as autovacuum would have
             evs = journeys(bills, day0, seed)[:events]
             rep.events, rep.shipments = len(evs), len(bills)
@@ -159,12 +124,12 @@ def run(pg: str, events: int = 10_000, copies: int = 5, clients: int = 8, batch:
         storm_states, rep.promise_versions_storm = _states(url, bills)
 
         # the same shipments and events once, newest first, on a fresh database
-        url2, name2, merchant2, carrier2 = _database(pg)
-        made.append(name2)
+        made.append(f"parcelnet_storm_{uuid.uuid4().hex[:8]}")
+        url2, merchant2, carrier2 = fresh_database(pg, made[-1])
         srv = _Server(url2, None, log)
         srv.start()
         try:
-            bills2 = _ship(srv, merchant2, len(bills), day0)
+            bills2 = create_shipments(srv.url, merchant2, len(bills), day0)
             _Analyzer(url2).stop()
             to2 = dict(zip(bills, bills2))
             back = [{**e, "waybill": to2[e["waybill"]]} for e in reversed(evs)]
