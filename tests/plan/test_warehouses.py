@@ -1,5 +1,5 @@
 """Warehouse sites (``parcelnet plan warehouses``): the link into a centre's collection,
-the maximal-covering choice against enumeration, and the command."""
+the day trucks, the maximal-covering choice against enumeration, and the command."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import json
 import numpy as np
 import pytest
 
+from parcelnet.geo.coords import haversine_km
+from parcelnet.network.params import load_params
 from parcelnet.network.pnf import load_network, write_pnf
-from parcelnet.plan.warehouses import add_warehouses, choose_warehouses, hourly_bound, max_cover
+from parcelnet.plan.warehouses import (DAY_KM, add_warehouses, choose_warehouses, hourly_bound,
+                                       max_cover)
 from parcelnet.promise import PromiseEngine
 from tests.conftest import assert_one_line_error, run_cli
 from tests.plan.test_service_origins import BACKBONE, centres
@@ -24,14 +27,16 @@ def net():
 def test_a_warehouse_joins_its_centres_collection(net):
     """An order at the warehouse is picked (60 min), trucked at the next minute a station
     leaves for the centre (20:00 here) or of the evening's half hours, and arrives 30 min
-    later: its promise is the centre's for an order created then."""
-    new, ids = add_warehouses(net, ["SHa", "GZb"])
+    later: its promise is the centre's for an order created then (without day trucks)."""
+    new, ids = add_warehouses(net, ["SHa", "GZb"], day_km=0, direct_km=0)
     assert ids == ["W01", "W02"]
     fac = new.facilities.set_index("facility_id")
     assert fac.loc["W01", "kind"] == "warehouse" and fac.loc["W01", "capacity_units"] == "2000000"
     trips = new.tables["trips.csv"]
     deps = sorted(int(x) for x in trips.loc[trips["lane_id"] == "W01>SHa", "departure_minute"])
     assert deps == list(range(1080, 1440, 30))        # 20:00 (the stations') and the evening
+    assert set(new.lanes["from_facility"]) & {"W01", "W02"} == {"W01", "W02"}
+    assert len(new.lanes) == len(net.lanes) + 2
     eng = PromiseEngine(new)
     for t in (0, 600, 1139, 1140, 1141, 1300, 1400, 2000):
         ready = t + 60
@@ -42,6 +47,65 @@ def test_a_warehouse_joins_its_centres_collection(net):
             w = eng.query("W01", s, t).promise_minute
             c = eng.query("SHa", s, leave + 30).promise_minute
             assert w == c, (t, s)
+
+
+def test_day_trucks(net):
+    """With day trucks, a warehouse also has a trunk lane to every other centre within
+    ``day_km`` and to every station within ``direct_km`` of road (great-circle x circuity),
+    of the builder's truck minutes and cost, leaving every ``day_every`` minutes with one
+    truck each. Its promise to a station is the best over its lanes of the lane's end's
+    promise for an order created when the truck arrives."""
+    p = load_params("CN")
+    fac = net.facilities.set_index("facility_id")
+
+    def road(ids):
+        return {c: float(haversine_km(float(fac.loc["SHa", "lat"]), float(fac.loc["SHa", "lon"]),
+                                      float(fac.loc[c, "lat"]), float(fac.loc[c, "lon"])))
+                * p.speeds.circuity for c in ids if c != "SHa"}
+
+    to_centre = road(str(net.facility_index[h]) for h in net.hubs)
+    to_station = road(str(net.facility_index[s]) for s in net.stations)
+    day_km, direct_km, every = 1600.0, 1300.0, 180
+    for km, cut in ((to_centre, day_km), (to_station, direct_km)):
+        assert min(km.values()) < cut < max(km.values())       # some in reach, some not
+    new, (w,) = add_warehouses(net, ["SHa"], day_km=day_km, direct_km=direct_km, day_every=every)
+    lanes = new.lanes[new.lanes["from_facility"] == w].set_index("to_facility")
+    day = lanes[lanes["tier"] == "trunk"]
+    km = {c: k for c, k in to_centre.items() if k <= day_km} | \
+        {c: k for c, k in to_station.items() if k <= direct_km}
+    assert set(day.index) == set(km) and set(lanes.index) == set(km) | {"SHa"}
+    trips = new.tables["trips.csv"]
+    deps = list(range(0, 1440, every))
+    for c, row in day.iterrows():
+        assert int(row["duration_minutes"]) == max(5, int(np.ceil(km[c] / p.speeds.truck_kmh * 60)))
+        assert float(row["cost_per_trip"]) == pytest.approx(p.costs.truck_fixed + p.costs.truck_per_km * km[c], abs=0.5)
+        t = trips[trips["lane_id"] == f"{w}>{c}"]
+        assert sorted(t["departure_minute"].astype(int)) == deps
+        assert set(t["capacity"]) == {str(p.capacity.truck_parcels)}
+    # the promise: the best lane out of the warehouse, each at its next departure
+    eng = PromiseEngine(new)
+    ways = [("SHa", sorted(int(x) for x in trips.loc[trips["lane_id"] == f"{w}>SHa", "departure_minute"]),
+             int(lanes.loc["SHa", "duration_minutes"]))]
+    ways += [(c, deps, int(r["duration_minutes"])) for c, r in day.iterrows()]
+    assert any(c.startswith("BJ") and c[-1].isdigit() for c, _, _ in ways)   # a station afar
+    for t in (0, 150, 600, 777, 1139, 1300, 1400, 2000):
+        ready = t + 60
+        for s in ("SHa1", "SHb2", "BJb2", "GZa1", "CDa1"):
+            best = 10 ** 9
+            for c, dd, dur in ways:
+                d0, r = divmod(ready, 1440)
+                later = [d for d in dd if d >= r]
+                leave = d0 * 1440 + later[0] if later else (d0 + 1) * 1440 + dd[0]
+                best = min(best, eng.query(c, s, leave + dur).promise_minute)
+            assert eng.query(w, s, t).promise_minute == best, (t, s)
+    assert DAY_KM > 0 and len(add_warehouses(net, ["SHa"])[0].lanes) > len(net.lanes) + 1
+    for bad in (-1.0, float("nan"), float("inf"), "10"):
+        with pytest.raises(ValueError, match="reach to centres"):
+            add_warehouses(net, ["SHa"], day_km=bad)
+        with pytest.raises(ValueError, match="reach to stations"):
+            add_warehouses(net, ["SHa"], direct_km=bad)
+    with pytest.raises(ValueError, match="interval"):
+        add_warehouses(net, ["SHa"], day_every=0)
 
 
 def _brute(reach, w, k):
@@ -123,6 +187,18 @@ def test_cli(net, tmp_path, capsys):
     assert r["warehouses"] == ["W01", "W02"] and r["network"] == str(tmp_path / "wh")
     new = load_network(tmp_path / "wh")
     assert set(new.facilities.loc[new.facilities["kind"] == "warehouse", "facility_id"]) == {"W01", "W02"}
+    assert r["day_trucks"]["lanes"] == int((new.lanes["tier"] == "trunk").sum()
+                                           - (load_network(src).lanes["tier"] == "trunk").sum()) > 0
+    code, out, _ = run_cli(capsys, "plan", "warehouses", src, "--count", "2", "--out",
+                           tmp_path / "wh0", "--day-km", "0", "--direct-km", "0", "--json")
+    assert code == 0 and json.loads(out)["day_trucks"]["lanes"] == 0
+    assert len(load_network(tmp_path / "wh0").lanes) == len(load_network(src).lanes) + 2
     code, _, err = run_cli(capsys, "plan", "warehouses", src, "--count", "0", "--out", tmp_path / "x")
     assert code == 2
     assert_one_line_error(err, "--count")
+    for flag, bad in (("--day-km", "-5"), ("--day-km", "far"), ("--direct-km", "-1"),
+                      ("--day-every", "0"), ("--day-every", "1441")):
+        code, _, err = run_cli(capsys, "plan", "warehouses", src, "--count", "1", "--out",
+                               tmp_path / "x", flag, bad)
+        assert code == 2
+        assert_one_line_error(err, flag)

@@ -173,10 +173,15 @@ def warehouses(a) -> int:
 
     count = integer(a.count, "--count", 1)
     cap = integer(a.capacity_units, "--capacity-units", 0)
+    day_km = number(a.day_km, "--day-km", "a road distance in km, 0 or more", lo=0.0)
+    direct_km = number(a.direct_km, "--direct-km", "a road distance in km, 0 or more", lo=0.0)
+    every = integer(a.day_every, "--day-every", 1, 1440)
     writable(Path(a.out) / "facilities.csv", "--out")
     net = load_network(a.network)
     with bars(quiet=a.json) as progress:
-        r = choose_warehouses(net, count, capacity_units=cap, bound=a.bound, progress=progress)
+        r = choose_warehouses(net, count, capacity_units=cap, day_km=day_km, day_every=every,
+                              direct_km=direct_km,
+                              bound=a.bound, progress=progress)
     write_pnf(r.network, a.out)
     if a.json:
         print_json({**r.to_dict(), "network": a.out})
@@ -193,6 +198,12 @@ def warehouses(a) -> int:
         con.print("the bound by order hour, lowest: " + ", ".join(
             f"{x['hour']:02d}:00 {x['bound']:.1%}" for x in worst)
             + " (an order that misses the night's departures waits for the next night)")
+    d = r.day_trucks
+    if d["lanes"]:
+        con.print(f"day trucks: {d['lanes'] - d['lanes_to_stations']:,} lanes to the centres within "
+                  f"{d['km']:,.0f} km and {d['lanes_to_stations']:,} to the stations within "
+                  f"{d['direct_km']:,.0f} km, one truck every {d['every_minutes']} min "
+                  f"({d['departures']:,} departures, CNY {d['cost_per_day'] / 1e6:,.1f} M a day)")
     con.print(f"network with the warehouses -> {a.out}")
     return 0
 
@@ -269,6 +280,14 @@ def register(sub) -> None:
     w.add_argument("--out", required=True, help="folder for the network with the warehouses")
     w.add_argument("--capacity-units", default="2000000",
                    help="units each warehouse may hold (default 2,000,000)")
+    w.add_argument("--day-km", default="1200",
+                   help="day trucks from each warehouse to the centres within this road distance, "
+                   "km (default 1200; 0: none)")
+    w.add_argument("--direct-km", default="600",
+                   help="and straight to the stations within this road distance, km (default "
+                   "600; 0: none)")
+    w.add_argument("--day-every", default="120",
+                   help="minutes between the day trucks' departures, from midnight (default 120)")
     w.add_argument("--bound", action="store_true",
                    help="also prove the bound hour by hour: each order hour's exact maximal "
                    "covering by K sites with HiGHS (minutes at national size)")

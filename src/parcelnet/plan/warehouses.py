@@ -27,6 +27,17 @@ leave for the centre (its collection times) and every half hour from 18:00 to 23
 an order picked at the warehouse joins the centre's evening sort like a parcel collected in
 the city, and until later in the evening than the city's last collection (a warehouse beside
 its centre has no city to cross).
+
+**The day trucks.** The backbone runs one overnight cycle, so an order placed between the
+evening's last departures and mid-morning would wait for the next night, and miss 24 hours.
+A regional warehouse does not wait: like JD's regional distribution centres, it dispatches
+all day straight to the sorting centres of its region, which deliver in the afternoon and
+evening waves. With ``day_km`` > 0 (default :data:`DAY_KM` road km), each warehouse gets a
+``trunk`` lane by truck to every other candidate centre within ``day_km`` of road
+(great-circle km x ``speeds.circuity``; duration and cost by the builder's lane rules), with
+a departure every ``day_every`` minutes (default hourly) of one truck
+(``capacity.truck_parcels``) at the trip's cost. They are costed as line-haul like the
+backbone's trunks; ``parcelnet plan capacity`` adds trucks where a day needs more.
 """
 
 from __future__ import annotations
@@ -37,7 +48,8 @@ import numpy as np
 import pandas as pd
 
 from parcelnet.errors import ParameterError
-from parcelnet.network.lanes import trip_id, vehicle_trip_cost
+from parcelnet.geo.coords import haversine_km
+from parcelnet.network.lanes import lane_minutes, trip_id, vehicle_trip_cost
 from parcelnet.network.model import Network
 from parcelnet.network.params import Params, load_params
 from parcelnet.progress import Progress, or_none
@@ -58,6 +70,15 @@ DEFAULT_COLLECTIONS = tuple(range(9 * 60, 22 * 60, 120))
 #: and every half hour of the evening, whatever the stations do: a warehouse beside its
 #: centre feeds the evening sort until the night's departures (later trucks just wait)
 EVENING_LINKS = tuple(range(18 * 60, 24 * 60, 30))
+#: day trucks: to the centres within this road distance (km; a morning departure reaches the
+#: evening waves), leaving every DAY_EVERY minutes from midnight
+DAY_KM, DAY_EVERY = 1200.0, 120
+#: and straight to the delivery stations within this road distance (km): the warehouse sorts
+#: its parcels to the station, so they skip the destination centre's sort
+DIRECT_KM = 600.0
+#: candidate warehouses whose reach is measured on one trial network (each brings its day
+#: trucks; a warehouse has no lane into it, so trials never change each other's promises)
+TRIAL_BATCH = 40
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +94,7 @@ class WarehouseSites(Result):
     candidates: int
     swaps: int
     hourly: dict | None          # with ``bound=True``: :func:`hourly_bound`'s result
+    day_trucks: dict              # lanes, departures and CNY a day of the day trucks
     network: Network = internal()
 
 
@@ -96,17 +118,39 @@ def _collections(network: Network, centre: int) -> list[int]:
     return sorted((mins or set(DEFAULT_COLLECTIONS)) | set(EVENING_LINKS))
 
 
+def _check_day(day_km: float, day_every: int, direct_km: float) -> None:
+    for v, what in ((day_km, "reach to centres"), (direct_km, "reach to stations")):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not 0 <= v < np.inf:
+            raise ParameterError(f"the day trucks' {what} must be a number of km >= 0, got {v!r}")
+    if isinstance(day_every, bool) or not isinstance(day_every, (int, np.integer)) \
+            or not 1 <= day_every <= DAY:
+        raise ParameterError(f"the day trucks' interval must be 1 to {DAY} minutes, got {day_every!r}")
+
+
 def add_warehouses(network: Network, centres: list[str], *, capacity_units: int = CAPACITY_UNITS,
                    pick_minutes: int = PICK_MINUTES, link_minutes: int = LINK_MINUTES,
-                   params: Params | None = None, prefix: str = "W") -> tuple[Network, list[str]]:
+                   day_km: float = DAY_KM, day_every: int = DAY_EVERY,
+                   direct_km: float = DIRECT_KM, params: Params | None = None,
+                   prefix: str = "W") -> tuple[Network, list[str]]:
     """The network with a warehouse at each centre of ``centres`` (see the module docs),
-    and the new warehouses' ids (``W01``, ``W02``, ... unless taken)."""
+    and the new warehouses' ids (``W01``, ``W02``, ... unless taken). ``day_km`` and
+    ``direct_km`` 0: no day trucks, only the link into the centre."""
+    _check_day(day_km, day_every, direct_km)
     params = params or load_params(network.country or "CN")
     fac, lanes, trips = network.facilities, network.lanes, network.tables["trips.csv"]
     taken = set(fac["facility_id"])
     ids, rows_f, rows_l, rows_t = [], [], [], []
     k = 0
     cost = float(vehicle_trip_cost(LINK_KM, "truck", params.costs))
+    targets = np.concatenate([_candidates(network), network.stations])
+    limit = np.concatenate([np.full(len(targets) - len(network.stations), float(day_km)),
+                            np.full(len(network.stations), float(direct_km))])
+    t_lat = fac["lat"].to_numpy(float)[targets]
+    t_lon = fac["lon"].to_numpy(float)[targets]
+    t_id = fac["facility_id"].to_numpy()[targets]
+    day_deps = list(range(0, DAY, int(day_every)))
+    truck = str(int(params.capacity.truck_parcels))
     for c in centres:
         pos = network.facility(c)
         k += 1
@@ -128,6 +172,20 @@ def add_warehouses(network: Network, centres: list[str], *, capacity_units: int 
         for m in _collections(network, pos):
             rows_t.append({"trip_id": trip_id(lid, m), "lane_id": lid, "departure_minute": str(m),
                            "capacity": str(LINK_CAPACITY)})
+        if day_km <= 0 and direct_km <= 0:
+            continue
+        km = haversine_km(float(row["lat"]), float(row["lon"]), t_lat, t_lon) * params.speeds.circuity
+        near = np.flatnonzero((km <= limit) & (limit > 0) & (t_id != c))
+        minutes = lane_minutes(km[near], "truck", params.speeds)
+        costs = vehicle_trip_cost(km[near], "truck", params.costs)
+        for j, m, k_cost in zip(near, minutes, costs):
+            lid = f"{wid}>{t_id[j]}"
+            rows_l.append({"lane_id": lid, "from_facility": wid, "to_facility": t_id[j],
+                           "mode": "truck", "duration_minutes": str(int(m)),
+                           "distance_km": f"{km[j]:.1f}", "cost_per_trip": f"{k_cost:.0f}",
+                           "tier": "trunk"})
+            rows_t.extend({"trip_id": trip_id(lid, d), "lane_id": lid, "departure_minute": str(d),
+                           "capacity": truck} for d in day_deps)
     new_f = pd.concat([fac, pd.DataFrame(rows_f)], ignore_index=True).fillna("")
     new_l = pd.concat([lanes, pd.DataFrame(rows_l)], ignore_index=True).fillna("")
     new_t = pd.concat([trips, pd.DataFrame(rows_t)], ignore_index=True).fillna("")
@@ -141,11 +199,18 @@ def reach_matrix(network: Network, warehouses: list[str], hour_weights: np.ndarr
     at its first minute) each warehouse promises to each station within 24 hours. With
     ``hourly`` also the (warehouses, 24, stations) booleans it is made of."""
     progress = or_none(progress)
+    progress.start("24 h reach of each candidate", len(warehouses))
+    out = _reach_rows(network, warehouses, hour_weights, progress, hourly)
+    progress.finish()
+    return out if hourly else out[0]
+
+
+def _reach_rows(network: Network, warehouses: list[str], hour_weights: np.ndarray,
+                progress: Progress, hourly: bool):
     eng = PromiseEngine(network)
     created = np.arange(24, dtype=np.int64) * 60
     out = np.zeros((len(warehouses), len(eng.stations)))
     cover = np.zeros((len(warehouses), 24, len(eng.stations)), bool) if hourly else None
-    progress.start("24 h reach of each candidate", len(warehouses))
     for i, w in enumerate(warehouses):
         d = eng.delivered_from(network.facility(w), created)
         ok = (d < INF) & (d - created[:, None] <= DAY)
@@ -153,8 +218,23 @@ def reach_matrix(network: Network, warehouses: list[str], hour_weights: np.ndarr
         if hourly:
             cover[i] = ok
         progress.advance()
+    return out, cover
+
+
+def _trial_reach(network: Network, centres: list[str], hour_weights: np.ndarray,
+                 progress: Progress | None, hourly: bool, **link) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`reach_matrix` of a trial warehouse at each of ``centres``, TRIAL_BATCH trials
+    to a network (their day trucks would make one network of them all needlessly large)."""
+    progress = or_none(progress)
+    progress.start("24 h reach of each candidate", len(centres))
+    reach, cover = [], []
+    for at in range(0, len(centres), TRIAL_BATCH):
+        trial, ids = add_warehouses(network, centres[at:at + TRIAL_BATCH], prefix="T", **link)
+        r, c = _reach_rows(trial, ids, hour_weights, progress, hourly)
+        reach.append(r)
+        cover.append(c)
     progress.finish()
-    return (out, cover) if hourly else out
+    return np.concatenate(reach), (np.concatenate(cover) if hourly else None)
 
 
 def hourly_bound(cover: np.ndarray, weight: np.ndarray, hour_weights: np.ndarray, k: int,
@@ -228,7 +308,8 @@ def max_cover(reach: np.ndarray, weight: np.ndarray, k: int) -> tuple[list[int],
 def choose_warehouses(network: Network, count: int, *, weights: np.ndarray | None = None,
                       hour_weights: np.ndarray | None = None, capacity_units: int = CAPACITY_UNITS,
                       pick_minutes: int = PICK_MINUTES, link_minutes: int = LINK_MINUTES,
-                      bound: bool = False, progress: Progress | None = None) -> WarehouseSites:
+                      day_km: float = DAY_KM, day_every: int = DAY_EVERY,
+                      direct_km: float = DIRECT_KM, bound: bool = False, progress: Progress | None = None) -> WarehouseSites:
     """Choose ``count`` centres for warehouses and return the network with them linked in
     (module docs). ``weights``: each station's demand (order of ``network.stations``;
     default its population); ``hour_weights``: 24 shares of a day's orders by hour (default
@@ -246,23 +327,29 @@ def choose_warehouses(network: Network, count: int, *, weights: np.ndarray | Non
                              "not all zero")
     w = w / w.sum()
     hw = hourly_profile("normal") if hour_weights is None else np.asarray(hour_weights, float)
-    trial, ids = add_warehouses(network, [str(fac[c]) for c in cand], capacity_units=capacity_units,
-                                pick_minutes=pick_minutes, link_minutes=link_minutes, prefix="T")
+    _check_day(day_km, day_every, direct_km)
+    link = {"capacity_units": capacity_units, "pick_minutes": pick_minutes,
+            "link_minutes": link_minutes, "day_km": day_km, "day_every": day_every,
+            "direct_km": direct_km}
     hw = hw / hw.sum()
-    if bound:
-        reach, cover = reach_matrix(trial, ids, hw, progress, hourly=True)
-    else:
-        reach = reach_matrix(trial, ids, hw, progress)
+    reach, cover = _trial_reach(network, [str(fac[c]) for c in cand], hw, progress, bound, **link)
     rows, value, greedy_value, swaps = max_cover(reach, w, int(count))
     every = float(reach.max(axis=0) @ w)
     hourly = hourly_bound(cover, w, hw, int(count), progress=progress) if bound else None
     centres = [str(fac[cand[r]]) for r in rows]
-    net, new_ids = add_warehouses(network, centres, capacity_units=capacity_units,
-                                  pick_minutes=pick_minutes, link_minutes=link_minutes)
+    net, new_ids = add_warehouses(network, centres, **link)
+    lanes = net.lanes
+    day = lanes[lanes["from_facility"].isin(new_ids) & (lanes["tier"] == "trunk")]
+    to_station = day["to_facility"].isin(set(network.facility_index[network.stations]))
+    per_day = len(range(0, DAY, int(day_every)))
+    day_trucks = {"km": float(day_km), "direct_km": float(direct_km),
+                  "every_minutes": int(day_every), "lanes": len(day),
+                  "lanes_to_stations": int(to_station.sum()), "departures": len(day) * per_day,
+                  "cost_per_day": float(day["cost_per_trip"].astype(float).sum() * per_day)}
     return WarehouseSites(centres=centres, warehouses=new_ids, reach_24h=value,
                           reach_24h_greedy=greedy_value,
                           upper_bound=min(every, greedy_value / (1 - np.exp(-1)),
                                           hourly["bound"] if hourly else 1.0),
                           hourly=hourly,
                           each_alone=[float(reach[r] @ w) for r in rows], candidates=len(cand),
-                          swaps=swaps, network=net)
+                          swaps=swaps, day_trucks=day_trucks, network=net)
