@@ -214,9 +214,11 @@ def forward_stock(net: Network, stock: dict = STOCK, seed: int = 1) -> None:
         f = fulfil(wnet, skus, orders, p)
         tab.add_row(label, f"{units:,}", f"{f.share_within_24h:.1%}")
     con.print(tab)
+    d = sites.day_trucks
     con.print(f"warehouses at {', '.join(sites.centres)}; stock {stock['budget']:g} x what one central "
-              f"warehouse would hold ({central:,} units). Orders placed before 10:00 wait for the "
-              "evening's cycle even from stock, so the share stops near 80% (docs/plan.md)")
+              f"warehouse would hold ({central:,} units). Day trucks from the warehouses "
+              f"({d['departures']:,} departures, CNY {d['cost_per_day'] / 1e6:,.0f} M a day) deliver "
+              "the morning's orders the same day (docs/plan.md)")
 
 
 def simulated_days(net: Network, out: Path) -> None:
