@@ -4,7 +4,7 @@
     python benchmarks/bench_sensing.py speed [--series 1000] [--days 60] [--horizon 7]
     python benchmarks/bench_sensing.py bjsales [--horizon 5]
     python benchmarks/bench_sensing.py peak NETWORK [--skus 200] [--warehouses 10] [--seed 21]
-                                       [--budget 1.0] [--lead 3]
+                                       [--budget 1.3] [--lead 3]
 
 ``goals``: for each seed (worlds the model was not tuned on; it was tuned on seed 5), the
 backtest of 2026-09-22..2026-11-20 at lead times 1..H with signals, without, with the
@@ -34,7 +34,8 @@ station populations) is cut ``--lead`` days before 2026-11-11; its SKUs get sell
 from ``parcelnet demand --skus``'s catalogue. Singles Day's true units become orders of one
 unit each (creation minutes by the peak day's profile, stations by population within the
 province). Four placements at the ten warehouses of ``plan warehouses``, each with the same
-budget (``--budget`` x the day's true units): from the forecast with signals, from the one
+budget (``--budget`` x the day's true units; 1.3 by default, the stock budget of the
+placement goal): from the forecast with signals, from the one
 without, from the world's expected units on the day (the oracle: all a forecast can know,
 short of the day's own noise) and from perfect foresight (the day's true units). Each is
 served by ``fulfil``
@@ -337,7 +338,7 @@ def main() -> None:
     k.add_argument("--skus", type=int, default=200)
     k.add_argument("--warehouses", type=int, default=10)
     k.add_argument("--seed", type=int, default=21)
-    k.add_argument("--budget", type=float, default=1.0)
+    k.add_argument("--budget", type=float, default=1.3)
     k.add_argument("--lead", type=int, default=3)
     a = ap.parse_args()
     {"goals": goals, "speed": speed, "peak": peak, "bjsales": bjsales}[a.what](a)
