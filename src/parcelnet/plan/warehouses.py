@@ -30,14 +30,16 @@ its centre has no city to cross).
 
 **The day trucks.** The backbone runs one overnight cycle, so an order placed between the
 evening's last departures and mid-morning would wait for the next night, and miss 24 hours.
-A regional warehouse does not wait: like JD's regional distribution centres, it dispatches
-all day straight to the sorting centres of its region, which deliver in the afternoon and
-evening waves. With ``day_km`` > 0 (default :data:`DAY_KM` road km), each warehouse gets a
-``trunk`` lane by truck to every other candidate centre within ``day_km`` of road
-(great-circle km x ``speeds.circuity``; duration and cost by the builder's lane rules), with
-a departure every ``day_every`` minutes (default hourly) of one truck
-(``capacity.truck_parcels``) at the trip's cost. They are costed as line-haul like the
-backbone's trunks; ``parcelnet plan capacity`` adds trucks where a day needs more.
+A regional warehouse does not wait: like JD's regional distribution centres, it sorts to
+the delivery station and dispatches all day, so that the afternoon and evening waves
+deliver the morning's orders. Each warehouse gets a ``trunk`` lane by truck to every other
+candidate centre within ``day_km`` of road (default :data:`DAY_KM`) and to every station
+within ``direct_km`` (default :data:`DIRECT_KM`; there the parcel skips the centre's
+sort), road km being great-circle km x ``speeds.circuity``, with the builder's truck
+minutes and cost. Each lane has a departure every ``day_every`` minutes from midnight
+(default :data:`DAY_EVERY`) of one truck (``capacity.truck_parcels``). They are costed as
+line-haul, like the backbone's trunks; ``parcelnet plan capacity`` adds trucks where a day
+needs more. ``day_km`` and ``direct_km`` 0 give the link alone.
 """
 
 from __future__ import annotations
