@@ -15,7 +15,11 @@ signal's lead; ``bursts_seen``: the same where the series' latest burst came on 
 the forecast's origin, so that a signal of it existed; ``bursts_unseen``: the others;
 ``bursts_with_promotions``: with the promotion days) and on quiet days
 (neither). ``expected_units`` is the WAPE of the world's
-own expected units, the floor that the noise sets for any forecast. ``noise`` (only with
+own expected units, the floor that the noise sets for any forecast; ``oracle_gain``, what
+forecasting them exactly gains over the no-signal model; ``oracle_to_origin_gain``, the
+same for the expected units less the uplift of the bursts after each forecast's origin,
+about the most that any forecast made at the origin can gain (``..._median_gain``: the
+medians of the world's draws around those units, which minimise the absolute error). ``noise`` (only with
 ``--models ...,noise``) replaces the signals by Poisson noise of the background level: a
 control for what extra columns alone do. ``other_series`` (likewise) gives each series
 another series' signals on the right days: what the signals say across series. ``--models`` and
@@ -56,6 +60,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from parcelnet.geo import load_places
 from parcelnet.sensing import generate as G
@@ -81,6 +86,29 @@ def _since_burst(f: pd.DataFrame, bursts: pd.DataFrame) -> np.ndarray:
     out = np.empty(len(f), np.int64)
     out[m["_i"].to_numpy()] = days
     return out
+
+
+def _known_by_origin(f: pd.DataFrame, bursts: pd.DataFrame, lam: np.ndarray) -> np.ndarray:
+    """The world's expected units of each forecast row less the uplift of the bursts that
+    came after its origin (D - h): the answer of an oracle that knows the world's form and
+    every burst up to the origin, and nothing after it (the generator's own uplift, module
+    docs of ``parcelnet.sensing.generate``)."""
+    day = pd.to_datetime(f["date"]).to_numpy("datetime64[D]").astype(np.int64)
+    hz = f["horizon"].to_numpy(np.int64)
+    up_all, up_seen = np.zeros(len(f)), np.zeros(len(f))
+    rows = pd.Series(np.arange(len(f))).groupby([f["region"].to_numpy(), f["sku"].to_numpy()])
+    idx = {k: v.to_numpy() for k, v in rows}
+    b_day = pd.to_datetime(bursts["date"]).to_numpy("datetime64[D]").astype(np.int64)
+    for (r, k), b, a in zip(zip(bursts["region"], bursts["sku"]), b_day, bursts["strength"]):
+        i = idx.get((r, k))
+        if i is None:
+            continue
+        t = day[i] - b - G.LAG
+        u = np.where(t >= 0, G.U_MAX * (1 - np.exp(-a / G.SATURATION))
+                     * np.exp(-np.maximum(t, 0) / G.SALES_DECAY), 0.0)
+        up_all[i] += u
+        up_seen[i] += np.where(b <= day[i] - hz[i], u, 0.0)
+    return lam * (1 + up_seen) / (1 + up_all)
 
 
 def goals(a) -> None:
@@ -160,10 +188,16 @@ def goals(a) -> None:
             row[name]["seconds"] = round(time.perf_counter() - t, 1)
         floor = {k: wape(y[m], e[m]) for k, m in masks.items()}
         row["expected_units"] = {k: round(v, 4) for k, v in floor.items()}
+        known = _known_by_origin(f, w.bursts, e)
         n = raw.get("no_signals")
         if n:   # what knowing the world's expected units exactly gains on the draws (the
             # oracle): about the most a forecast can, since the draws' noise remains
             row["oracle_gain"] = {k: round(1 - floor[k] / n[k], 4) for k in masks}
+            # the same oracle, blind to the bursts after the forecast's origin; and its
+            # medians, which minimise the absolute error where the means do not
+            med = stats.nbinom.median(G.DISPERSION, G.DISPERSION / (G.DISPERSION + known))
+            for key, x in (("oracle_to_origin_gain", known), ("oracle_to_origin_median_gain", med)):
+                row[key] = {k: round(1 - wape(y[m], x[m]) / n[k], 4) for k, m in masks.items()}
         for name in ("signals", "shuffled", "shuffled_past", "noise", "other_series"):
             if name in raw and n:
                 row[f"{name}_gain"] = {k: round(1 - raw[name][k] / n[k], 4)
