@@ -180,8 +180,7 @@ def warehouses(a) -> int:
     net = load_network(a.network)
     with bars(quiet=a.json) as progress:
         r = choose_warehouses(net, count, capacity_units=cap, day_km=day_km, day_every=every,
-                              direct_km=direct_km,
-                              bound=a.bound, progress=progress)
+                              direct_km=direct_km, bound=a.bound, progress=progress)
     write_pnf(r.network, a.out)
     if a.json:
         print_json({**r.to_dict(), "network": a.out})
@@ -197,7 +196,7 @@ def warehouses(a) -> int:
         worst = sorted(r.hourly["hours"], key=lambda x: x["bound"])[:3]
         con.print("the bound by order hour, lowest: " + ", ".join(
             f"{x['hour']:02d}:00 {x['bound']:.1%}" for x in worst)
-            + " (an order that misses the night's departures waits for the next night)")
+            + " (orders that must be delivered the same day to make 24 h)")
     d = r.day_trucks
     if d["lanes"]:
         con.print(f"day trucks: {d['lanes'] - d['lanes_to_stations']:,} lanes to the centres within "
@@ -269,11 +268,12 @@ def register(sub) -> None:
     h.set_defaults(func=hubs)
 
     w = psub.add_parser("warehouses", help="K warehouse sites among the city sorting centres, "
-                        "for 24 h reach, linked into the next-day cycle",
+                        "for 24 h reach, linked into the next-day cycle, with day trucks",
                         description="Warehouses for forward stock: K centres chosen for the "
                                     "population-weighted share of a day's orders they promise "
                                     "within 24 h (greedy and swaps, maximal covering), each "
-                                    "with a warehouse trucked into its centre's collection "
+                                    "with a warehouse trucked into its centre's collection, "
+                                    "and day trucks to the centres and stations around it "
                                     "(docs/plan.md).")
     w.add_argument("network", help="PNF folder or .pnfz bundle")
     w.add_argument("--count", required=True, help="number of warehouses K")
