@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from parcelnet.geo.coords import haversine_km
+from parcelnet.network.costs import daily_cost
 from parcelnet.network.params import load_params
 from parcelnet.network.pnf import load_network, write_pnf
 from parcelnet.plan.warehouses import (DAY_KM, add_warehouses, choose_warehouses, hourly_bound,
@@ -106,6 +107,24 @@ def test_day_trucks(net):
             add_warehouses(net, ["SHa"], direct_km=bad)
     with pytest.raises(ValueError, match="interval"):
         add_warehouses(net, ["SHa"], day_every=0)
+
+
+def test_daily_cost_with_warehouses(net):
+    """A network's daily cost counts the day trucks as trunk line-haul, one truck a
+    departure, and a warehouse, which has no sort_lines of its own, sorts nothing (a network
+    built with sort_lines used to fail on the warehouses' empty cells)."""
+    fac = net.facilities.assign(sort_lines="3")
+    built = net.replace(facilities=fac)
+    new, ids = add_warehouses(built, ["SHa", "GZb"])
+    before, after = daily_cost(built), daily_cost(new)
+    assert after.sorting_lines == before.sorting_lines == 3 * int((fac["kind"] != "station").sum())
+    lanes = new.lanes[new.lanes["from_facility"].isin(ids) & (new.lanes["tier"] == "trunk")]
+    trips = new.tables["trips.csv"]
+    runs = trips["lane_id"].value_counts()
+    added = float((lanes["cost_per_trip"].astype(float) * runs[lanes["lane_id"]].to_numpy()).sum())
+    assert added > 0
+    assert after.lane_cost_by_tier["trunk"] == pytest.approx(before.lane_cost_by_tier.get("trunk", 0) + added)
+    assert after.line_haul == pytest.approx(before.line_haul + added)
 
 
 def _brute(reach, w, k):

@@ -4,7 +4,8 @@ carriers publish (docs/network.md §5).
 - **Line-haul**: every trip of the ``feeder``, ``linehaul``, ``trunk`` and ``air`` tiers at its
   lane's ``cost_per_trip`` (the vehicles the trip runs), a day.
 - **Sorting**: the sorting lines of every facility but the stations (``sort_lines`` in
-  facilities.csv; else the lines its ``sort_per_minute`` needs) at ``costs.sort_line_per_day``.
+  facilities.csv where given; else the lines its ``sort_per_minute`` needs, none for a
+  warehouse) at ``costs.sort_line_per_day``.
 - **Pickup and delivery** (``first_mile``, ``last_mile``; the stations' outlets) are reported
   apart: ZTO's published unit costs leave them to its network partners.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 
 from parcelnet.network.model import Network
 from parcelnet.network.params import Params, from_toml_text, load_params
@@ -88,12 +90,12 @@ def daily_cost(network: Network, params: Params | None = None) -> DailyCost:
     fac = network.facilities
     station = fac["kind"].to_numpy() == "station"
     pc = params.capacity
-    if "sort_lines" in fac:
-        lines = fac["sort_lines"].astype(int).to_numpy()
-    else:
-        rate = tt.sort_per_minute.astype(float)
-        per_line = np.where(station, pc.outlet_parcels_per_hour, pc.line_parcels_per_hour) / 60
-        lines = np.ceil(rate / per_line).astype(np.int64)
+    rate = tt.sort_per_minute.astype(float)
+    per_line = np.where(station, pc.outlet_parcels_per_hour, pc.line_parcels_per_hour) / 60
+    lines = np.ceil(rate / per_line).astype(np.int64)
+    if "sort_lines" in fac:       # the column where given (a warehouse added later has none)
+        given = pd.to_numeric(fac["sort_lines"], errors="coerce").to_numpy()
+        lines = np.where(np.isnan(given), lines, np.nan_to_num(given)).astype(np.int64)
     sorting = int(lines[~station].sum())
     sites = int(np.ceil(lines[~station] / pc.lines_per_site).sum())
     ppd = network.parcels_per_day
