@@ -91,8 +91,8 @@ def _since_burst(f: pd.DataFrame, bursts: pd.DataFrame) -> np.ndarray:
 def _known_by_origin(f: pd.DataFrame, bursts: pd.DataFrame, lam: np.ndarray) -> np.ndarray:
     """The world's expected units of each forecast row less the uplift of the bursts that
     came after its origin (D - h): the answer of an oracle that knows the world's form and
-    every burst up to the origin, and nothing after it (the generator's own uplift, module
-    docs of ``parcelnet.sensing.generate``)."""
+    every burst up to the origin, and nothing after it (the generator's own
+    ``burst_uplift``)."""
     day = pd.to_datetime(f["date"]).to_numpy("datetime64[D]").astype(np.int64)
     hz = f["horizon"].to_numpy(np.int64)
     up_all, up_seen = np.zeros(len(f)), np.zeros(len(f))
@@ -103,9 +103,7 @@ def _known_by_origin(f: pd.DataFrame, bursts: pd.DataFrame, lam: np.ndarray) -> 
         i = idx.get((r, k))
         if i is None:
             continue
-        t = day[i] - b - G.LAG
-        u = np.where(t >= 0, G.U_MAX * (1 - np.exp(-a / G.SATURATION))
-                     * np.exp(-np.maximum(t, 0) / G.SALES_DECAY), 0.0)
+        u = G.burst_uplift(a, day[i] - b)
         up_all[i] += u
         up_seen[i] += np.where(b <= day[i] - hz[i], u, 0.0)
     return lam * (1 + up_seen) / (1 + up_all)

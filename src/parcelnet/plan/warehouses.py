@@ -202,9 +202,9 @@ def reach_matrix(network: Network, warehouses: list[str], hour_weights: np.ndarr
     ``hourly`` also the (warehouses, 24, stations) booleans it is made of."""
     progress = or_none(progress)
     progress.start("24 h reach of each candidate", len(warehouses))
-    out = _reach_rows(network, warehouses, hour_weights, progress, hourly)
+    reach, cover = _reach_rows(network, warehouses, hour_weights, progress, hourly)
     progress.finish()
-    return out if hourly else out[0]
+    return (reach, cover) if hourly else reach
 
 
 def _reach_rows(network: Network, warehouses: list[str], hour_weights: np.ndarray,
@@ -332,7 +332,7 @@ def choose_warehouses(network: Network, count: int, *, weights: np.ndarray | Non
     _check_day(day_km, day_every, direct_km)
     link = {"capacity_units": capacity_units, "pick_minutes": pick_minutes,
             "link_minutes": link_minutes, "day_km": day_km, "day_every": day_every,
-            "direct_km": direct_km}
+            "direct_km": direct_km, "params": load_params(network.country or "CN")}
     hw = hw / hw.sum()
     reach, cover = _trial_reach(network, [str(fac[c]) for c in cand], hw, progress, bound, **link)
     rows, value, greedy_value, swaps = max_cover(reach, w, int(count))

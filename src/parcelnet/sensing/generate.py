@@ -80,6 +80,16 @@ def _promo(dates: pd.DatetimeIndex) -> np.ndarray:
     return m
 
 
+def burst_uplift(strength: float, days_since: np.ndarray) -> np.ndarray:
+    """The sales uplift of a burst of ``strength`` on the days ``days_since`` its start
+    (module docs): 0 before LAG days, then saturating in the strength and decaying."""
+    d = np.asarray(days_since)
+    on = d >= LAG
+    out = np.zeros(d.shape)
+    out[on] = U_MAX * (1 - np.exp(-strength / SATURATION)) * np.exp(-(d[on] - LAG) / SALES_DECAY)
+    return out
+
+
 def generate_world(regions: list[str], population: np.ndarray, *, skus: int = 40, seed: int = 0,
                    start: str = START, days: int = DAYS, until: str | None = None,
                    national_share: float = 0.25) -> World:
@@ -137,8 +147,7 @@ def generate_world(regions: list[str], population: np.ndarray, *, skus: int = 40
     for (r, k), b, a in zip(b_cell, b_day, b_str):
         after = t >= b
         mentions_mean[after, r, k] += a * np.exp(-(t[after] - b) / MENTION_DECAY)
-        on = t >= b + LAG
-        uplift[on, r, k] += U_MAX * (1 - np.exp(-a / SATURATION)) * np.exp(-(t[on] - b - LAG) / SALES_DECAY)
+        uplift[:, r, k] += burst_uplift(a, t - b)
     lam = lam_plain * (1 + uplift)
     units = rng.negative_binomial(DISPERSION, DISPERSION / (DISPERSION + lam))
     mentions = rng.poisson(mentions_mean)
