@@ -94,26 +94,27 @@ def backtest_cmd(a) -> int:
 
     horizon, sales, signals = _inputs(a)
     f = backtest(make_panel(sales, signals), a.from_, a.to, horizon,
-                 signals=signals is not None, model=a.model)
+                 signals=signals is not None, model=a.model, statistic=a.statistic)
     with atomic_path(a.out) as tmp:
         f.to_csv(tmp, index=False)
     actual = sales.set_index(["date", "region", "sku"])["units"].groupby(level=[0, 1, 2]).sum()
     got = actual.reindex(pd.MultiIndex.from_frame(f[["date", "region", "sku"]])).to_numpy()
     known = ~pd.isna(got)
-    summary = {"rows": len(f), "model": a.model, "signals": signals is not None,
+    summary = {"rows": len(f), "model": a.model, "statistic": _statistic(a),
+               "signals": signals is not None,
                "horizon": horizon, "wape_where_known": wape(got[known], f["units_forecast"].to_numpy()[known])
                if known.any() else None, "out": a.out}
     if a.json:
         print_json(summary)
         return 0
-    console().print(f"{len(f):,} forecasts ({a.model}, {'with' if signals is not None else 'without'} "
+    console().print(f"{len(f):,} forecasts ({_label(a)}, {'with' if signals is not None else 'without'} "
                     f"signals, lead times 1..{horizon}) -> {a.out}"
                     + (f"; WAPE {summary['wape_where_known']:.1%} where the sales are known"
                        if summary["wape_where_known"] is not None else ""))
     return 0
 
 
-def _model_arguments(p, horizon_help: str) -> None:
+def _model_arguments(p, horizon_help: str, statistic: str, why: str) -> None:
     p.add_argument("--sales", required=True, help="CSV: date,region,sku,units")
     p.add_argument("--signals", help="CSV: date,region,sku,mentions[,kind]")
     p.add_argument("--horizon", default="7", help=horizon_help)
@@ -122,7 +123,19 @@ def _model_arguments(p, horizon_help: str) -> None:
                    choices=("lightgbm", "seasonal-naive", "dynamic-regression"),
                    help="lightgbm (default), the seasonal-naive baseline, or a per-series dynamic "
                    "regression on the signal's lead (short series with one leading indicator)")
+    p.add_argument("--statistic", default=statistic, choices=("median", "mean"),
+                   help=f"what LightGBM's forecast estimates: the median or the mean of each "
+                   f"day's units (default {statistic}: {why})")
     p.add_argument("--network", help="regions from this network's places (default China's)")
+
+
+def _statistic(a) -> str | None:
+    """The statistic forecast: LightGBM's only (the other models have their own)."""
+    return a.statistic if a.model == "lightgbm" else None
+
+
+def _label(a) -> str:
+    return f"{a.model}, the {a.statistic}" if a.model == "lightgbm" else a.model
 
 
 def _inputs(a):
@@ -144,7 +157,8 @@ def register_backtest(ssub) -> None:
                                     "(docs/sensing.md).")
     b.add_argument("--from", dest="from_", required=True, help="first day forecast (YYYY-MM-DD)")
     b.add_argument("--to", required=True, help="last day forecast (YYYY-MM-DD)")
-    _model_arguments(b, "lead times 1..H days (default 7)")
+    _model_arguments(b, "lead times 1..H days (default 7)", "median",
+                     "WAPE, a sum of absolute errors, is least at the median")
     b.add_argument("--out", required=True, help="CSV: date,region,sku,horizon,units_forecast")
     add_json(b, "the counts and the WAPE where the sales are known")
     b.set_defaults(func=backtest_cmd)
@@ -156,10 +170,12 @@ def forecast_cmd(a) -> int:
     from parcelnet.viz.console import console
 
     horizon, sales, signals = _inputs(a)
-    f = forecast(make_panel(sales, signals), horizon, signals=signals is not None, model=a.model)
+    f = forecast(make_panel(sales, signals), horizon, signals=signals is not None, model=a.model,
+                 statistic=a.statistic)
     with atomic_path(a.out) as tmp:
         f.to_csv(tmp, index=False)
-    summary = {"rows": len(f), "model": a.model, "signals": signals is not None,
+    summary = {"rows": len(f), "model": a.model, "statistic": _statistic(a),
+               "signals": signals is not None,
                "from": f["date"].min(), "to": f["date"].max(),
                "units_forecast": float(f["units_forecast"].sum()), "out": a.out}
     if a.json:
@@ -176,7 +192,8 @@ def register_forecast(ssub) -> None:
                         description="The units of each region and SKU on each of the H days "
                                     "after the sales' last day, made with everything up to that "
                                     "day by the backtest's model (docs/sensing.md).")
-    _model_arguments(f, "days ahead, 1..60 (default 7)")
+    _model_arguments(f, "days ahead, 1..60 (default 7)", "mean",
+                     "placement stocks for the expected demand")
     f.add_argument("--out", required=True, help="CSV: date,region,sku,units_forecast")
     add_json(f, "the rows, the days and the units forecast")
     f.set_defaults(func=forecast_cmd)
