@@ -182,7 +182,7 @@ def forecast_cmd(a) -> int:
         print_json(summary)
         return 0
     console().print(f"{summary['units_forecast']:,.0f} units forecast for {summary['from']}.."
-                    f"{summary['to']} ({a.model}, {'with' if signals is not None else 'without'} "
+                    f"{summary['to']} ({_label(a)}, {'with' if signals is not None else 'without'} "
                     f"signals), {len(f):,} rows -> {a.out}")
     return 0
 
