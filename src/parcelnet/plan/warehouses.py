@@ -311,7 +311,8 @@ def choose_warehouses(network: Network, count: int, *, weights: np.ndarray | Non
                       hour_weights: np.ndarray | None = None, capacity_units: int = CAPACITY_UNITS,
                       pick_minutes: int = PICK_MINUTES, link_minutes: int = LINK_MINUTES,
                       day_km: float = DAY_KM, day_every: int = DAY_EVERY,
-                      direct_km: float = DIRECT_KM, bound: bool = False, progress: Progress | None = None) -> WarehouseSites:
+                      direct_km: float = DIRECT_KM, bound: bool = False,
+                      progress: Progress | None = None) -> WarehouseSites:
     """Choose ``count`` centres for warehouses and return the network with them linked in
     (module docs). ``weights``: each station's demand (order of ``network.stations``;
     default its population); ``hour_weights``: 24 shares of a day's orders by hour (default
@@ -329,7 +330,6 @@ def choose_warehouses(network: Network, count: int, *, weights: np.ndarray | Non
                              "not all zero")
     w = w / w.sum()
     hw = hourly_profile("normal") if hour_weights is None else np.asarray(hour_weights, float)
-    _check_day(day_km, day_every, direct_km)
     link = {"capacity_units": capacity_units, "pick_minutes": pick_minutes,
             "link_minutes": link_minutes, "day_km": day_km, "day_every": day_every,
             "direct_km": direct_km, "params": load_params(network.country or "CN")}
@@ -343,11 +343,14 @@ def choose_warehouses(network: Network, count: int, *, weights: np.ndarray | Non
     lanes = net.lanes
     day = lanes[lanes["from_facility"].isin(new_ids) & (lanes["tier"] == "trunk")]
     to_station = day["to_facility"].isin(set(network.facility_index[network.stations]))
-    per_day = len(range(0, DAY, int(day_every)))
+    # the day trucks' departures as the network now holds them, each at its lane's cost
+    runs = net.tables["trips.csv"]["lane_id"]
+    runs = runs[runs.isin(day["lane_id"])]
+    cost = day.set_index("lane_id")["cost_per_trip"].astype(float)
     day_trucks = {"km": float(day_km), "direct_km": float(direct_km),
                   "every_minutes": int(day_every), "lanes": len(day),
-                  "lanes_to_stations": int(to_station.sum()), "departures": len(day) * per_day,
-                  "cost_per_day": float(day["cost_per_trip"].astype(float).sum() * per_day)}
+                  "lanes_to_stations": int(to_station.sum()), "departures": len(runs),
+                  "cost_per_day": float(cost.reindex(runs).sum())}
     return WarehouseSites(centres=centres, warehouses=new_ids, reach_24h=value,
                           reach_24h_greedy=greedy_value,
                           upper_bound=min(every, greedy_value / (1 - np.exp(-1)),
