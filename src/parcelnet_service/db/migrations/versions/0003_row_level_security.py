@@ -43,7 +43,12 @@ def upgrade() -> None:
     op.execute(f"""
         DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-                CREATE ROLE {APP_ROLE} NOLOGIN;
+                -- roles belong to the whole server: another database's migration running
+                -- at the same moment may create it first
+                BEGIN
+                    CREATE ROLE {APP_ROLE} NOLOGIN;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                END;
             END IF;
             IF NOT pg_has_role(current_user, '{APP_ROLE}', 'MEMBER') THEN
                 EXECUTE format('GRANT {APP_ROLE} TO %I', current_user);
