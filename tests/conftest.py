@@ -14,6 +14,13 @@ from parcelnet.network.pnf import load_network
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The tests marked ``long`` run first, in their files' order, and the rest after them.
+    The suite runs on pytest-xdist's workers (pyproject's addopts), which take tests in
+    this order: a long test started last would leave the other workers idle while it runs."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def run_cli(capsys, *args) -> tuple[int, str, str]:
     """Run ``parcelnet ARGS`` in-process: (exit code, stdout, stderr)."""
     from parcelnet.cli import main

@@ -18,6 +18,7 @@ def day(tmp_path):
     return p
 
 
+@pytest.mark.long
 def test_missing_output_folders_are_created(capsys, tmp_path, day):
     deep = tmp_path / "new" / "deeper"
     q = tmp_path / "q.csv"

@@ -179,6 +179,7 @@ def test_capacities_carry_their_design_day():
     assert k["on_time_share"] > 0.85
 
 
+@pytest.mark.long
 def test_p_hub_method_improves_the_hub_objective():
     from parcelnet.geo import load_places
     from parcelnet.plan.build import plan_layout

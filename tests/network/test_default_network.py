@@ -10,6 +10,7 @@ capacities down so that queues form everywhere.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from parcelnet.network.pnf import load_network, write_pnf
 from parcelnet.network.scale import scale_capacity
@@ -21,6 +22,7 @@ from tests.sim.test_rules import run_all_simulators
 MAIN_ORIGINS = ["C3301", "C3307", "C4401", "C4403", "C3100", "C3205", "C3505", "C1100"]
 
 
+@pytest.mark.long
 def test_promises_match_the_oracle_on_the_default_network(cn_gravity):
     net = cn_gravity
     eng = PromiseEngine(net)

@@ -18,6 +18,7 @@ def test_the_fresh_fold_stops_at_a_final_status():
     assert fresh_fold([]) == ("created", None)
 
 
+@pytest.mark.long
 def test_a_server_killed_mid_load_loses_and_doubles_nothing(pg_server):
     pg = pg_server.rsplit("/", 1)[0]
     rep = run(pg, events=6000, clients=8, batch=50, kill_at=(0.4,))
@@ -29,6 +30,7 @@ def test_a_server_killed_mid_load_loses_and_doubles_nothing(pg_server):
     assert rep.accepted + rep.duplicate_answers >= rep.events
 
 
+@pytest.mark.long
 def test_a_duplicate_storm_stores_each_event_once_and_reversed_ends_the_same(pg_server):
     """Every event five times, shuffled, over 8 connections: exactly one row each; the same
     events once in reverse order, on a fresh database: the same final states and promises

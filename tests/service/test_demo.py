@@ -12,7 +12,10 @@ import sys
 import time
 import urllib.request
 
+import pytest
 
+
+@pytest.mark.long
 def test_demo_serve(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -25,6 +25,7 @@ def fuzzed(tmp_path_factory, router):
     return svc
 
 
+@pytest.mark.long
 def test_no_server_error_and_no_schema_violation(fuzzed):
     from hypothesis import given
     schema = schemathesis.openapi.from_asgi("/openapi.json", fuzzed.app)
@@ -61,6 +62,7 @@ def test_the_platforms_administration_fuzzed_with_its_own_key(fuzzed):
         run()
 
 
+@pytest.mark.long
 def test_stateful_sequences_follow_the_links(fuzzed):
     """Schemathesis's state machine over the document's OpenAPI links: shipments created
     (one or a batch), listed and found among the exceptions, then read, labelled and tracked

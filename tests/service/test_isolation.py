@@ -110,6 +110,7 @@ def test_raw_sql_sees_only_the_tenants_rows(db, service):
         assert n == 0
 
 
+@pytest.mark.long
 def test_isolation_holds_under_10000_interleaved_requests(db, router, service):
     """Two merchants, each with its carrier, and every endpoint walked at once from 8
     connections to a live server: each tenant's own reads and writes answer with its own

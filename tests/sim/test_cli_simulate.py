@@ -299,6 +299,7 @@ def test_unwritable_output_fails_before_simulating(capsys, tmp_path):
 
 
 # -- a streamed day: --generate -------------------------------------------------------------------
+@pytest.mark.long
 def test_generate_streams_the_same_day_as_demand_then_simulate(capsys, tmp_path):
     p = tmp_path / "P.parquet"
     assert run(capsys, "demand", TINY, "--parcels", 3000, "--day", "peak", "--seed", 4,

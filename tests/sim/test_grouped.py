@@ -4,6 +4,7 @@ benchmarks/sim_floor.py) gives exactly parcelnet's delivered minutes."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from tests.oracles.grouped_sim import path_nodes, simulate_grouped
@@ -13,6 +14,7 @@ from tests.conftest import random_network
 from tests.sim.test_engine import _parcels, _reshape
 
 
+@pytest.mark.long
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), cap=st.integers(1, 4), spm=st.integers(0, 3))
 def test_grouped_equals_the_kernel_under_tight_capacity(seed, cap, spm):

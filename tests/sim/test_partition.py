@@ -31,6 +31,7 @@ def assert_same_run(got, want) -> None:
         np.testing.assert_array_equal(getattr(got, f), getattr(want, f), err_msg=f)
 
 
+@pytest.mark.long
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), cap=st.integers(1, 3), spm=st.integers(0, 2),
        k=st.integers(1, 4), given_split=st.booleans(), window=st.integers(1, 400))
