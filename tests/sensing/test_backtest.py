@@ -308,3 +308,24 @@ def test_forecast_cli(world, tmp_path, capsys):
                 "--statistic", "mode", "--out", tmp_path / "fc2.csv")
     assert e.value.code == 2 and not (tmp_path / "fc2.csv").exists()
     assert_one_line_error(capsys.readouterr().err, "--statistic", "mode")
+
+
+def test_the_same_forecasts_whatever_the_workers(world, tmp_path, capsys):
+    """The fits run ``workers`` at once, each LightGBM on the cores over ``workers``: one at
+    a time on every core and three at once on one thread each give the same forecasts, bit
+    for bit. Workers below one are refused in one line, in the API and in the CLI."""
+    p = make_panel(world.sales, world.signals)
+    one = backtest(p, "2026-10-20", "2026-11-12", 3, refit=10, workers=1)
+    assert len(one) == 24 * 3 * len(p.keys)                 # 3 blocks x 3 lead times: 9 fits
+    pd.testing.assert_frame_equal(one, backtest(p, "2026-10-20", "2026-11-12", 3, refit=10,
+                                                workers=3))
+    pd.testing.assert_frame_equal(forecast(p, 3, workers=1), forecast(p, 3, workers=3))
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ParameterError, match="workers"):
+            backtest(p, "2026-10-20", "2026-10-21", 1, workers=bad)
+    world.sales.to_csv(tmp_path / "sales.csv", index=False)
+    code, _, err = run_cli(capsys, "sense", "backtest", "--sales", tmp_path / "sales.csv",
+                           "--from", "2026-10-20", "--to", "2026-10-21", "--workers", "0",
+                           "--out", tmp_path / "f.csv")
+    assert code == 2 and not (tmp_path / "f.csv").exists()
+    assert_one_line_error(err, "--workers", "at least 1")

@@ -92,9 +92,11 @@ def backtest_cmd(a) -> int:
     from parcelnet.sensing.backtest import backtest, make_panel, wape
     from parcelnet.viz.console import console
 
+    workers = _workers(a)
     horizon, sales, signals = _inputs(a)
     f = backtest(make_panel(sales, signals), a.from_, a.to, horizon,
-                 signals=signals is not None, model=a.model, statistic=a.statistic)
+                 signals=signals is not None, model=a.model, statistic=a.statistic,
+                 workers=workers)
     with atomic_path(a.out) as tmp:
         f.to_csv(tmp, index=False)
     actual = sales.set_index(["date", "region", "sku"])["units"].groupby(level=[0, 1, 2]).sum()
@@ -127,6 +129,12 @@ def _model_arguments(p, horizon_help: str, statistic: str, why: str) -> None:
                    help=f"what LightGBM's forecast estimates: the median or the mean of each "
                    f"day's units (default {statistic}: {why})")
     p.add_argument("--network", help="regions from this network's places (default China's)")
+    p.add_argument("--workers", help="LightGBM fits at once, on threads (default: the CPUs, at "
+                   "most 8); the forecasts are the same whatever it is")
+
+
+def _workers(a) -> int | None:
+    return integer(a.workers, "--workers", 1, 4096) if a.workers else None
 
 
 def _statistic(a) -> str | None:
@@ -169,9 +177,10 @@ def forecast_cmd(a) -> int:
     from parcelnet.sensing.backtest import forecast, make_panel
     from parcelnet.viz.console import console
 
+    workers = _workers(a)
     horizon, sales, signals = _inputs(a)
     f = forecast(make_panel(sales, signals), horizon, signals=signals is not None, model=a.model,
-                 statistic=a.statistic)
+                 statistic=a.statistic, workers=workers)
     with atomic_path(a.out) as tmp:
         f.to_csv(tmp, index=False)
     summary = {"rows": len(f), "model": a.model, "statistic": _statistic(a),

@@ -50,6 +50,12 @@ rhythm and break its timing). Where it does not, the block is forecast by the mo
 signals, bit for bit. A signal shuffled in time, noise, or another series' signal thus adds
 nothing, instead of the few per cent that extra columns move a tree model by chance.
 
+**At once.** The fits (one per lead time and block) run ``workers`` at a time on threads,
+each fit's LightGBM on the machine's cores over ``workers`` (LightGBM and NumPy release the
+GIL while they work). LightGBM runs deterministic: the forecasts are the same, bit for bit,
+whatever ``workers``; on 2 cores two one-thread fits at once take two thirds of the time of
+one two-thread fit after the other, because a fit's threads wait on each other.
+
 **Seasonal naive**: D's forecast is the units on the last same weekday known at D - h.
 
 **Dynamic regression** (:mod:`.lead`): per series, the sales' daily change on the signal's
@@ -60,7 +66,10 @@ the block's first day minus H. Meant for short, trending series with one leading
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -92,7 +101,10 @@ MODELS = ("lightgbm", "seasonal-naive", "dynamic-regression")
 STATISTICS = {"median": "l1", "mean": "l2"}
 PARAMS = dict(learning_rate=0.0667, num_leaves=31, min_data_in_leaf=20,
               bagging_fraction=0.8, bagging_freq=1, feature_fraction=0.9, verbose=-1,
-              num_threads=2, deterministic=True)
+              deterministic=True)
+#: the most fits at once by default: each holds its training rows (about 100 MB a year of
+#: 1,000 series)
+MAX_WORKERS = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,11 +234,14 @@ def seasonal_naive(p: Panel, day: np.ndarray, series: np.ndarray, h: int) -> np.
 
 def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = True,
              refit: int = 30, train_days: int = 365, seed: int = 0,
-             model: str = "lightgbm", statistic: str = "median") -> pd.DataFrame:
+             model: str = "lightgbm", statistic: str = "median",
+             workers: int | None = None) -> pd.DataFrame:
     """Rolling-origin forecasts (module docs) of every day from ``start`` to ``end`` at lead
     times 1..``horizon``: ``date,region,sku,horizon,units_forecast``. ``model``: one of
-    MODELS; ``statistic`` (LightGBM's): one of STATISTICS."""
+    MODELS; ``statistic`` (LightGBM's): one of STATISTICS; ``workers``: fits at once (module
+    docs, "At once"; default: the machine's cores, at most MAX_WORKERS)."""
     _check(model, statistic)
+    workers, threads = _workers(workers)
     t0, t1 = p.dates.get_indexer([pd.Timestamp(start), pd.Timestamp(end)])
     first = _first_target(horizon)
     if t0 < 0 or t1 < 0 or t1 < t0:
@@ -247,18 +262,19 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
     # the gate of each block, on data up to its earliest origin (module docs)
     gate = {b0: model == "lightgbm" and signals and
             signals_lead(p, b0 - horizon, train_days, seed).lead for b0 in blocks}
-    out = []
+    grids, tasks = [], []
     for h in range(1, horizon + 1):
         for b0 in blocks:
-            days = np.arange(b0, min(b0 + refit, t1 + 1))
-            grid = _pairs(n_s, days)
+            grid = _pairs(n_s, np.arange(b0, min(b0 + refit, t1 + 1)))
+            grids.append((h, grid))
             if model == "seasonal-naive":
-                pred = seasonal_naive(p, grid[:, 1], grid[:, 0], h)
+                tasks.append(partial(seasonal_naive, p, grid[:, 1], grid[:, 0], h))
             else:
-                pred = _fit_predict(lgb, p, cal, h, b0 - h, grid, gate[b0], seed, train_days, first,
-                                    statistic)
-            out.append(_frame(p, grid, pred).assign(horizon=h))
-    t = _table(out, BACKTEST_COLUMNS)
+                tasks.append(partial(_fit_predict, lgb, p, cal, h, b0 - h, grid, gate[b0], seed,
+                                     train_days, first, statistic, threads))
+    preds = _run(tasks, workers if model == "lightgbm" else 1)
+    t = _table([_frame(p, grid, pred).assign(horizon=h) for (h, grid), pred in zip(grids, preds)],
+               BACKTEST_COLUMNS)
     t.attrs["signals_used"] = {str(p.dates[b0].date()): bool(g) for b0, g in gate.items()}
     return t
 
@@ -312,11 +328,30 @@ def signals_lead(p: Panel, last: int, train_days: int = 365, seed: int = 0) -> G
     return Gate(obs, mu, sd, z, bool(obs > 0 and z >= GATE_Z))
 
 
+def _workers(workers: int | None) -> tuple[int, int]:
+    """(fits at once, LightGBM threads per fit) for ``workers`` (module docs, "At once")."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if workers is None:
+        workers = min(cores, MAX_WORKERS)
+    if not (isinstance(workers, (int, np.integer)) and not isinstance(workers, bool) and workers >= 1):
+        raise ParameterError(f"workers must be a whole number of at least 1, got {workers!r}")
+    return int(workers), max(1, cores // int(workers))
+
+
+def _run(tasks: list, workers: int) -> list:
+    """Each task's result, in the tasks' order, ``workers`` of them at once on threads."""
+    if workers <= 1 or len(tasks) <= 1:
+        return [t() for t in tasks]
+    with ThreadPoolExecutor(min(workers, len(tasks))) as ex:
+        return list(ex.map(lambda t: t(), tasks))
+
+
 def _fit_predict(lgb, p: Panel, cal, h: int, last: int, grid: np.ndarray, signals: bool,
-                 seed: int, train_days: int, first: int, statistic: str) -> np.ndarray:
+                 seed: int, train_days: int, first: int, statistic: str,
+                 threads: int) -> np.ndarray:
     """Fit lead time h's model of ``statistic`` on targets ``first``..``last`` (at most
-    ``train_days`` of them) and forecast the (series, day) rows of ``grid``, whose origins
-    are at most ``last``."""
+    ``train_days`` of them), with LightGBM on ``threads`` threads, and forecast the
+    (series, day) rows of ``grid``, whose origins are at most ``last``."""
     lo = max(first, last - train_days + 1)
     train = _pairs(p.units.shape[0], np.arange(lo, last + 1))
     X, scale = _features(p, train, h, signals, cal)
@@ -325,7 +360,8 @@ def _fit_predict(lgb, p: Panel, cal, h: int, last: int, grid: np.ndarray, signal
     start = start_p = None
     if signals:         # the deposits' line starts the trees on the days sold from them
         start, start_p = _deposit_line(X, y, cal[train[:, 1]], Xp, cal[grid[:, 1]], statistic)
-    m = lgb.train({**PARAMS, "objective": STATISTICS[statistic], "seed": seed},
+    m = lgb.train({**PARAMS, "objective": STATISTICS[statistic], "seed": seed,
+                   "num_threads": threads},
                   lgb.Dataset(X, y, init_score=start), num_boost_round=ROUNDS)
     pred = m.predict(Xp) if start_p is None else m.predict(Xp) + start_p
     return np.maximum(pred, 0) * sp
@@ -436,13 +472,15 @@ def _frame(p: Panel, grid: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
 
 def forecast(p: Panel, horizon: int, *, signals: bool = True, seed: int = 0,
              train_days: int = 365, model: str = "lightgbm",
-             statistic: str = "mean") -> pd.DataFrame:
+             statistic: str = "mean", workers: int | None = None) -> pd.DataFrame:
     """The forward forecast (``parcelnet sense forecast``): the units of each of the
     ``horizon`` days after the panel's last day, each made with everything up to that day
     (lead time h for the h-th day): ``date,region,sku,units_forecast``, the table
     ``parcelnet plan placement`` reads. The model and its features are the backtest's; by
-    default it estimates the mean, which placement stocks for (module docs)."""
+    default it estimates the mean, which placement stocks for (module docs). ``workers``: as
+    :func:`backtest`'s."""
     _check(model, statistic)
+    workers, threads = _workers(workers)
     if not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 60):
         raise ParameterError(f"the horizon must be a whole number of days in 1..60, got {horizon}")
     n_days = len(p.dates)
@@ -461,19 +499,16 @@ def forecast(p: Panel, horizon: int, *, signals: bool = True, seed: int = 0,
         fits = _fit_dr(ext, last, signals, train_days)
         sig = ext.mentions + ext.deposits
     use = model == "lightgbm" and signals and signals_lead(ext, last, train_days, seed).lead
-    out = []
-    for h in range(1, horizon + 1):
-        grid = _pairs(p.units.shape[0], [last + h])
-        if model == "dynamic-regression":
-            pred = np.array([max(fits[i].forecast(ext.units[i], sig[i], last, h), 0.0)
-                             for i in grid[:, 0]])
-        elif lgb is None:
-            pred = seasonal_naive(ext, grid[:, 1], grid[:, 0], h)
-        else:
-            pred = _fit_predict(lgb, ext, cal, h, last, grid, use, seed, train_days, first,
-                                statistic)
-        out.append(_frame(ext, grid, pred))
-    return _table(out, FORECAST_COLUMNS)
+    grids = [_pairs(p.units.shape[0], [last + h]) for h in range(1, horizon + 1)]
+    if model == "dynamic-regression":
+        preds = [np.array([max(fits[i].forecast(ext.units[i], sig[i], last, h), 0.0)
+                           for i in grid[:, 0]]) for h, grid in enumerate(grids, 1)]
+    elif lgb is None:
+        preds = [seasonal_naive(ext, grid[:, 1], grid[:, 0], h) for h, grid in enumerate(grids, 1)]
+    else:
+        preds = _run([partial(_fit_predict, lgb, ext, cal, h, last, grid, use, seed, train_days,
+                              first, statistic, threads) for h, grid in enumerate(grids, 1)], workers)
+    return _table([_frame(ext, grid, pred) for grid, pred in zip(grids, preds)], FORECAST_COLUMNS)
 
 
 def wape(actual: np.ndarray, forecast: np.ndarray) -> float:
