@@ -129,8 +129,8 @@ def _model_arguments(p, horizon_help: str, statistic: str, why: str) -> None:
                    help=f"what LightGBM's forecast estimates: the median or the mean of each "
                    f"day's units (default {statistic}: {why})")
     p.add_argument("--network", help="regions from this network's places (default China's)")
-    p.add_argument("--workers", help="LightGBM fits at once, on threads (default: the CPUs, at "
-                   "most 8); the forecasts are the same whatever it is")
+    p.add_argument("--workers", help="LightGBM fits at once, on threads (default: the CPUs plus one, "
+                   "at most 8); the forecasts are the same whatever it is")
 
 
 def _workers(a) -> int | None:

@@ -51,10 +51,11 @@ signals, bit for bit. A signal shuffled in time, noise, or another series' signa
 nothing, instead of the few per cent that extra columns move a tree model by chance.
 
 **At once.** The fits (one per lead time and block) run ``workers`` at a time on threads,
-each fit's LightGBM on the machine's cores over ``workers`` (LightGBM and NumPy release the
-GIL while they work). LightGBM runs deterministic: the forecasts are the same, bit for bit,
-whatever ``workers``; on 2 cores two one-thread fits at once take two thirds of the time of
-one two-thread fit after the other, because a fit's threads wait on each other.
+each fit's LightGBM on the machine's cores over ``workers``, at least one (LightGBM and
+NumPy release the GIL while they work). By default ``workers`` is one more than the cores
+(at most MAX_WORKERS): a fit's threads wait on each other, and a fit building its features
+leaves a core idle. LightGBM runs deterministic: the forecasts are the same, bit for bit,
+whatever ``workers`` (docs/sensing.md has the times).
 
 **Seasonal naive**: D's forecast is the units on the last same weekday known at D - h.
 
@@ -239,7 +240,7 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
     """Rolling-origin forecasts (module docs) of every day from ``start`` to ``end`` at lead
     times 1..``horizon``: ``date,region,sku,horizon,units_forecast``. ``model``: one of
     MODELS; ``statistic`` (LightGBM's): one of STATISTICS; ``workers``: fits at once (module
-    docs, "At once"; default: the machine's cores, at most MAX_WORKERS)."""
+    docs, "At once"; default: the machine's cores plus one, at most MAX_WORKERS)."""
     _check(model, statistic)
     workers, threads = _workers(workers)
     t0, t1 = p.dates.get_indexer([pd.Timestamp(start), pd.Timestamp(end)])
@@ -332,7 +333,7 @@ def _workers(workers: int | None) -> tuple[int, int]:
     """(fits at once, LightGBM threads per fit) for ``workers`` (module docs, "At once")."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if workers is None:
-        workers = min(cores, MAX_WORKERS)
+        workers = min(cores + 1, MAX_WORKERS)
     if not (isinstance(workers, (int, np.integer)) and not isinstance(workers, bool) and workers >= 1):
         raise ParameterError(f"workers must be a whole number of at least 1, got {workers!r}")
     return int(workers), max(1, cores // int(workers))
