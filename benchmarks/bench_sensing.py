@@ -55,8 +55,8 @@ the gap between no signals and perfect foresight (``gap_to_expected_closed``: th
 gap up to the oracle's placement).
 ``speed``: the wall time of one backtest of that many province x SKU series over that many
 days (target: 1,000 x 60 in under a minute), with each of ``--workers`` fits at once (auto:
-the backtest's default, the cores; 1: one fit at a time on every core, as before the fits
-ran at once); each run's forecasts are checked equal to the first's.
+the backtest's default, the cores plus one; 1: one fit at a time on every core, as before
+the fits ran at once); each run's forecasts are checked equal to the first's.
 """
 
 from __future__ import annotations
