@@ -418,8 +418,8 @@ def _deposit_line(X: np.ndarray, y: np.ndarray, cal_train: np.ndarray, Xp: np.nd
     at their deposits clipped to the training rows' range. Every other row starts at the
     training targets' median or mean (as LightGBM starts by itself for that statistic)."""
     centre = np.median if statistic == "median" else np.mean
-    start = np.full(len(y), float(centre(y)))
-    start_p = np.full(len(Xp), float(centre(y)))
+    level = float(centre(y))
+    start, start_p = np.full(len(y), level), np.full(len(Xp), level)
     for day in DEPOSIT_DAYS:
         c = 1 + PROMO_DAYS.index(day)                        # _calendar's column of that day
         t, q = cal_train[:, c] == 1, cal_pred[:, c] == 1
