@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 from parcelnet.errors import ParameterError
+from parcelnet.progress import RecordingProgress
 from parcelnet.sensing import generate as G
-from parcelnet.sensing.backtest import (DEPOSITS_30, _calendar, _deposit_line, _features,
-                                        _lad_line, backtest, forecast, make_panel, signals_lead, wape)
+from parcelnet.sensing.backtest import (DEPOSITS_30, SENSE_STAGES, _calendar, _deposit_line,
+                                        _features, _lad_line, backtest, forecast, make_panel,
+                                        signals_lead, wape)
 from tests.conftest import assert_one_line_error, run_cli
 from tests.sensing.test_generate import POP, REGIONS
 
@@ -317,9 +319,16 @@ def test_the_same_forecasts_whatever_the_workers(world, tmp_path, capsys):
     p = make_panel(world.sales, world.signals)
     one = backtest(p, "2026-10-20", "2026-11-12", 3, refit=10, workers=1)
     assert len(one) == 24 * 3 * len(p.keys)                 # 3 blocks x 3 lead times: 9 fits
+    rec = RecordingProgress()
     pd.testing.assert_frame_equal(one, backtest(p, "2026-10-20", "2026-11-12", 3, refit=10,
-                                                workers=3))
-    pd.testing.assert_frame_equal(forecast(p, 3, workers=1), forecast(p, 3, workers=3))
+                                                workers=3, progress=rec))
+    # one unit a fit, as each ends, in one stage that closes
+    assert rec.events[0] == ("start", SENSE_STAGES[0], 9) and rec.done(SENSE_STAGES[0]) == 9
+    assert rec.events[-1] == ("finish", SENSE_STAGES[0], None) and len(rec.events) == 11
+    rec = RecordingProgress()
+    pd.testing.assert_frame_equal(forecast(p, 3, workers=1, progress=rec),
+                                  forecast(p, 3, workers=3))
+    assert rec.stages() == [SENSE_STAGES[0]] and rec.done(SENSE_STAGES[0]) == 3
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ParameterError, match="workers"):
             backtest(p, "2026-10-20", "2026-10-21", 1, workers=bad)

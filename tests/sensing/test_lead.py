@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parcelnet.sensing.backtest import backtest, make_panel, wape
+from parcelnet.progress import RecordingProgress
+from parcelnet.sensing.backtest import SENSE_STAGES, backtest, make_panel, wape
 from parcelnet.sensing.lead import find_lead, fit_dynamic_regression
 from tests.conftest import assert_one_line_error, run_cli
 
@@ -76,14 +77,16 @@ def test_bjsales_lead_and_error(bjsales, tmp_path, capsys):
     got = json.loads(out)
     assert code == 0 and got["leads"][0]["lead_days"] == 3 and got["leads"][0]["significant"]
     start, end = sales["date"].iloc[100], sales["date"].iloc[-1]
-    w = {}
+    w, rec = {}, RecordingProgress()
     for sig in (True, False):
         f = backtest(make_panel(sales, lead if sig else None), start, end, 3,
-                     model="dynamic-regression", signals=sig)
+                     model="dynamic-regression", signals=sig, progress=rec if sig else None)
         y = sales.set_index("date")["units"].reindex(f["date"]).to_numpy()
         w[sig] = [wape(y[f["horizon"] == h], f["units_forecast"][f["horizon"] == h])
                   for h in (1, 2, 3)]
     assert all(a < 0.5 * b for a, b in zip(w[True], w[False]))
+    # a unit of progress per block of 30 days (50 days: two), in one stage
+    assert rec.stages() == [SENSE_STAGES[0]] and rec.done(SENSE_STAGES[0]) == 2
 
 
 def test_bad_max_lag(bjsales, tmp_path, capsys):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from parcelnet.cli._common import add_json, integer, print_json, writable
+from parcelnet.cli._common import add_json, bars, integer, print_json, writable
 
 
 def generate(a) -> int:
@@ -94,9 +94,10 @@ def backtest_cmd(a) -> int:
 
     workers = _workers(a)
     horizon, sales, signals = _inputs(a)
-    f = backtest(make_panel(sales, signals), a.from_, a.to, horizon,
-                 signals=signals is not None, model=a.model, statistic=a.statistic,
-                 workers=workers)
+    with bars(quiet=a.json) as progress:
+        f = backtest(make_panel(sales, signals), a.from_, a.to, horizon,
+                     signals=signals is not None, model=a.model, statistic=a.statistic,
+                     workers=workers, progress=progress)
     with atomic_path(a.out) as tmp:
         f.to_csv(tmp, index=False)
     actual = sales.set_index(["date", "region", "sku"])["units"].groupby(level=[0, 1, 2]).sum()
@@ -179,8 +180,9 @@ def forecast_cmd(a) -> int:
 
     workers = _workers(a)
     horizon, sales, signals = _inputs(a)
-    f = forecast(make_panel(sales, signals), horizon, signals=signals is not None, model=a.model,
-                 statistic=a.statistic, workers=workers)
+    with bars(quiet=a.json) as progress:
+        f = forecast(make_panel(sales, signals), horizon, signals=signals is not None,
+                     model=a.model, statistic=a.statistic, workers=workers, progress=progress)
     with atomic_path(a.out) as tmp:
         f.to_csv(tmp, index=False)
     summary = {"rows": len(f), "model": a.model, "statistic": _statistic(a),

@@ -68,7 +68,7 @@ the block's first day minus H. Meant for short, trending series with one leading
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
 
@@ -77,6 +77,7 @@ import pandas as pd
 
 from parcelnet._deps import require
 from parcelnet.errors import ParameterError
+from parcelnet.progress import Progress, or_none
 
 #: promotion days (month, day) the calendar features flag
 PROMO_DAYS = ((11, 11), (11, 12), (6, 18), (12, 12))
@@ -103,6 +104,9 @@ STATISTICS = {"median": "l1", "mean": "l2"}
 PARAMS = dict(learning_rate=0.0667, num_leaves=31, min_data_in_leaf=20,
               bagging_fraction=0.8, bagging_freq=1, feature_fraction=0.9, verbose=-1,
               deterministic=True)
+#: the stages reported to a Progress: a unit per lead time and block (LightGBM's fits, the
+#: seasonal naive's), or per block (the dynamic regression's fits)
+SENSE_STAGES = ("fitting the forecasts",)
 #: the most fits at once by default: each holds its training rows (about 100 MB a year of
 #: 1,000 series)
 MAX_WORKERS = 8
@@ -236,11 +240,12 @@ def seasonal_naive(p: Panel, day: np.ndarray, series: np.ndarray, h: int) -> np.
 def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = True,
              refit: int = 30, train_days: int = 365, seed: int = 0,
              model: str = "lightgbm", statistic: str = "median",
-             workers: int | None = None) -> pd.DataFrame:
+             workers: int | None = None, progress: Progress | None = None) -> pd.DataFrame:
     """Rolling-origin forecasts (module docs) of every day from ``start`` to ``end`` at lead
     times 1..``horizon``: ``date,region,sku,horizon,units_forecast``. ``model``: one of
     MODELS; ``statistic`` (LightGBM's): one of STATISTICS; ``workers``: fits at once (module
-    docs, "At once"; default: the machine's cores plus one, at most MAX_WORKERS)."""
+    docs, "At once"; default: the machine's cores plus one, at most MAX_WORKERS);
+    ``progress``: a unit of SENSE_STAGES' stage per fit."""
     _check(model, statistic)
     workers, threads = _workers(workers)
     t0, t1 = p.dates.get_indexer([pd.Timestamp(start), pd.Timestamp(end)])
@@ -254,7 +259,7 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
     if not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 60):
         raise ParameterError(f"the horizon must be a whole number of days in 1..60, got {horizon}")
     if model == "dynamic-regression":
-        return _backtest_dr(p, t0, t1, horizon, signals, refit, train_days)
+        return _backtest_dr(p, t0, t1, horizon, signals, refit, train_days, progress)
     if model == "lightgbm":
         lgb = require("lightgbm", "sensing", "the sensing forecaster")
     n_s = p.units.shape[0]
@@ -273,7 +278,7 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
             else:
                 tasks.append(partial(_fit_predict, lgb, p, cal, h, b0 - h, grid, gate[b0], seed,
                                      train_days, first, statistic, threads))
-    preds = _run(tasks, workers if model == "lightgbm" else 1)
+    preds = _run(tasks, workers if model == "lightgbm" else 1, progress)
     t = _table([_frame(p, grid, pred).assign(horizon=h) for (h, grid), pred in zip(grids, preds)],
                BACKTEST_COLUMNS)
     t.attrs["signals_used"] = {str(p.dates[b0].date()): bool(g) for b0, g in gate.items()}
@@ -339,12 +344,24 @@ def _workers(workers: int | None) -> tuple[int, int]:
     return int(workers), max(1, cores // int(workers))
 
 
-def _run(tasks: list, workers: int) -> list:
-    """Each task's result, in the tasks' order, ``workers`` of them at once on threads."""
+def _run(tasks: list, workers: int, progress: Progress | None = None) -> list:
+    """Each task's result, in the tasks' order, ``workers`` of them at once on threads;
+    ``progress`` advances by one as each task ends (from this thread)."""
+    progress = or_none(progress)
+    progress.start(SENSE_STAGES[0], len(tasks))
+    out = [None] * len(tasks)
     if workers <= 1 or len(tasks) <= 1:
-        return [t() for t in tasks]
-    with ThreadPoolExecutor(min(workers, len(tasks))) as ex:
-        return list(ex.map(lambda t: t(), tasks))
+        for i, t in enumerate(tasks):
+            out[i] = t()
+            progress.advance()
+    else:
+        with ThreadPoolExecutor(min(workers, len(tasks))) as ex:
+            futures = {ex.submit(t): i for i, t in enumerate(tasks)}
+            for f in as_completed(futures):
+                out[futures[f]] = f.result()
+                progress.advance()
+    progress.finish()
+    return out
 
 
 def _fit_predict(lgb, p: Panel, cal, h: int, last: int, grid: np.ndarray, signals: bool,
@@ -448,12 +465,15 @@ def _fit_dr(p: Panel, last: int, signals: bool, train_days: int) -> list:
 
 
 def _backtest_dr(p: Panel, t0: int, t1: int, horizon: int, signals: bool, refit: int,
-                 train_days: int) -> pd.DataFrame:
+                 train_days: int, progress: Progress | None = None) -> pd.DataFrame:
     """The dynamic regression's rolling-origin forecasts: fitted per block on data up to
     the block's first day minus ``horizon``, so no forecast sees past its origin."""
     sig = p.mentions + p.deposits
     out = []
-    for b0 in range(t0, t1 + 1, refit):
+    blocks = range(t0, t1 + 1, refit)
+    progress = or_none(progress)
+    progress.start(SENSE_STAGES[0], len(blocks))
+    for b0 in blocks:
         fits = _fit_dr(p, b0 - horizon, signals, train_days)
         days = np.arange(b0, min(b0 + refit, t1 + 1))
         grid = _pairs(p.units.shape[0], days)
@@ -461,6 +481,8 @@ def _backtest_dr(p: Panel, t0: int, t1: int, horizon: int, signals: bool, refit:
             pred = np.array([max(fits[i].forecast(p.units[i], sig[i], d - h, h), 0.0)
                              for i, d in grid])
             out.append(_frame(p, grid, pred).assign(horizon=h))
+        progress.advance()
+    progress.finish()
     return _table(out, BACKTEST_COLUMNS)
 
 
@@ -473,13 +495,14 @@ def _frame(p: Panel, grid: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
 
 def forecast(p: Panel, horizon: int, *, signals: bool = True, seed: int = 0,
              train_days: int = 365, model: str = "lightgbm",
-             statistic: str = "mean", workers: int | None = None) -> pd.DataFrame:
+             statistic: str = "mean", workers: int | None = None,
+             progress: Progress | None = None) -> pd.DataFrame:
     """The forward forecast (``parcelnet sense forecast``): the units of each of the
     ``horizon`` days after the panel's last day, each made with everything up to that day
     (lead time h for the h-th day): ``date,region,sku,units_forecast``, the table
     ``parcelnet plan placement`` reads. The model and its features are the backtest's; by
-    default it estimates the mean, which placement stocks for (module docs). ``workers``: as
-    :func:`backtest`'s."""
+    default it estimates the mean, which placement stocks for (module docs). ``workers`` and
+    ``progress`` (LightGBM's fits): as :func:`backtest`'s."""
     _check(model, statistic)
     workers, threads = _workers(workers)
     if not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 60):
@@ -508,7 +531,8 @@ def forecast(p: Panel, horizon: int, *, signals: bool = True, seed: int = 0,
         preds = [seasonal_naive(ext, grid[:, 1], grid[:, 0], h) for h, grid in enumerate(grids, 1)]
     else:
         preds = _run([partial(_fit_predict, lgb, ext, cal, h, last, grid, use, seed, train_days,
-                              first, statistic, threads) for h, grid in enumerate(grids, 1)], workers)
+                              first, statistic, threads) for h, grid in enumerate(grids, 1)], workers,
+                     progress)
     return _table([_frame(ext, grid, pred) for grid, pred in zip(grids, preds)], FORECAST_COLUMNS)
 
 
