@@ -1,6 +1,7 @@
 """``parcelnet sense``: demand sensed from social signals: ``generate`` (a synthetic world
 with a known answer), ``backtest`` (rolling-origin forecasts), ``forecast`` (the forward
-forecast placement reads) and ``lead`` (how far the signals lead the sales)."""
+forecast placement reads), ``lead`` (how far the signals lead the sales) and ``chart`` (one
+series' forecasts against its sales and signals)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,7 @@ def register(sub) -> None:
     register_backtest(ssub)
     register_forecast(ssub)
     register_lead(ssub)
+    register_chart(ssub)
 
 
 def _regions(network):
@@ -260,3 +262,65 @@ def register_lead(ssub) -> None:
     d.add_argument("--network", help="regions from this network's places (default China's)")
     add_json(d, "every series' lead, correlation and band")
     d.set_defaults(func=lead_cmd)
+
+
+def chart_cmd(a) -> int:
+    import math
+
+    from parcelnet.sensing.tables import read_backtest, read_sales, read_signals
+    from parcelnet.viz.console import console
+    from parcelnet.viz.sensing_chart import render_forecast_chart, series_view
+
+    horizons = list(dict.fromkeys(integer(h, "--horizon", 1, 60) for h in str(a.horizon).split(",")))
+    out = writable(a.out, "--out")
+    if out.suffix.lower() != ".png":
+        from parcelnet.errors import UsageError
+        raise UsageError(f"--out {a.out}: the chart is a PNG (a name ending in .png)")
+    regions = _regions(a.network)
+    sales = read_sales(a.sales, regions)
+    forecasts = read_backtest(a.forecasts, regions)
+    compare = read_backtest(a.compare, regions) if a.compare else None
+    signals = read_signals(a.signals, regions) if a.signals else None
+    labels = (a.label or Path(a.forecasts).stem,
+              a.compare_label or (Path(a.compare).stem if a.compare else ""))
+    view = series_view(sales, forecasts, a.region, a.sku, horizons, signals=signals,
+                       compare=compare, names=(a.forecasts, a.compare))
+    render_forecast_chart(view, out, labels)
+    summary = {"region": a.region, "sku": a.sku, "horizons": horizons,
+               "from": str(view.dates[0].date()), "to": str(view.dates[-1].date()),
+               "wape": {labels[0]: {h: v for h, v in view.wape["forecast"].items()
+                                    if not math.isnan(v)},
+                        **({labels[1]: {h: v for h, v in view.wape["compare"].items()
+                                        if not math.isnan(v)}} if compare is not None else {})},
+               "out": str(out)}
+    if a.json:
+        print_json(summary)
+        return 0
+    scores = "; ".join(f"{name} {h} d ahead {v:.1%}" for name, by_h in summary["wape"].items()
+                       for h, v in by_h.items())
+    console().print(f"{a.sku} in {a.region}, {summary['from']}..{summary['to']}: WAPE "
+                    f"{scores or 'none (no sales on those days)'} -> {out}")
+    return 0
+
+
+def register_chart(ssub) -> None:
+    c = ssub.add_parser("chart", help="one series' forecasts against its sales and signals (PNG)",
+                        description="The units sold by one region and SKU, a backtest's "
+                                    "forecasts made h days ahead (and a second backtest's, "
+                                    "dashed), the promotion days, and below them the mentions "
+                                    "and pre-sale deposits (docs/sensing.md).")
+    c.add_argument("--sales", required=True, help="CSV: date,region,sku,units")
+    c.add_argument("--forecasts", required=True,
+                   help="CSV from sense backtest: date,region,sku,horizon,units_forecast")
+    c.add_argument("--compare", help="a second backtest's CSV, drawn dashed (say, --no-signals)")
+    c.add_argument("--signals", help="CSV: date,region,sku,mentions[,kind], drawn below")
+    c.add_argument("--region", required=True, help="the province (places.csv admin1)")
+    c.add_argument("--sku", required=True, help="the SKU")
+    c.add_argument("--horizon", default="1",
+                   help="lead times to draw, days, comma-separated (default 1)")
+    c.add_argument("--label", help="the forecasts' name in the legend (default: the file's)")
+    c.add_argument("--compare-label", help="the comparison's name (default: the file's)")
+    c.add_argument("--network", help="regions from this network's places (default China's)")
+    c.add_argument("--out", required=True, help="the chart, a .png file")
+    add_json(c, "the days drawn and each line's WAPE")
+    c.set_defaults(func=chart_cmd)

@@ -78,6 +78,7 @@ import pandas as pd
 from parcelnet._deps import require
 from parcelnet.errors import ParameterError
 from parcelnet.progress import Progress, or_none
+from parcelnet.sensing.tables import BACKTEST_COLUMNS as _BACKTEST_COLUMNS
 
 #: promotion days (month, day) the calendar features flag
 PROMO_DAYS = ((11, 11), (11, 12), (6, 18), (12, 12))
@@ -164,7 +165,7 @@ def _table(out: list, columns: list) -> pd.DataFrame:
         [c for c in columns if c != "units_forecast"], ignore_index=True)
 
 
-BACKTEST_COLUMNS = ["date", "region", "sku", "horizon", "units_forecast"]
+BACKTEST_COLUMNS = list(_BACKTEST_COLUMNS)
 FORECAST_COLUMNS = ["date", "region", "sku", "units_forecast"]
 
 

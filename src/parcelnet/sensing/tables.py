@@ -1,5 +1,6 @@
-"""The sensing tables, read from CSV and checked: sales ``date,region,sku,units`` and
-signals ``date,region,sku,mentions[,kind]`` (docs/sensing.md). Regions are province names
+"""The sensing tables, read from CSV and checked: sales ``date,region,sku,units``,
+signals ``date,region,sku,mentions[,kind]`` and a backtest's forecasts
+``date,region,sku,horizon,units_forecast`` (docs/sensing.md). Regions are province names
 (``places.csv`` admin1); dates are YYYY-MM-DD; units and mentions are numbers >= 0; a kind
 is one of KINDS. Each check names file, line, field and why."""
 
@@ -16,6 +17,7 @@ from parcelnet.errors import ValidationError
 
 SALES_COLUMNS = ("date", "region", "sku", "units")
 SIGNAL_COLUMNS = ("date", "region", "sku", "mentions")
+BACKTEST_COLUMNS = ("date", "region", "sku", "horizon", "units_forecast")
 KINDS = ("post", "repost", "livestream", "pre-sale deposit")
 
 
@@ -53,4 +55,12 @@ def read_signals(path: str | os.PathLike, regions) -> pd.DataFrame:
     if "kind" in raw.columns:
         codes = T.choice(raw, file, "kind", KINDS)
         out["kind"] = np.array(KINDS, dtype=object)[codes]
+    return out
+
+
+def read_backtest(path: str | os.PathLike, regions) -> pd.DataFrame:
+    """A backtest's forecasts (``parcelnet sense backtest``'s output); horizon is a whole
+    number of days, at least 1."""
+    out, file = _read(path, BACKTEST_COLUMNS, "units_forecast", regions)
+    out["horizon"] = T.ints(T.read_csv(path, BACKTEST_COLUMNS), file, "horizon", lo=1)
     return out
