@@ -6,6 +6,7 @@
     python benchmarks/bench_sensing.py bjsales [--horizon 5]
     python benchmarks/bench_sensing.py peak NETWORK [--skus 200] [--warehouses 10] [--seed 21]
                                        [--budget 1.3] [--lead 3]
+    python benchmarks/bench_sensing.py chart GOALS.jsonl [...] --out PNG
 
 ``goals``: for each seed (worlds the model was not tuned on; it was tuned on seed 5), the
 backtest of 2026-09-22..2026-11-20 at lead times 1..H with signals, without, with the
@@ -57,6 +58,11 @@ gap up to the oracle's placement).
 days (target: 1,000 x 60 in under a minute), with each of ``--workers`` fits at once (auto:
 the backtest's default, the cores plus one; 1: one fit at a time on every core, as before
 the fits ran at once); each run's forecasts are checked equal to the first's.
+``chart``: ``goals``' output (JSON lines, each world once, with ``--models`` holding
+signals and no_signals) as a PNG: per world, the signals' gain near bursts, on promotion
+days and overall against its goal, with the oracle to the origin's gain there (the better
+of ``oracle_to_origin_gain`` and its medians; about the most a forecast made at the origin
+can gain, though on the draws a forecast can beat it by chance).
 """
 
 from __future__ import annotations
@@ -395,6 +401,48 @@ def bjsales(a) -> None:
                 for h in range(1, a.horizon + 1)]}), flush=True)
 
 
+def chart(a) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import PercentFormatter
+
+    rows = {}
+    for path in a.files:
+        for line in open(path, encoding="utf-8"):
+            r = json.loads(line)
+            rows[r["seed"]] = r
+    seeds = sorted(rows)
+    x = np.arange(len(seeds))
+    fig = Figure(figsize=(11, 7.8), dpi=100)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(3, 1, sharex=True)
+    for ax, key, goal, title in zip(axes, ("bursts", "promotions", "all"), (0.15, 0.15, 0.05),
+                                    ("near bursts (h 1-7)", "promotion days", "overall")):
+        gain = np.array([rows[s]["signals_gain"][key] for s in seeds])
+        ceiling = np.array([max(rows[s]["oracle_to_origin_gain"][key],
+                                rows[s]["oracle_to_origin_median_gain"][key]) for s in seeds])
+        met = gain >= goal
+        ax.bar(x, gain, color=np.where(met, "#2b8cbe", "#fc8d59"), width=0.7)
+        dots = ax.scatter(x, ceiling, marker="_", s=160, color="black", zorder=3)
+        ax.legend([Patch(color="#2b8cbe"), Patch(color="#fc8d59"), dots],
+                  [f"the signals' gain: goal met ({met.sum()} of {len(seeds)})",
+                   f"missed ({(~met).sum()})", "the oracle to the origin (the world known up "
+                   "to each forecast's origin)"], loc="upper left", fontsize=8, ncol=3,
+                  frameon=False)
+        ax.axhline(goal, color="#d95f0e", ls="--", lw=1)
+        ax.set_ylabel(title, fontsize=9)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_ylim(min(0.0, float(gain.min()) * 1.2), float(max(gain.max(), ceiling.max())) * 1.3)
+    axes[-1].set_xticks(x, [f"{s}" for s in seeds], fontsize=8, rotation=90)
+    axes[-1].set_xlabel("world (seed); the dashed line is the goal", fontsize=9)
+    fig.suptitle("WAPE with signals, lower than without, on each generated world", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(a.out)
+    print(json.dumps({"worlds": len(seeds), "out": a.out}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -420,8 +468,11 @@ def main() -> None:
     k.add_argument("--seed", type=int, default=21)
     k.add_argument("--budget", type=float, default=1.3)
     k.add_argument("--lead", type=int, default=3)
+    c = sub.add_parser("chart")
+    c.add_argument("files", nargs="+", help="goals' JSON lines")
+    c.add_argument("--out", required=True, help="PNG")
     a = ap.parse_args()
-    {"goals": goals, "speed": speed, "peak": peak, "bjsales": bjsales}[a.what](a)
+    {"goals": goals, "speed": speed, "peak": peak, "bjsales": bjsales, "chart": chart}[a.what](a)
 
 
 if __name__ == "__main__":
