@@ -76,8 +76,9 @@ def test_cli(tmp_path, capsys):
     got = json.loads(out)
     assert code == 0 and (tmp_path / "c.png").stat().st_size > 10_000
     assert got["horizons"] == [1] and got["from"] == "2026-10-14" and got["to"] == "2026-10-30"
-    assert got["wape"]["fc"]["1"] == pytest.approx(7 / 60)
-    assert got["wape"]["cmp"]["1"] == pytest.approx(10 / 60)
+    assert got["forecasts"]["label"] == "fc" and got["compare"]["label"] == "cmp"
+    assert got["forecasts"]["wape"]["1"] == pytest.approx(7 / 60)
+    assert got["compare"]["wape"]["1"] == pytest.approx(10 / 60)
     # bad input: one line each, no chart
     for extra, words in ((["--horizon", "3"], ("3 days ahead",)),
                          (["--horizon", "0"], ("--horizon",)),
@@ -89,7 +90,8 @@ def test_cli(tmp_path, capsys):
         assert_one_line_error(err, *words)
     fc.assign(horizon=[0, 1, 1, 2, 2, 2]).to_csv(tmp_path / "fc0.csv", index=False)
     fc.assign(region="Atlantis").to_csv(tmp_path / "fc1.csv", index=False)
-    for f, words in (("fc0.csv", ("fc0.csv", "horizon", "2")), ("fc1.csv", ("fc1.csv", "Atlantis"))):
+    for f, words in (("fc0.csv", ("fc0.csv", "horizon", "2")),
+                     ("fc1.csv", ("fc1.csv", "Atlantis"))):
         code, _, err = run_cli(capsys, *args[:5], tmp_path / f, *args[6:], "--out",
                                tmp_path / "bad.png")
         assert code == 2 and not (tmp_path / "bad.png").exists()

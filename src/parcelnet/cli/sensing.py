@@ -271,7 +271,8 @@ def chart_cmd(a) -> int:
     from parcelnet.viz.console import console
     from parcelnet.viz.sensing_chart import render_forecast_chart, series_view
 
-    horizons = list(dict.fromkeys(integer(h, "--horizon", 1, 60) for h in str(a.horizon).split(",")))
+    horizons = list(dict.fromkeys(integer(h, "--horizon", 1, 60)
+                                  for h in str(a.horizon).split(",")))
     out = writable(a.out, "--out")
     if out.suffix.lower() != ".png":
         from parcelnet.errors import UsageError
@@ -286,18 +287,21 @@ def chart_cmd(a) -> int:
     view = series_view(sales, forecasts, a.region, a.sku, horizons, signals=signals,
                        compare=compare, names=(a.forecasts, a.compare))
     render_forecast_chart(view, out, labels)
+    # (JSON key, the view's key, legend label) of each file drawn
+    lines = [("forecasts", "forecast", labels[0])]
+    if compare is not None:
+        lines.append(("compare", "compare", labels[1]))
     summary = {"region": a.region, "sku": a.sku, "horizons": horizons,
                "from": str(view.dates[0].date()), "to": str(view.dates[-1].date()),
-               "wape": {labels[0]: {h: v for h, v in view.wape["forecast"].items()
-                                    if not math.isnan(v)},
-                        **({labels[1]: {h: v for h, v in view.wape["compare"].items()
-                                        if not math.isnan(v)}} if compare is not None else {})},
+               **{key: {"label": label, "wape": {h: v for h, v in view.wape[mine].items()
+                                                 if not math.isnan(v)}}
+                  for key, mine, label in lines},
                "out": str(out)}
     if a.json:
         print_json(summary)
         return 0
-    scores = "; ".join(f"{name} {h} d ahead {v:.1%}" for name, by_h in summary["wape"].items()
-                       for h, v in by_h.items())
+    scores = "; ".join(f"{summary[key]['label']} {h} d ahead {v:.1%}" for key, _, _ in lines
+                       for h, v in summary[key]["wape"].items())
     console().print(f"{a.sku} in {a.region}, {summary['from']}..{summary['to']}: WAPE "
                     f"{scores or 'none (no sales on those days)'} -> {out}")
     return 0
