@@ -30,7 +30,8 @@ def _dates(df: pd.DataFrame, file: str) -> pd.Series:
     return d.dt.strftime("%Y-%m-%d")
 
 
-def _read(path, columns, value: str, regions) -> tuple[pd.DataFrame, str]:
+def _read(path, columns, value: str, regions) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """(the checked columns, the file's name, the file as read: its text columns)."""
     file = Path(path).name
     df = T.read_csv(path, columns, min_rows=1, what="rows")
     out = pd.DataFrame({"date": _dates(df, file)})
@@ -42,7 +43,7 @@ def _read(path, columns, value: str, regions) -> tuple[pd.DataFrame, str]:
                               field="sku")
     out["sku"] = df["sku"].to_numpy(object)
     out[value] = T.floats(df, file, value, lo=0)
-    return out, file
+    return out, file, df
 
 
 def read_sales(path: str | os.PathLike, regions) -> pd.DataFrame:
@@ -50,8 +51,7 @@ def read_sales(path: str | os.PathLike, regions) -> pd.DataFrame:
 
 
 def read_signals(path: str | os.PathLike, regions) -> pd.DataFrame:
-    out, file = _read(path, SIGNAL_COLUMNS, "mentions", regions)
-    raw = T.read_csv(path, SIGNAL_COLUMNS)
+    out, file, raw = _read(path, SIGNAL_COLUMNS, "mentions", regions)
     if "kind" in raw.columns:
         codes = T.choice(raw, file, "kind", KINDS)
         out["kind"] = np.array(KINDS, dtype=object)[codes]
@@ -61,6 +61,6 @@ def read_signals(path: str | os.PathLike, regions) -> pd.DataFrame:
 def read_backtest(path: str | os.PathLike, regions) -> pd.DataFrame:
     """A backtest's forecasts (``parcelnet sense backtest``'s output); horizon is a whole
     number of days, at least 1."""
-    out, file = _read(path, BACKTEST_COLUMNS, "units_forecast", regions)
-    out["horizon"] = T.ints(T.read_csv(path, BACKTEST_COLUMNS), file, "horizon", lo=1)
+    out, file, raw = _read(path, BACKTEST_COLUMNS, "units_forecast", regions)
+    out["horizon"] = T.ints(raw, file, "horizon", lo=1)
     return out
