@@ -41,8 +41,8 @@ def test_the_series_by_day_and_its_wape(tmp_path):
     assert list(v.sold[-3:]) == [10, 20, 30] and (v.sold[:-3] == 5).all()
     assert np.isnan(v.forecast[1][:-3]).all() and list(v.forecast[1][-3:]) == [12, 18, 33]
     # by hand: |10-12| + |20-18| + |30-33| = 7 of 60 units; at lead 2: 0 + 10 + 20 = 30
-    assert v.wape["forecast"][1] == pytest.approx(7 / 60)
-    assert v.wape["forecast"][2] == pytest.approx(30 / 60)
+    assert v.wape["forecasts"][1] == pytest.approx(7 / 60)
+    assert v.wape["forecasts"][2] == pytest.approx(30 / 60)
     assert v.compare == {} and v.wape["compare"] == {}
     v = series_view(sales, fc, "Zhejiang", "K1", (1,), signals=signals, compare=cmp)
     assert v.wape["compare"][1] == pytest.approx(10 / 60) and list(v.compare) == [1]

@@ -287,20 +287,18 @@ def chart_cmd(a) -> int:
     view = series_view(sales, forecasts, a.region, a.sku, horizons, signals=signals,
                        compare=compare, names=(a.forecasts, a.compare))
     render_forecast_chart(view, out, labels)
-    # (JSON key, the view's key, legend label) of each file drawn
-    lines = [("forecasts", "forecast", labels[0])]
-    if compare is not None:
-        lines.append(("compare", "compare", labels[1]))
+    # (the view's and JSON's key, legend label) of each file drawn
+    lines = [("forecasts", labels[0])] + ([("compare", labels[1])] if compare is not None else [])
     summary = {"region": a.region, "sku": a.sku, "horizons": horizons,
                "from": str(view.dates[0].date()), "to": str(view.dates[-1].date()),
-               **{key: {"label": label, "wape": {h: v for h, v in view.wape[mine].items()
+               **{key: {"label": label, "wape": {h: v for h, v in view.wape[key].items()
                                                  if not math.isnan(v)}}
-                  for key, mine, label in lines},
+                  for key, label in lines},
                "out": str(out)}
     if a.json:
         print_json(summary)
         return 0
-    scores = "; ".join(f"{summary[key]['label']} {h} d ahead {v:.1%}" for key, _, _ in lines
+    scores = "; ".join(f"{summary[key]['label']} {h} d ahead {v:.1%}" for key, _ in lines
                        for h, v in summary[key]["wape"].items())
     console().print(f"{a.sku} in {a.region}, {summary['from']}..{summary['to']}: WAPE "
                     f"{scores or 'none (no sales on those days)'} -> {out}")

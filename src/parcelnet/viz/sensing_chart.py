@@ -25,7 +25,8 @@ COLOURS = ("#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214")
 @dataclass(frozen=True)
 class SeriesView:
     """What the chart draws, by day: ``sold`` (units, NaN where unknown), and per horizon
-    the forecasts (``forecast`` and ``compare``) with their WAPE over the days sold."""
+    the forecasts (``forecast`` and ``compare``) with their WAPE over the days sold
+    (``wape["forecasts"]`` and ``wape["compare"]``)."""
 
     region: str
     sku: str
@@ -80,8 +81,8 @@ def series_view(sales: pd.DataFrame, forecasts: pd.DataFrame, region: str, sku: 
     fc = {h: by_day(mine[mine["horizon"] == h], "units_forecast") for h in horizons}
     cmp = {} if other is None else {h: by_day(other[other["horizon"] == h], "units_forecast")
                                     for h in horizons}
-    scores: dict[str, dict[int, float]] = {"forecast": {}, "compare": {}}
-    for name, d in (("forecast", fc), ("compare", cmp)):
+    scores: dict[str, dict[int, float]] = {"forecasts": {}, "compare": {}}
+    for name, d in (("forecasts", fc), ("compare", cmp)):
         for h, v in d.items():
             ok = ~np.isnan(sold) & ~np.isnan(v)
             scores[name][h] = wape(sold[ok], v[ok]) if ok.any() and sold[ok].sum() > 0 else float("nan")
@@ -107,7 +108,7 @@ def render_forecast_chart(view: SeriesView, path: str | Path,
     for i, h in enumerate(view.forecast):
         c = COLOURS[i % len(COLOURS)]
         ax.plot(x, view.forecast[h], color=c, lw=1.8,
-                label=f"{labels[0]}, {h} d ahead (WAPE {view.wape['forecast'][h]:.1%})")
+                label=f"{labels[0]}, {h} d ahead (WAPE {view.wape['forecasts'][h]:.1%})")
         if h in view.compare:
             ax.plot(x, view.compare[h], color=c, lw=1.4, ls="--",
                     label=f"{labels[1]}, {h} d ahead (WAPE {view.wape['compare'][h]:.1%})")
