@@ -55,3 +55,27 @@ def test_the_command_writes_tables_fulfil_reads(net, tmp_path, capsys):
     orders = read_orders(tmp_path / "orders.parquet", net, sk)
     assert len(sk) == 50 and len(orders) == 500
     assert np.isin(orders.dest_pos, net.stations).all()
+
+
+def test_foresight_is_the_days_units_by_province(net, tmp_path, capsys):
+    """--foresight writes the day's own units by province and SKU, which plan placement
+    reads as its forecast; without --skus it is refused in one line."""
+    from parcelnet.plan.placement import read_forecast
+
+    src = write_pnf(net, tmp_path / "net")
+    code, out, _ = run_cli(capsys, "demand", src, "--skus", "40", "--parcels", "800", "--out",
+                           tmp_path / "o.csv", "--foresight", tmp_path / "fs" / "f.csv")
+    assert code == 0 and "perfect foresight" in out
+    orders = pd.read_csv(tmp_path / "o.csv")
+    fc = read_forecast(tmp_path / "fs" / "f.csv", net, read_skus(tmp_path / "skus.csv", net))
+    prov = dict(zip(net.places["station_id"], net.places["admin1"]))
+    want = (orders.assign(region=orders["dest_station"].map(prov))
+            .groupby(["region", "sku"])["quantity"].sum())
+    got = fc.set_index(["region", "sku"])["units_forecast"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index().astype(float),
+                                   check_names=False)
+    assert f"{int(orders['quantity'].sum()):,} units" in out
+    code, _, err = run_cli(capsys, "demand", src, "--out", tmp_path / "p.parquet",
+                           "--foresight", tmp_path / "g.csv")
+    assert code == 2 and "--foresight goes with --skus" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "g.csv").exists()

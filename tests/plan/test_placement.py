@@ -127,6 +127,19 @@ def test_cli(wnet, tmp_path, capsys):
     assert code == 2
     assert_one_line_error(err, "--budget-units")
     assert not (tmp_path / "q.csv").exists()
+    # a multiple of the forecast's units (7), rounded down: 1.5 x 7 = 10.5 -> 10
+    code, out, _ = run_cli(capsys, "plan", "placement", src, "--skus", sk, "--forecast", fc,
+                           "--budget-units", "1.5x", "--out", tmp_path / "m.csv", "--json")
+    assert code == 0 and json.loads(out)["budget_units"] == 10
+    code, out, _ = run_cli(capsys, "plan", "placement", src, "--skus", sk, "--forecast", fc,
+                           "--budget-units", "1.3X", "--out", tmp_path / "m.csv", "--json")
+    assert code == 0 and json.loads(out)["budget_units"] == 9       # 9.1 -> 9
+    for bad in ("-1x", "x", "1.3y", "nanx"):
+        code, _, err = run_cli(capsys, "plan", "placement", src, "--skus", sk, "--forecast", fc,
+                               f"--budget-units={bad}", "--out", tmp_path / "b.csv")
+        assert code == 2, bad
+        assert_one_line_error(err, "--budget-units")
+        assert not (tmp_path / "b.csv").exists()
 
 
 def test_each_sku_goes_to_the_warehouse_nearer_its_seller(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from parcelnet.cli._common import (UsageError, add_json, bars, integer, number, print_json,
@@ -211,14 +212,27 @@ def placement(a) -> int:
     from parcelnet.files import atomic_path
     from parcelnet.inventory import read_skus
     from parcelnet.network.pnf import load_network
-    from parcelnet.plan.placement import plan_placement, read_forecast
+    from parcelnet.plan.placement import forecast_units, plan_placement, read_forecast
     from parcelnet.viz.console import console
 
-    budget = integer(a.budget_units, "--budget-units", 0)
+    text = str(a.budget_units).strip()
+    what = "a whole number of units >= 0, or a multiple of the forecast's units such as 1.3x"
+    times = text.lower().endswith("x")
+    if times:           # a multiple of what one central warehouse would hold
+        m = number(text[:-1], "--budget-units", what, lo=0)
+    else:
+        try:
+            budget = int(text)
+        except ValueError:
+            raise UsageError(f"--budget-units must be {what}, got '{text}'") from None
+        if budget < 0:
+            raise UsageError(f"--budget-units must be {what}, got '{text}'")
     writable(a.out, "--out")
     net = load_network(a.network)
     skus = read_skus(a.skus, net)
     forecast = read_forecast(a.forecast, net, skus)
+    if times:
+        budget = math.floor(m * forecast_units(forecast) + 1e-9)
     with bars(quiet=a.json) as progress:
         p = plan_placement(net, skus, forecast, budget, progress=progress)
     with atomic_path(a.out) as tmp:
@@ -302,7 +316,9 @@ def register(sub) -> None:
     pp.add_argument("--skus", required=True, help="SKU table: sku,seller_facility,unit_cube_litres")
     pp.add_argument("--forecast", required=True, help="region,sku,units_forecast (a date column "
                     "is summed over); regions are places.csv admin1 names")
-    pp.add_argument("--budget-units", required=True, help="units that may be placed in all")
+    pp.add_argument("--budget-units", required=True, help="units that may be placed in all, or "
+                    "a multiple of the forecast's units (what one central warehouse would hold), "
+                    "such as 1.3x, rounded down")
     pp.add_argument("--out", required=True, help="placement CSV: warehouse_id,sku,units")
     add_json(pp, "the placement's figures")
     pp.set_defaults(func=placement)

@@ -18,8 +18,8 @@ def demand(a) -> int:
     writable(a.out, "--out")
     if a.skus is not None:
         return _sku_orders(a, n, seed)
-    if a.sku_table:
-        raise UsageError("--sku-table goes with --skus N")
+    if a.sku_table or a.foresight:
+        raise UsageError(f"{'--sku-table' if a.sku_table else '--foresight'} goes with --skus N")
     net = load_network(a.network)
     t0 = time.perf_counter()
     with bars() as progress:
@@ -30,17 +30,23 @@ def demand(a) -> int:
 
 
 def _sku_orders(a, n: int, seed: int) -> int:
-    from parcelnet.demand.skus import generate_orders, generate_skus
+    from parcelnet.demand.skus import generate_orders, generate_skus, units_by_region
     from parcelnet.files import atomic_path
     from parcelnet.network.pnf import load_network
     from parcelnet.viz.console import console
     count = integer(a.skus, "--skus", 1)
     table = a.sku_table or str(Path(a.out).parent / "skus.csv")
     writable(table, "--sku-table")
+    if a.foresight:
+        writable(a.foresight, "--foresight")
     net = load_network(a.network)
     skus = generate_skus(net, count, seed)
     orders = generate_orders(net, skus, n, a.day, seed)
-    for df, path in ((skus, table), (orders, a.out)):
+    tables = [(skus, table), (orders, a.out)]
+    if a.foresight:     # the day's own units: the forecast of perfect foresight
+        foresight = units_by_region(net, orders)
+        tables.append((foresight, a.foresight))
+    for df, path in tables:
         with atomic_path(path) as tmp:
             if str(path).lower().endswith(".csv"):
                 df.to_csv(tmp, index=False)
@@ -50,6 +56,9 @@ def _sku_orders(a, n: int, seed: int) -> int:
     console().print(f"{n:,} orders ({a.day} day, seed {seed}) for {count:,} SKUs -> {a.out}; SKU "
                     f"table -> {table}; {national:.0%} of the orders are for the "
                     f"{int((skus['scope'] == 'national').sum()):,} SKUs sold nationally")
+    if a.foresight:
+        console().print(f"the day's {int(foresight['units_forecast'].sum()):,} units by province "
+                        f"and SKU (perfect foresight) -> {a.foresight}")
     return 0
 
 
@@ -166,6 +175,10 @@ def register(sub) -> None:
                    "(a few national, a long regional tail; docs/demand.md); --out then holds "
                    "order_id,created_minute,sku,dest_station,quantity and --parcels counts orders")
     m.add_argument("--sku-table", help="with --skus: the SKU table (default skus.csv beside --out)")
+    m.add_argument("--foresight", metavar="FORECAST",
+                   help="with --skus: also write the day's own units by province and SKU "
+                        "(region,sku,units_forecast; CSV, or Parquet unless it ends in .csv): the "
+                        "forecast of perfect foresight that plan placement reads")
     m.set_defaults(func=demand)
 
     s = sub.add_parser("simulate", help="run a day of parcels through sorters and trips with "

@@ -129,6 +129,14 @@ def read_forecast(path, network: Network, skus: Skus) -> pd.DataFrame:
     return df.groupby(["region", "sku"], as_index=False, sort=True)["units_forecast"].sum()
 
 
+def forecast_units(forecast: pd.DataFrame) -> int:
+    """What one central warehouse would hold for ``forecast`` (:func:`read_forecast`'s
+    shape): its units, each region and SKU's rounded to a whole unit, as placement counts
+    them."""
+    u = forecast["units_forecast"].to_numpy(float)
+    return int(np.rint(u[u > 0]).sum())
+
+
 def plan_placement(network: Network, skus: Skus, forecast: pd.DataFrame, budget_units: int,
                    hour_weights: np.ndarray | None = None,
                    progress: Progress | None = None) -> PlacementPlan:
@@ -227,7 +235,7 @@ def plan_placement(network: Network, skus: Skus, forecast: pd.DataFrame, budget_
         transfer = float((table["units"].to_numpy() * skus.unit_cube_litres[k_t] / 1000.0
                           / TRUCK_M3 * per_km
                           * haversine_km(lat[s_t], lon[s_t], lat[w_t], lon[w_t])).sum())
-    total = int(demand.sum())
+    total = forecast_units(forecast)
     rr = pd.DataFrame(reach, index=ids, columns=names)
     return PlacementPlan(warehouses=list(ids), budget_units=int(budget_units), forecast_units=total,
                          units_placed=int(table["units"].sum()) if len(table) else 0,
