@@ -55,10 +55,15 @@ each fit's LightGBM on the machine's cores over ``workers``, at least one (Light
 NumPy release the GIL while they work). By default ``workers`` is one more than the cores
 (at most MAX_WORKERS): a fit's threads wait on each other, and a fit building its features
 leaves a core idle. LightGBM runs deterministic: the forecasts are the same, bit for bit,
-whatever ``workers`` (docs/sensing.md has the times). It builds col-wise histograms only
-(``force_col_wise``): its row-wise ones (multi-value bins) crash the process with a
-segfault when fits build them at once on threads, and left to itself LightGBM picks
-between the two by timing each fit. Both gave the same forecasts, bit for bit, where checked.
+whatever ``workers`` (docs/sensing.md has the times). LightGBM keeps one thread count
+for the whole process, and every call sets it from its own parameters: a call without
+``num_threads`` sets it back to every core. A fit sizes its per-thread buffers by that count
+and later runs its loops by it, so a call on another thread that changes it between the two
+makes the fit write past its buffers (a segfault). So every LightGBM call of a fit, its
+prediction too, passes the same ``num_threads`` (:func:`_train_predict`). It also builds
+col-wise histograms only (``force_col_wise``, which LightGBM advises with
+``deterministic``), rather than timing row- against col-wise at each fit's start; both gave
+the same forecasts, bit for bit, where checked.
 
 **Seasonal naive**: D's forecast is the units on the last same weekday known at D - h.
 
@@ -105,9 +110,8 @@ GATE_MIN_SERIES = 10           # fewer series: no calendar to take out across th
 MODELS = ("lightgbm", "seasonal-naive", "dynamic-regression")
 #: the statistic a LightGBM forecast estimates, and the objective that fits it
 STATISTICS = {"median": "l1", "mean": "l2"}
-#: force_col_wise: LightGBM's row-wise histograms (its multi-value bins) crash the process
-#: when fits run at once on threads, and by default LightGBM picks row- or col-wise by timing
-#: each fit (module docs, "At once")
+#: force_col_wise: by default LightGBM picks row- or col-wise histograms by timing each fit
+#: (module docs, "At once"); num_threads is set per call, by _train_predict
 PARAMS = dict(learning_rate=0.0667, num_leaves=31, min_data_in_leaf=20,
               bagging_fraction=0.8, bagging_freq=1, feature_fraction=0.9, verbose=-1,
               deterministic=True, force_col_wise=True)
@@ -385,11 +389,22 @@ def _fit_predict(lgb, p: Panel, cal, h: int, last: int, grid: np.ndarray, signal
     start = start_p = None
     if signals:         # the deposits' line starts the trees on the days sold from them
         start, start_p = _deposit_line(X, y, cal[train[:, 1]], Xp, cal[grid[:, 1]], statistic)
+    pred = _train_predict(lgb, X, y, start, Xp, start_p, statistic, seed, threads)
+    return np.maximum(pred, 0) * sp
+
+
+def _train_predict(lgb, X: np.ndarray, y: np.ndarray, start: np.ndarray | None, Xp: np.ndarray,
+                   start_p: np.ndarray | None, statistic: str, seed: int, threads: int,
+                   rounds: int = ROUNDS) -> np.ndarray:
+    """LightGBM's fit of ``statistic`` on (X, y) from the starting scores ``start`` (None:
+    its own), and its forecast of Xp from ``start_p``, each call on ``threads`` threads: the
+    process's thread count must not change under a fit that runs at once with others
+    (module docs, "At once")."""
     m = lgb.train({**PARAMS, "objective": STATISTICS[statistic], "seed": seed,
                    "num_threads": threads},
-                  lgb.Dataset(X, y, init_score=start), num_boost_round=ROUNDS)
-    pred = m.predict(Xp) if start_p is None else m.predict(Xp) + start_p
-    return np.maximum(pred, 0) * sp
+                  lgb.Dataset(X, y, init_score=start), num_boost_round=rounds)
+    pred = m.predict(Xp, num_threads=threads)
+    return pred if start_p is None else pred + start_p
 
 
 def _check(model: str, statistic: str) -> None:
