@@ -161,6 +161,29 @@ def test_deposits_column_is_the_thirty_days_deposits(world):
     np.testing.assert_allclose(X[:, DEPOSITS_30], want, rtol=1e-6)
 
 
+def test_the_scale_leaves_out_the_promotion_days(world):
+    """The scale every column is over is 1 + the series' mean units over the 28 days to the
+    origin, leaving out the promotion days: summed here from the sales table, apart from
+    _features. So the days after Singles Day keep the level of the days before it, however
+    high the day itself sold."""
+    p = make_panel(world.sales, None)
+    d, h = int(np.flatnonzero(p.dates == "2026-11-20")[0]), 3         # origin 11-17
+    targets = np.stack([np.arange(len(p.keys)), np.full(len(p.keys), d)], axis=1)
+    _, scale = _features(p, targets, h, False, _calendar(p.dates))
+    origin = p.dates[d - h]
+    s = world.sales.assign(date=pd.to_datetime(world.sales["date"]))
+    win = s[(s["date"] > origin - pd.Timedelta(days=28)) & (s["date"] <= origin)
+            & ~s["date"].isin(pd.to_datetime(["2026-11-11", "2026-11-12"]))]
+    assert win["date"].nunique() == 26
+    want = win.groupby(["region", "sku"])["units"].sum().reindex(
+        pd.MultiIndex.from_frame(p.keys), fill_value=0).to_numpy() / 26 + 1
+    np.testing.assert_allclose(scale, want, rtol=1e-12)
+    spiked = world.sales.copy()
+    spiked.loc[spiked["date"] == "2026-11-11", "units"] *= 50
+    _, again = _features(make_panel(spiked, None), targets, h, False, _calendar(p.dates))
+    np.testing.assert_array_equal(again, scale)
+
+
 def test_singles_day_follows_the_deposits(world):
     """With signals, Singles Day's forecasts at lead times 1-3 are closer to the world's
     expected units than without: the deposits say which series surge."""

@@ -4,14 +4,16 @@
 **The model.** LightGBM (gradient-boosted trees), one global model per lead time h over
 every series, with lag features: at the forecast's origin o = D - h the series' units on
 days o, o-1, ..., o-6 and o-13, and the last same weekday as D, each over the series'
-28-day mean at o plus one (so one model serves series of any size); the target's
+level plus one (the scale; so one model serves series of any size); the target's
 calendar (weekday, the promotion days, the pre-sale, days to Singles Day, days since the
 last promotion day); with signals, the mentions on days o..o-6 over their own 28-day mean
 plus one, the largest of them, the days from it to D and their sum, and the pre-sale
 deposits (only those paid in the season from the pre-sale's start to 11-12) of the last
 seven and thirty days over the units' scale, the latter also relative to the same for all
 series together (the share of the pre-sale a series holds for its size). The target is D's
-units over the same scale.
+units over the same scale. **The level** is the series' mean over the 28 days up to the
+origin, leaving out the promotion days: a promotion's spike is not the level its next days
+return to, and counted in, it lifted the scale of every row for four weeks after it.
 
 **The statistic.** The backtest fits the target's median (the absolute error, LightGBM's
 ``l1``): it is scored by WAPE, a sum of absolute errors, which the median minimises. The
@@ -206,13 +208,13 @@ def _features(p: Panel, targets: np.ndarray, h: int, signals: bool, cal: np.ndar
     o = d - h
     u = p.units
     csum = np.concatenate([np.zeros((u.shape[0], 1)), np.cumsum(u, axis=1)], axis=1)
-    m28 = (csum[s, o + 1] - csum[s, o + 1 - HISTORY]) / HISTORY
-    scale = m28 + 1.0
+    level = _level(p, cal)
+    scale = level[s, o] + 1.0
     cols = [u[s, o - j] / scale for j in LAGS]
     back = 7 * int(np.ceil(h / 7))
     cols.append(u[s, d - back] / scale)
     cols.append((csum[s, o + 1] - csum[s, o - 6]) / 7 / scale)
-    cols.append(np.log1p(m28))
+    cols.append(np.log1p(level[s, o]))
     cols += list(cal[d].T)
     if signals:
         mc = np.concatenate([np.zeros((u.shape[0], 1)), np.cumsum(p.mentions, axis=1)], axis=1)
@@ -232,9 +234,22 @@ def _features(p: Panel, targets: np.ndarray, h: int, signals: bool, cal: np.ndar
         # more or less than the average from the promotion, however far into the pre-sale
         uo, at = np.unique(o, return_inverse=True)
         every = (dc[:, uo + 1] - dc[:, np.maximum(uo - 29, 0)]).sum(axis=0)
-        every /= ((csum[:, uo + 1] - csum[:, uo + 1 - HISTORY]) / HISTORY + 1.0).sum(axis=0)
+        every /= (level[:, uo] + 1.0).sum(axis=0)
         cols.append(np.divide(d30, every[at], out=np.zeros_like(d30), where=every[at] > 0))
     return np.stack(cols, axis=1).astype(np.float32), scale
+
+
+def _level(p: Panel, cal: np.ndarray) -> np.ndarray:
+    """Each series' level on each day from HISTORY on (0 before): its mean units over the
+    HISTORY days up to and including that day, leaving out the promotion days (module docs)."""
+    keep = 1.0 - cal[:, 1:1 + len(PROMO_DAYS)].sum(axis=1)           # _calendar's flags
+    n = np.concatenate([[0.0], np.cumsum(keep)])
+    c = np.concatenate([np.zeros((p.units.shape[0], 1)), np.cumsum(p.units * keep, axis=1)],
+                       axis=1)
+    out = np.zeros(p.units.shape)
+    days = np.arange(HISTORY - 1, p.units.shape[1])
+    out[:, days] = (c[:, days + 1] - c[:, days + 1 - HISTORY]) / (n[days + 1] - n[days + 1 - HISTORY])
+    return out
 
 
 def _pairs(n_series: int, days: np.ndarray) -> np.ndarray:
