@@ -240,7 +240,7 @@ def _features(p: Panel, targets: np.ndarray, h: int, signals: bool, cal: np.ndar
 
 
 def _level(p: Panel, cal: np.ndarray) -> np.ndarray:
-    """Each series' level on each day from HISTORY on (0 before): its mean units over the
+    """Each series' level on each day from day HISTORY - 1 on (0 before): its mean units over the
     HISTORY days up to and including that day, leaving out the promotion days (module docs)."""
     keep = 1.0 - cal[:, 1:1 + len(PROMO_DAYS)].sum(axis=1)           # _calendar's flags
     n = np.concatenate([[0.0], np.cumsum(keep)])
