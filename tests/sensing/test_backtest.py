@@ -275,6 +275,21 @@ def test_bad_input(world, tmp_path, capsys, column, value, parts):
     assert not (tmp_path / "f.csv").exists()
 
 
+def test_bad_window_dates(world, tmp_path, capsys):
+    """A window day that is not a YYYY-MM-DD date is refused in one line naming its flag
+    (the API: a ParameterError), before any work and with no output."""
+    p = make_panel(world.sales, None)
+    with pytest.raises(ParameterError, match="two dates"):
+        backtest(p, "2026-10-01", "2026-13-01", 1)
+    world.sales.to_csv(tmp_path / "sales.csv", index=False)
+    for flag, window in (("--to", ("2026-10-01", "2026-13-25")),
+                         ("--from", ("10/01/2026", "2026-10-25"))):
+        code, _, err = run_cli(capsys, "sense", "backtest", "--sales", tmp_path / "sales.csv",
+                               "--from", window[0], "--to", window[1], "--out", tmp_path / "f.csv")
+        assert code == 2 and not (tmp_path / "f.csv").exists()
+        assert_one_line_error(err, flag, "YYYY-MM-DD")
+
+
 def test_forecast_is_the_backtest_at_the_cut(world):
     """The forward forecast of the h-th day after the sales' last day is the backtest's
     lead-h forecast of that day made on the full history: the same model, trained on the

@@ -35,6 +35,9 @@ def test_the_cut_and_the_tables():
     assert not w.sales["units"].equals(other.sales["units"])
     with pytest.raises(ValueError, match="inside the world"):
         generate_world(REGIONS, POP, until="2030-01-01")
+    for bad in ("2026-02-30", "10/25/2026"):
+        with pytest.raises(ValueError, match="must be a date"):
+            generate_world(REGIONS, POP, until=bad)
 
 
 def test_bursts_lead_sales_by_the_lag_and_saturate(world):
@@ -89,3 +92,6 @@ def test_cli(tmp_path, capsys):
     code, _, err = run_cli(capsys, "sense", "generate", "--out", tmp_path / "x", "--until", "1999-01-01")
     assert code == 2
     assert_one_line_error(err, "1999-01-01")
+    code, _, err = run_cli(capsys, "sense", "generate", "--out", tmp_path / "y", "--until", "2026-02-30")
+    assert code == 2 and not (tmp_path / "y").exists()
+    assert_one_line_error(err, "--until", "2026-02-30", "YYYY-MM-DD")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from parcelnet.cli._common import add_json, bars, integer, print_json, writable
+from parcelnet.cli._common import UsageError, add_json, bars, integer, print_json, writable
 
 
 def generate(a) -> int:
@@ -30,6 +30,8 @@ def generate(a) -> int:
     else:
         from parcelnet.geo import load_places
         pop = load_places("CN")
+    if a.until is not None:
+        _day(a.until, "--until")
     by = pop.groupby("admin1")["population"].sum()
     w = G.generate_world(list(by.index), by.to_numpy(float), skus=skus, seed=seed, days=days,
                          until=a.until)
@@ -95,6 +97,8 @@ def backtest_cmd(a) -> int:
     from parcelnet.viz.console import console
 
     workers = _workers(a)
+    for flag, text in (("--from", a.from_), ("--to", a.to)):
+        _day(text, flag)
     horizon, sales, signals = _inputs(a)
     with bars(quiet=a.json) as progress:
         f = backtest(make_panel(sales, signals), a.from_, a.to, horizon,
@@ -147,6 +151,16 @@ def _statistic(a) -> str | None:
 
 def _label(a) -> str:
     return f"{a.model}, the {a.statistic}" if a.model == "lightgbm" else a.model
+
+
+def _day(text: str, flag: str) -> None:
+    """A day given as YYYY-MM-DD, or a one-line usage error naming ``flag``."""
+    import pandas as pd
+
+    try:
+        pd.to_datetime(text, format="%Y-%m-%d")
+    except (TypeError, ValueError):
+        raise UsageError(f"{flag} must be a date (YYYY-MM-DD), got '{text}'") from None
 
 
 def _inputs(a):

@@ -274,7 +274,11 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
     ``progress``: a unit of SENSE_STAGES' stage per fit."""
     _check(model, statistic)
     workers, threads = _workers(workers)
-    t0, t1 = p.dates.get_indexer([pd.Timestamp(start), pd.Timestamp(end)])
+    try:
+        window = [pd.to_datetime(x, format="%Y-%m-%d") for x in (start, end)]
+    except (TypeError, ValueError):
+        raise ParameterError(f"the window {start}..{end} must be two dates, YYYY-MM-DD") from None
+    t0, t1 = p.dates.get_indexer(window)
     first = _first_target(horizon)
     if t0 < 0 or t1 < 0 or t1 < t0:
         raise ParameterError(f"the window {start}..{end} must lie within the sales' dates "

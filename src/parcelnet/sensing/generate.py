@@ -103,7 +103,10 @@ def generate_world(regions: list[str], population: np.ndarray, *, skus: int = 40
         raise ParameterError("one population per region, and at least one region")
     rng = np.random.default_rng([int(seed), 17])
     dates = pd.date_range(start, periods=days, freq="D")
-    cut = dates[-31] if until is None else pd.Timestamp(until)
+    try:
+        cut = dates[-31] if until is None else pd.to_datetime(until, format="%Y-%m-%d")
+    except (TypeError, ValueError):
+        raise ParameterError(f"the cut '{until}' must be a date, YYYY-MM-DD") from None
     if not dates[0] <= cut < dates[-1]:
         raise ParameterError(f"the cut {until} must fall inside the world's days "
                              f"({dates[0].date()} .. {dates[-1].date()})")
