@@ -220,13 +220,10 @@ def placement(a) -> int:
     times = text.lower().endswith("x")
     if times:           # a multiple of what one central warehouse would hold
         m = number(text[:-1], "--budget-units", what, lo=0)
+    elif text.isdigit():
+        budget = int(text)
     else:
-        try:
-            budget = int(text)
-        except ValueError:
-            raise UsageError(f"--budget-units must be {what}, got '{text}'") from None
-        if budget < 0:
-            raise UsageError(f"--budget-units must be {what}, got '{text}'")
+        raise UsageError(f"--budget-units must be {what}, got '{text}'")
     writable(a.out, "--out")
     net = load_network(a.network)
     skus = read_skus(a.skus, net)

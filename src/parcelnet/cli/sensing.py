@@ -289,7 +289,6 @@ def chart_cmd(a) -> int:
                                   for h in str(a.horizon).split(",")))
     out = writable(a.out, "--out")
     if out.suffix.lower() != ".png":
-        from parcelnet.errors import UsageError
         raise UsageError(f"--out {a.out}: the chart is a PNG (a name ending in .png)")
     regions = _regions(a.network)
     sales = read_sales(a.sales, regions)
