@@ -16,7 +16,10 @@ the burst to LAG + 7 days after; ``bursts_to_lag``: the same at lead times up to
 signal's lead; ``bursts_seen``: the same where the series' latest burst came on or before
 the forecast's origin, so that a signal of it existed; ``bursts_unseen``: the others;
 ``bursts_with_promotions``: with the promotion days) and on quiet days
-(neither). ``expected_units`` is the WAPE of the world's
+(neither). ``bursts_unseen_error_share``: the share of a model's absolute errors near
+bursts on the unseen rows; ``bursts_before_lift_error_share``: on the rows whose latest
+burst began fewer than LAG days before, so that it did not yet lift the sales.
+``expected_units`` is the WAPE of the world's
 own expected units, the floor that the noise sets for any forecast; ``oracle_gain``, what
 forecasting them exactly gains over the no-signal model; ``oracle_to_origin_gain``, the
 same for the expected units less the uplift of the bursts after each forecast's origin,
@@ -205,7 +208,8 @@ def goals(a) -> None:
             hz = f["horizon"].to_numpy()
             # seen: the series' latest burst on or before the target came on or before the
             # forecast's origin (D - h), so a signal of it existed when the forecast was made
-            seen = _since_burst(f, w.bursts) >= hz
+            since = _since_burst(f, w.bursts)
+            seen = since >= hz
             masks = {"all": np.ones(len(f), bool),
                      "bursts": near_b & ~promo,                 # the windows are disjoint
                      "bursts_to_lag": near_b & ~promo & (hz <= G.LAG),
@@ -227,6 +231,16 @@ def goals(a) -> None:
                 m = masks[k]
                 raw[name][f"{k}_vs_expected"] = float(np.abs(e[m] - fc[m]).sum() / e[m].sum())
                 row[name][f"{k}_vs_expected"] = round(raw[name][f"{k}_vs_expected"], 4)
+            # the share of the model's absolute errors near bursts that falls where the burst
+            # had not begun by the origin (no signal of it existed), and where it had begun
+            # but did not yet lift the sales (the first LAG days of its window)
+            err = np.abs(fc - y)
+            b_err = err[masks["bursts"]].sum()
+            if b_err > 0:
+                early = masks["bursts"] & (since < G.LAG)
+                row[name]["bursts_unseen_error_share"] = round(
+                    float(err[masks["bursts_unseen"]].sum() / b_err), 4)
+                row[name]["bursts_before_lift_error_share"] = round(float(err[early].sum() / b_err), 4)
             row[name]["seconds"] = round(time.perf_counter() - t, 1)
         floor = {k: wape(y[m], e[m]) for k, m in masks.items()}
         row["expected_units"] = {k: round(v, 4) for k, v in floor.items()}
