@@ -240,7 +240,8 @@ def goals(a) -> None:
                 early = masks["bursts"] & (since < G.LAG)
                 row[name]["bursts_unseen_error_share"] = round(
                     float(err[masks["bursts_unseen"]].sum() / b_err), 4)
-                row[name]["bursts_before_lift_error_share"] = round(float(err[early].sum() / b_err), 4)
+                row[name]["bursts_before_lift_error_share"] = round(
+                    float(err[early].sum() / b_err), 4)
             row[name]["seconds"] = round(time.perf_counter() - t, 1)
         floor = {k: wape(y[m], e[m]) for k, m in masks.items()}
         row["expected_units"] = {k: round(v, 4) for k, v in floor.items()}
