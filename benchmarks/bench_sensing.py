@@ -437,47 +437,46 @@ def chart(a) -> None:
     fig = Figure(figsize=(11, 10.2 if split else 7.8), dpi=100)
     FigureCanvasAgg(fig)
     axes = fig.subplots(4 if split else 3, 1, sharex=True)
+
+    def panel(ax, gain, ceiling, met, labels, ylabel, top, extra=(), ncol=3):
+        """Bars of the signals' gain (blue where the goal is met), the oracle's as black
+        ticks, and ``extra`` (handle, label) pairs in the legend."""
+        ax.bar(x, gain, color=np.where(met, "#2b8cbe", "#fc8d59"), width=0.7)
+        dots = ax.scatter(x, ceiling, marker="_", s=160, color="black", zorder=3)
+        handles = [Patch(color="#2b8cbe"), Patch(color="#fc8d59"), dots]
+        ax.legend(handles + [h for h, _ in extra], labels + [t for _, t in extra],
+                  loc="upper left", fontsize=8, ncol=ncol, frameon=False)
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_ylim(min(0.0, float(gain.min()) * 1.2), float(max(gain.max(), ceiling.max())) * top)
+
     for ax, key, goal, title in zip(axes, ("bursts", "promotions", "all"), (0.15, 0.15, 0.05),
                                     ("near bursts (h 1-7)", "promotion days", "overall")):
         gain = np.array([rows[s]["signals_gain"][key] for s in seeds])
         ceiling = np.array([max(rows[s]["oracle_to_origin_gain"][key],
                                 rows[s]["oracle_to_origin_median_gain"][key]) for s in seeds])
         met = gain >= goal
-        ax.bar(x, gain, color=np.where(met, "#2b8cbe", "#fc8d59"), width=0.7)
-        dots = ax.scatter(x, ceiling, marker="_", s=160, color="black", zorder=3)
-        ax.legend([Patch(color="#2b8cbe"), Patch(color="#fc8d59"), dots],
-                  [f"the signals' gain: goal met ({met.sum()} of {len(seeds)})",
-                   f"missed ({(~met).sum()})", "the oracle to the origin (the world known up "
-                   "to each forecast's origin)"], loc="upper left", fontsize=8, ncol=3,
-                  frameon=False)
         ax.axhline(goal, color="#d95f0e", ls="--", lw=1)
-        ax.set_ylabel(title, fontsize=9)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.grid(axis="y", alpha=0.3)
-        ax.set_ylim(min(0.0, float(gain.min()) * 1.2), float(max(gain.max(), ceiling.max())) * 1.3)
+        panel(ax, gain, ceiling, met,
+              [f"the signals' gain: goal met ({met.sum()} of {len(seeds)})",
+               f"missed ({(~met).sum()})", "the oracle to the origin (the world known up "
+               "to each forecast's origin)"], title, 1.3)
     if split:
         # the gain the seen rows need for 15% over all pairs, given what the unseen rows
         # gained: the no-signal model's errors split u : 1 - u between unseen and seen
         u = np.array([rows[s]["no_signals"]["bursts_unseen_error_share"] for s in seeds])
         g_unseen = np.array([rows[s]["signals_gain"]["bursts_unseen"] for s in seeds])
         need = (0.15 - u * g_unseen) / (1 - u)
-        gain = np.array([rows[s]["signals_gain"]["bursts_seen"] for s in seeds])
-        ceiling = np.array([rows[s]["oracle_to_origin_gain"]["bursts_seen"] for s in seeds])
-        ax = axes[3]
+        ticks = axes[3].scatter(x, need, marker="_", s=160, color="#7a0177", zorder=4, lw=2)
         # enough exactly where the goal over all pairs is met (the same sum, split in two)
-        met = np.array([rows[s]["signals_gain"]["bursts"] >= 0.15 for s in seeds])
-        ax.bar(x, gain, color=np.where(met, "#2b8cbe", "#fc8d59"), width=0.7)
-        dots = ax.scatter(x, ceiling, marker="_", s=160, color="black", zorder=3)
-        ticks = ax.scatter(x, need, marker="_", s=160, color="#7a0177", zorder=4, lw=2)
-        ax.legend([Patch(color="#2b8cbe"), Patch(color="#fc8d59"), dots, ticks],
-                  ["the signals' gain: enough", "not enough", "the oracle to the origin",
-                   "needed for 15% near bursts, given the rows where the burst came later "
-                   f"({u.min():.0%}-{u.max():.0%} of the errors)"],
-                  loc="upper left", fontsize=8, ncol=2, frameon=False)
-        ax.set_ylabel("near bursts, the burst\nseen by the origin", fontsize=9)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.grid(axis="y", alpha=0.3)
-        ax.set_ylim(min(0.0, float(gain.min()) * 1.2), float(max(gain.max(), ceiling.max())) * 1.4)
+        panel(axes[3], np.array([rows[s]["signals_gain"]["bursts_seen"] for s in seeds]),
+              np.array([rows[s]["oracle_to_origin_gain"]["bursts_seen"] for s in seeds]),
+              np.array([rows[s]["signals_gain"]["bursts"] >= 0.15 for s in seeds]),
+              ["the signals' gain: enough", "not enough", "the oracle to the origin"],
+              "near bursts, the burst\nseen by the origin", 1.4,
+              [(ticks, "needed for 15% near bursts, given the rows where the burst came later "
+                f"({u.min():.0%}-{u.max():.0%} of the errors)")], ncol=2)
     axes[-1].set_xticks(x, [f"{s}" for s in seeds], fontsize=8, rotation=90)
     axes[-1].set_xlabel("world (seed); the dashed line is the goal"
                        + ("; in the last panel, the purple tick" if split else ""), fontsize=9)
