@@ -1,7 +1,8 @@
 """``parcelnet sense``: demand sensed from social signals: ``generate`` (a synthetic world
 with a known answer), ``backtest`` (rolling-origin forecasts), ``forecast`` (the forward
-forecast placement reads), ``lead`` (how far the signals lead the sales) and ``chart`` (one
-series' forecasts against its sales and signals)."""
+forecast placement reads), ``lead`` (how far the signals lead the sales), ``chart`` (one
+series' forecasts against its sales and signals) and ``score`` (backtests' WAPE side by side,
+overall, by lead time and in windows)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ def register(sub) -> None:
     register_forecast(ssub)
     register_lead(ssub)
     register_chart(ssub)
+    register_score(ssub)
 
 
 def _regions(network):
@@ -339,3 +341,81 @@ def register_chart(ssub) -> None:
     c.add_argument("--out", required=True, help="the chart, a .png file")
     add_json(c, "the days drawn and each line's WAPE")
     c.set_defaults(func=chart_cmd)
+
+
+_WINDOW_LABELS = {"all": "all", "promotions": "promotions", "bursts": "near bursts",
+                  "bursts_seen": "  seen", "bursts_unseen": "  unseen", "quiet": "quiet"}
+
+
+def score_cmd(a) -> int:
+    from rich.table import Table
+
+    from parcelnet.sensing.score import score_forecasts
+    from parcelnet.sensing.tables import read_backtest, read_bursts, read_sales
+    from parcelnet.viz.console import console
+
+    burst_days = integer(a.burst_days, "--burst-days", 0, 365)
+    files = list(dict.fromkeys(a.forecasts + ([a.baseline] if a.baseline else [])))
+    names = [Path(f).name for f in files]
+    if len(set(names)) < len(names):
+        raise UsageError("--forecasts: two files of the same name; the scores are named by file")
+    regions = _regions(a.network)
+    sales = read_sales(a.sales, regions)
+    tables = {n: read_backtest(f, regions) for n, f in zip(names, files)}
+    bursts = read_bursts(a.bursts, regions) if a.bursts else None
+    res = score_forecasts(sales, tables, bursts=bursts, burst_days=burst_days,
+                          baseline=Path(a.baseline).name if a.baseline else None)
+    if a.json:
+        print_json(res)
+        return 0
+    pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
+    base = res.baseline
+    t = Table(title=f"WAPE on the {res.rows:,} forecasts (day, region, SKU, lead time) every "
+              f"file holds" + (f"; gains: how much lower than {base}'s" if base else ""),
+              caption=(f"near bursts: from a burst's day to {burst_days} days after, not "
+                       f"promotions; seen: the burst had begun by the forecast's origin"
+                       if bursts is not None else "promotions: a day before to a day after "
+                       "11-11, 11-12, 6-18 and 12-12"))
+    t.add_column("window", no_wrap=True)
+    t.add_column("rows", justify="right")
+    for s in res.scores:
+        t.add_column(Path(s.name).stem, justify="right", overflow="fold")
+    for name in res.gain:
+        t.add_column(f"gain: {Path(name).stem}", justify="right", style="bold", overflow="fold")
+    for w, n in res.rows_by_window.items():
+        t.add_row(_WINDOW_LABELS[w], f"{n:,}", *[pct(s.wape[w]) for s in res.scores],
+                  *[pct(g[w]) for g in res.gain.values()])
+    t.add_section()
+    t.add_row("bias", "", *["-" if s.bias is None else f"{s.bias:.3f}"
+                                               for s in res.scores], *["" for _ in res.gain])
+    for k in res.scores[0].wape_by_horizon:
+        t.add_row(f"lead {k} d", "", *[pct(s.wape_by_horizon[k]) for s in res.scores],
+                  *["" for _ in res.gain])
+    c = console()
+    c.print(t)
+    left = {n: k for n, k in res.left_out.items() if k}
+    if left:
+        c.print("not scored (no sales, or not in every file): "
+                + ", ".join(f"{n} {k:,} rows" for n, k in left.items()))
+    return 0
+
+
+def register_score(ssub) -> None:
+    s = ssub.add_parser("score", help="backtests' WAPE side by side: overall, by lead time, on "
+                        "promotion days, near bursts and on quiet days",
+                        description="WAPE of each backtest on the rows every file holds, overall, "
+                                    "by lead time and in disjoint windows (promotion days, near "
+                                    "viral bursts, quiet days), with each one's gain over a "
+                                    "baseline (docs/sensing.md, \"Scoring backtests\").")
+    s.add_argument("--sales", required=True, help="CSV: date,region,sku,units (the days forecast)")
+    s.add_argument("--forecasts", required=True, nargs="+",
+                   help="CSVs from sense backtest: date,region,sku,horizon,units_forecast")
+    s.add_argument("--baseline", help="the backtest the others' gains are over (say, --no-signals); "
+                   "scored too")
+    s.add_argument("--bursts", help="CSV: date,region,sku, each burst's first day (sense "
+                   "generate's bursts.csv); adds the windows near bursts")
+    s.add_argument("--burst-days", default="10", help="a burst's window: from its day to this "
+                   "many days after (default 10: the generated signal's lead of 3 days plus a week)")
+    s.add_argument("--network", help="regions from this network's places (default China's)")
+    add_json(s, "the rows, every file's WAPE by window and lead time, and the gains")
+    s.set_defaults(func=score_cmd)

@@ -7,7 +7,9 @@ signals by province and SKU, and a synthetic world with a known answer to test f
 - :mod:`.backtest`: rolling-origin forecasts (:func:`~.backtest.backtest`) and the forward
   forecast placement reads (:func:`~.backtest.forecast`), with LightGBM, with and without
   signals, the seasonal-naive baseline, and a per-series dynamic regression;
-- :mod:`.lead`: how far a signal leads sales, and the dynamic regression that uses it.
+- :mod:`.lead`: how far a signal leads sales, and the dynamic regression that uses it;
+- :mod:`.score`: backtests scored side by side, overall, by lead time and in windows around
+  promotions and bursts (:func:`~.score.score_forecasts`).
 """
 
 from parcelnet.sensing.generate import World, generate_world

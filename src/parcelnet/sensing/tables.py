@@ -1,6 +1,7 @@
 """The sensing tables, read from CSV and checked: sales ``date,region,sku,units``,
-signals ``date,region,sku,mentions[,kind]`` and a backtest's forecasts
-``date,region,sku,horizon,units_forecast`` (docs/sensing.md). Regions are province names
+signals ``date,region,sku,mentions[,kind]``, a backtest's forecasts
+``date,region,sku,horizon,units_forecast`` and viral bursts ``date,region,sku``
+(docs/sensing.md). Regions are province names
 (``places.csv`` admin1); dates are YYYY-MM-DD; units and mentions are numbers >= 0; a kind
 is one of KINDS. Each check names file, line, field and why."""
 
@@ -18,6 +19,7 @@ from parcelnet.errors import ValidationError
 SALES_COLUMNS = ("date", "region", "sku", "units")
 SIGNAL_COLUMNS = ("date", "region", "sku", "mentions")
 BACKTEST_COLUMNS = ("date", "region", "sku", "horizon", "units_forecast")
+BURST_COLUMNS = ("date", "region", "sku")
 KINDS = ("post", "repost", "livestream", "pre-sale deposit")
 
 
@@ -30,7 +32,7 @@ def _dates(df: pd.DataFrame, file: str) -> pd.Series:
     return d.dt.strftime("%Y-%m-%d")
 
 
-def _read(path, columns, value: str, regions) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+def _read(path, columns, value: str | None, regions) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """(the checked columns, the file's name, the file as read: its text columns)."""
     file = Path(path).name
     df = T.read_csv(path, columns, min_rows=1, what="rows")
@@ -42,7 +44,8 @@ def _read(path, columns, value: str, regions) -> tuple[pd.DataFrame, str, pd.Dat
         raise ValidationError("empty SKU", file=file, row=T.line(int(np.flatnonzero(empty)[0])),
                               field="sku")
     out["sku"] = df["sku"].to_numpy(object)
-    out[value] = T.floats(df, file, value, lo=0)
+    if value is not None:
+        out[value] = T.floats(df, file, value, lo=0)
     return out, file, df
 
 
@@ -60,7 +63,17 @@ def read_signals(path: str | os.PathLike, regions) -> pd.DataFrame:
 
 def read_backtest(path: str | os.PathLike, regions) -> pd.DataFrame:
     """A backtest's forecasts (``parcelnet sense backtest``'s output); horizon is a whole
-    number of days, at least 1."""
+    number of days, at least 1, and each date, region, SKU and horizon comes once."""
     out, file, raw = _read(path, BACKTEST_COLUMNS, "units_forecast", regions)
     out["horizon"] = T.ints(raw, file, "horizon", lo=1)
+    dup = out.duplicated(["date", "region", "sku", "horizon"]).to_numpy()
+    if dup.any():
+        raise ValidationError("a second forecast of the same date, region, SKU and lead time",
+                              file=file, row=T.line(int(np.flatnonzero(dup)[0])), field="horizon")
     return out
+
+
+def read_bursts(path: str | os.PathLike, regions) -> pd.DataFrame:
+    """Viral bursts, each on its first day of mentions: ``date,region,sku`` and any other
+    columns (``parcelnet sense generate``'s bursts.csv adds the strength)."""
+    return _read(path, BURST_COLUMNS, None, regions)[0]
