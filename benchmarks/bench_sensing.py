@@ -19,6 +19,8 @@ the forecast's origin, so that a signal of it existed; ``bursts_unseen``: the ot
 (neither). ``bursts_unseen_error_share``: the share of a model's absolute errors near
 bursts on the unseen rows; ``bursts_before_lift_error_share``: on the rows whose latest
 burst began fewer than LAG days before, so that it did not yet lift the sales.
+``same_as_sense_score``: whether ``parcelnet sense score``'s function, given the world's
+sales and bursts, finds every window's WAPE the same (to 1e-12) as this code.
 ``expected_units`` is the WAPE of the world's
 own expected units, the floor that the noise sets for any forecast; ``oracle_gain``, what
 forecasting them exactly gains over the no-signal model; ``oracle_to_origin_gain``, the
@@ -86,6 +88,7 @@ from parcelnet.geo import load_places
 from parcelnet.sensing import backtest as BT
 from parcelnet.sensing import generate as G
 from parcelnet.sensing.backtest import backtest, make_panel, wape
+from parcelnet.sensing.score import score_forecasts
 
 WINDOW = ("2026-09-22", "2026-11-20")
 PROMO = {"2026-11-10", "2026-11-11", "2026-11-12", "2026-11-13"}
@@ -222,6 +225,10 @@ def goals(a) -> None:
                      "promotions": promo, "quiet": ~near_b & ~promo}
             raw[name] = {k: wape(y[m], fc[m]) for k, m in masks.items()}
             row[name] = {k: round(v, 4) for k, v in raw[name].items()}
+            # the same windows scored by `parcelnet sense score`'s function, apart from this code
+            scored = score_forecasts(w.sales, {name: f}, bursts=w.bursts).scores[0].wape
+            row[name]["same_as_sense_score"] = all(
+                abs(scored[k] - raw[name][k]) <= 1e-12 for k in scored)
             q = masks["quiet"]
             row[name]["quiet_bias"] = round(float(fc[q].sum() / y[q].sum()), 4)
             row[name]["bursts_by_horizon"] = [
