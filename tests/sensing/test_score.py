@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
@@ -188,6 +189,10 @@ def test_cli(tmp_path, capsys):
     assert code == 0
     assert "gain: with" in out and "-16.7%" in out and "  seen" in out
     assert "with.csv 2 rows" in out.replace("\n", " ")          # r8 and r9 not scored
+    code, out, _ = run_cli(capsys, *args, "--chart", p / "score.png")
+    assert code == 0 and f"chart -> {p / 'score.png'}" in out.replace("\n", "")
+    h, w = mpimg.imread(p / "score.png").shape[:2]
+    assert (w, h) == (1210, 506)                        # 11 x 4.6 inches at 110 dpi
 
 
 @pytest.mark.parametrize("edit, parts", [
@@ -226,6 +231,9 @@ def test_cli_bad_options(tmp_path, capsys):
     code, _, err = run_cli(capsys, *base, p / "missing.csv")
     assert code == 2
     assert_one_line_error(err, "missing.csv")
+    code, _, err = run_cli(capsys, *base, "--chart", p / "score.jpg")
+    assert code == 2 and not (p / "score.jpg").exists()
+    assert_one_line_error(err, "--chart", ".png")
 
 
 def test_read_backtest_refuses_a_second_forecast_of_a_row(tmp_path):

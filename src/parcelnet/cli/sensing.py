@@ -355,6 +355,10 @@ def score_cmd(a) -> int:
     from parcelnet.viz.console import console
 
     burst_days = integer(a.burst_days, "--burst-days", 0, 365)
+    if a.chart:
+        if Path(a.chart).suffix.lower() != ".png":
+            raise UsageError(f"--chart {a.chart}: the chart is a PNG (a name ending in .png)")
+        writable(a.chart, "--chart")
     files = list(dict.fromkeys(a.forecasts + ([a.baseline] if a.baseline else [])))
     names = [Path(f).name for f in files]
     if len(set(names)) < len(names):
@@ -365,6 +369,9 @@ def score_cmd(a) -> int:
     bursts = read_bursts(a.bursts, regions) if a.bursts else None
     res = score_forecasts(sales, tables, bursts=bursts, burst_days=burst_days,
                           baseline=Path(a.baseline).name if a.baseline else None)
+    if a.chart:
+        from parcelnet.viz.sensing_chart import render_score_chart
+        render_score_chart(res, a.chart, [Path(n).stem for n in names])
     if a.json:
         print_json(res)
         return 0
@@ -397,6 +404,8 @@ def score_cmd(a) -> int:
     if left:
         c.print("not scored (no sales, or not in every file): "
                 + ", ".join(f"{n} {k:,} rows" for n, k in left.items()))
+    if a.chart:
+        c.print(f"chart -> {a.chart}")
     return 0
 
 
@@ -417,5 +426,6 @@ def register_score(ssub) -> None:
     s.add_argument("--burst-days", default="10", help="a burst's window: from its day to this "
                    "many days after (default 10: the generated signal's lead of 3 days plus a week)")
     s.add_argument("--network", help="regions from this network's places (default China's)")
+    s.add_argument("--chart", help="also draw the scores: WAPE by window and by lead time (.png)")
     add_json(s, "the rows, every file's WAPE by window and lead time, and the gains")
     s.set_defaults(func=score_cmd)

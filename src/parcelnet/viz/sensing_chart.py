@@ -131,3 +131,60 @@ def render_forecast_chart(view: SeriesView, path: str | Path,
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     return Path(path)
+
+
+#: the windows of a score, as the chart names them
+WINDOW_NAMES = {"all": "all", "promotions": "promotions", "bursts": "near bursts",
+                "bursts_seen": "near bursts:\nseen", "bursts_unseen": "near bursts:\nunseen",
+                "quiet": "quiet"}
+
+
+def render_score_chart(scores, path: str | Path, labels: list[str] | None = None) -> Path:
+    """Backtests scored side by side (:class:`parcelnet.sensing.score.Scores`) to ``path``
+    (PNG): WAPE in each window as grouped bars, each bar labelled with its WAPE (and the
+    gain over the baseline below it on the other files' bars), and WAPE by lead time as
+    lines, with the legend. ``labels`` name the files there (default: their names)."""
+    names = [s.name for s in scores.scores]
+    labels = list(labels) if labels is not None else names
+    windows = [w for w in scores.rows_by_window if scores.rows_by_window[w] > 0]
+    fig = Figure(figsize=(11, 4.6), dpi=110)
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    width = 0.8 / len(names)
+    x = np.arange(len(windows))
+    top = 0.0
+    for i, (s, label) in enumerate(zip(scores.scores, labels)):
+        v = np.array([np.nan if s.wape[w] is None else s.wape[w] for w in windows])
+        pos = x - 0.4 + width * (i + 0.5)
+        c = "#636363" if s.name == scores.baseline else COLOURS[i % len(COLOURS)]
+        left.bar(pos, v, width=width * 0.92, color=c)
+        gain = scores.gain.get(s.name, {})
+        for p, w, val in zip(pos, windows, v):
+            if np.isnan(val):
+                continue
+            g = gain.get(w)
+            left.text(p, val, f"{val:.0%}" + ("" if g is None else f"\n{g:+.0%}"),
+                      ha="center", va="bottom", fontsize=6.5)
+        top = max(top, float(np.nanmax(v, initial=0.0)))
+    left.set_xticks(x, [WINDOW_NAMES[w] for w in windows], fontsize=8)
+    left.set_ylim(0, max(top * 1.25, 0.01))
+    left.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    left.set_ylabel("WAPE")
+    left.set_title("WAPE by window" + (" (and below it, the gain over the baseline)"
+                                        if scores.gain else ""), fontsize=10)
+    for i, (s, label) in enumerate(zip(scores.scores, labels)):
+        hs = sorted(s.wape_by_horizon)
+        c = "#636363" if s.name == scores.baseline else COLOURS[i % len(COLOURS)]
+        right.plot(hs, [np.nan if s.wape_by_horizon[h] is None else s.wape_by_horizon[h]
+                        for h in hs], marker="o", color=c,
+                   label=label + (" (baseline)" if s.name == scores.baseline else ""))
+    right.set_xlabel("lead time, days")
+    right.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    right.set_ylim(bottom=0)
+    right.set_title("WAPE by lead time", fontsize=10)
+    right.legend(fontsize=8, frameon=False, loc="best")
+    fig.suptitle(f"{scores.rows:,} forecasts scored (day, region, SKU, lead time)", fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return Path(path)
