@@ -90,6 +90,9 @@ def test_window_edges_and_no_bursts():
     assert r.rows_by_window["quiet"] == 7 and r.rows == 8        # a alone: r8 counts
     far = a[a["date"] != "2026-11-10"]
     assert score_forecasts(_sales(), {"a": far}).scores[0].wape["promotions"] is None
+    r = score_forecasts(_sales(), {"a": a}, bursts=BURSTS.iloc[:0])     # a world without bursts
+    assert r.rows_by_window["bursts"] == 0 and r.scores[0].wape["bursts"] is None
+    assert r.rows_by_window["quiet"] == 7
 
 
 def _oracle(sales, tables, bursts, burst_days, baseline):
@@ -215,6 +218,14 @@ def test_cli_bad_input(tmp_path, capsys, edit, parts):
                              p / "with.csv", p / "without.csv", "--bursts", p / "bursts.csv")
     assert code == 2 and out == ""
     assert_one_line_error(err, *parts)
+
+
+def test_cli_a_bursts_file_of_no_bursts(tmp_path, capsys):
+    p = _files(tmp_path)
+    (p / "bursts.csv").write_text("date,region,sku,strength\n")
+    code, out, _ = run_cli(capsys, "sense", "score", "--sales", p / "sales.csv", "--forecasts",
+                           p / "with.csv", "--bursts", p / "bursts.csv", "--json")
+    assert code == 0 and json.loads(out)["rows_by_window"]["bursts"] == 0
 
 
 def test_cli_bad_options(tmp_path, capsys):

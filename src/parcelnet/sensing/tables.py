@@ -32,10 +32,11 @@ def _dates(df: pd.DataFrame, file: str) -> pd.Series:
     return d.dt.strftime("%Y-%m-%d")
 
 
-def _read(path, columns, value: str | None, regions) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+def _read(path, columns, value: str | None, regions,
+          min_rows: int = 1) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """(the checked columns, the file's name, the file as read: its text columns)."""
     file = Path(path).name
-    df = T.read_csv(path, columns, min_rows=1, what="rows")
+    df = T.read_csv(path, columns, min_rows=min_rows, what="rows")
     out = pd.DataFrame({"date": _dates(df, file)})
     T.refs(df, file, "region", pd.Index(list(regions)), "region (a province, as places.csv admin1)")
     out["region"] = df["region"].to_numpy(object)
@@ -75,5 +76,6 @@ def read_backtest(path: str | os.PathLike, regions) -> pd.DataFrame:
 
 def read_bursts(path: str | os.PathLike, regions) -> pd.DataFrame:
     """Viral bursts, each on its first day of mentions: ``date,region,sku`` and any other
-    columns (``parcelnet sense generate``'s bursts.csv adds the strength)."""
-    return _read(path, BURST_COLUMNS, None, regions)[0]
+    columns (``parcelnet sense generate``'s bursts.csv adds the strength). A world may have
+    none: the header alone is a table of no bursts."""
+    return _read(path, BURST_COLUMNS, None, regions, min_rows=0)[0]
