@@ -1,7 +1,8 @@
 """One series' forecasts against its sales and its signals (``parcelnet sense chart``), as a
 PNG: the units sold, the backtest's forecasts made h days ahead (and a second backtest's,
 dashed, to compare), the promotion days shaded, and below them the mentions, with the
-pre-sale deposits apart."""
+pre-sale deposits apart; and backtests scored side by side (``parcelnet sense score
+--chart``): WAPE by window and by lead time."""
 
 from __future__ import annotations
 
