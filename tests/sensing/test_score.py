@@ -164,7 +164,7 @@ def test_api_errors():
         score_forecasts(_sales(), {"a": a}, burst_days=-1)
     with pytest.raises(ParameterError, match="two forecasts of 2026-11-04, Zhejiang, K1"):
         score_forecasts(_sales(), {"a": pd.concat([a, a.head(1)])})
-    with pytest.raises(ValidationError, match="no forecast row"):
+    with pytest.raises(ValidationError, match="no forecast in a is of a day, region and SKU with sales$"):
         score_forecasts(_sales(), {"a": a[a["date"] == "2026-11-20"]})
 
 
@@ -242,6 +242,11 @@ def test_cli_bad_options(tmp_path, capsys):
     code, _, err = run_cli(capsys, *base, p / "missing.csv")
     assert code == 2
     assert_one_line_error(err, "missing.csv")
+    (p / "late.csv").write_text("date,region,sku,horizon,units_forecast\n"
+                                "2026-12-01,Zhejiang,K1,1,5\n")
+    code, _, err = run_cli(capsys, *base, p / "late.csv")
+    assert code == 2
+    assert_one_line_error(err, "with.csv, late.csv", "with sales and held by every file")
     code, _, err = run_cli(capsys, *base, "--chart", p / "score.jpg")
     assert code == 2 and not (p / "score.jpg").exists()
     assert_one_line_error(err, "--chart", ".png")

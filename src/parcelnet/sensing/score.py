@@ -68,9 +68,10 @@ def _wape(y: np.ndarray, f: np.ndarray) -> float | None:
 
 
 def _promotion_days(dates: pd.DatetimeIndex) -> np.ndarray:
-    near = {(d.month, d.day) for m, dd in PROMO_DAYS
-            for d in pd.Timestamp(2001, m, dd) + pd.to_timedelta([-1, 0, 1], unit="D")}
-    return np.array([(d.month, d.day) in near for d in dates], bool)
+    """Whether each day is a promotion day of the calendar, or the day before or after one."""
+    near = [d.month * 100 + d.day for m, dd in PROMO_DAYS
+            for d in pd.Timestamp(2001, m, dd) + pd.to_timedelta([-1, 0, 1], unit="D")]
+    return np.isin(np.asarray(dates.month) * 100 + np.asarray(dates.day), near)
 
 
 def _days_since_burst(rows: pd.DataFrame, bursts: pd.DataFrame) -> np.ndarray:
@@ -120,8 +121,8 @@ def score_forecasts(sales: pd.DataFrame, forecasts: dict[str, pd.DataFrame], *,
     units = sales.groupby(["date", "region", "sku"], sort=False)["units"].sum().rename("units")
     rows = rows.merge(units.reset_index(), on=["date", "region", "sku"], how="inner")
     if rows.empty:
-        raise ValidationError("no forecast row is of a day, region and SKU with sales"
-                              + (", in every table" if len(names) > 1 else ""), file=names[0])
+        raise ValidationError(f"no forecast in {', '.join(names)} is of a day, region and SKU "
+                              f"with sales" + (" and held by every file" if len(names) > 1 else ""))
     rows = rows.sort_values(KEYS, kind="stable").reset_index(drop=True)
     y = rows["units"].to_numpy(float)
     hz = rows["horizon"].to_numpy(np.int64)
