@@ -184,8 +184,14 @@ def test_cli(tmp_path, capsys):
     code, out, _ = run_cli(capsys, *args, "--json")
     assert code == 0
     r = json.loads(out)
-    assert r["rows"] == 7 and r["baseline"] == "without.csv"
+    assert r["rows"] == 7 and r["baseline"] == "without.csv" and r["chart"] is None
     assert [s["name"] for s in r["scores"]] == ["with.csv", "without.csv"]
+    # the baseline among the forecasts too, written another way: scored once, in order
+    code, out, _ = run_cli(capsys, "sense", "score", "--sales", p / "sales.csv", "--forecasts",
+                           p / "with.csv", f"{p}/../{p.name}/without.csv", "--baseline",
+                           p / "without.csv", "--json")
+    assert code == 0
+    assert [s["name"] for s in json.loads(out)["scores"]] == ["with.csv", "without.csv"]
     assert r["gain"]["with.csv"]["bursts"] == pytest.approx(1 - 7 / 6)
     assert r["scores"][0]["wape_by_horizon"]["3"] == 0.0
     code, out, _ = run_cli(capsys, *args)

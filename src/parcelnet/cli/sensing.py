@@ -359,7 +359,12 @@ def score_cmd(a) -> int:
         if Path(a.chart).suffix.lower() != ".png":
             raise UsageError(f"--chart {a.chart}: the chart is a PNG (a name ending in .png)")
         writable(a.chart, "--chart")
-    files = list(dict.fromkeys(a.forecasts + ([a.baseline] if a.baseline else [])))
+    # each file once, however it is written (the baseline may be among --forecasts too)
+    files, seen = [], set()
+    for f in a.forecasts + ([a.baseline] if a.baseline else []):
+        if Path(f).resolve() not in seen:
+            seen.add(Path(f).resolve())
+            files.append(f)
     names = [Path(f).name for f in files]
     if len(set(names)) < len(names):
         raise UsageError("--forecasts: two files of the same name; the scores are named by file")
@@ -373,7 +378,7 @@ def score_cmd(a) -> int:
         from parcelnet.viz.sensing_chart import render_score_chart
         render_score_chart(res, a.chart, [Path(n).stem for n in names])
     if a.json:
-        print_json(res)
+        print_json({**res.to_dict(), "chart": a.chart})
         return 0
     pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
     base = res.baseline
@@ -393,8 +398,8 @@ def score_cmd(a) -> int:
         t.add_row(_WINDOW_LABELS[w], f"{n:,}", *[pct(s.wape[w]) for s in res.scores],
                   *[pct(g[w]) for g in res.gain.values()])
     t.add_section()
-    t.add_row("bias", "", *["-" if s.bias is None else f"{s.bias:.3f}"
-                                               for s in res.scores], *["" for _ in res.gain])
+    t.add_row("bias", "", *["-" if s.bias is None else f"{s.bias:.3f}" for s in res.scores],
+              *["" for _ in res.gain])
     for k in res.scores[0].wape_by_horizon:
         t.add_row(f"lead {k} d", "", *[pct(s.wape_by_horizon[k]) for s in res.scores],
                   *["" for _ in res.gain])
