@@ -166,7 +166,7 @@ def render_score_chart(scores, path: str | Path, labels: list[str] | None = None
             g = gain.get(w)
             left.text(p, val, f"{val:.0%}" + ("" if g is None else f"\n{g:+.0%}"),
                       ha="center", va="bottom", fontsize=6.5)
-        top = max(top, float(np.nanmax(v, initial=0.0)))
+        top = max([top, *v[~np.isnan(v)]])
     left.set_xticks(x, [WINDOW_NAMES[w] for w in windows], fontsize=8)
     left.set_ylim(0, max(top * 1.25, 0.01))
     left.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
