@@ -263,3 +263,19 @@ def test_read_backtest_refuses_a_second_forecast_of_a_row(tmp_path):
     pd.concat([a, a.iloc[[3]]]).to_csv(tmp_path / "f.csv", index=False)
     with pytest.raises(ValidationError, match="line 11.*horizon.*second forecast"):
         read_backtest(tmp_path / "f.csv", [ZJ, GD])
+
+
+def test_nothing_sold_has_no_wape_and_still_draws(tmp_path):
+    """Days that sold nothing give no WAPE and no bias (not a division by zero), and the
+    chart draws them without a warning."""
+    import warnings
+
+    from parcelnet.viz.sensing_chart import render_score_chart
+    a, _ = _forecasts()
+    zero = _sales().assign(units=0)
+    r = score_forecasts(zero, {"a": a})
+    assert set(r.scores[0].wape.values()) == {None} and r.scores[0].bias is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        render_score_chart(r, tmp_path / "z.png")
+    assert (tmp_path / "z.png").stat().st_size > 0
