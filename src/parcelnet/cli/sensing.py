@@ -165,6 +165,13 @@ def _day(text: str, flag: str) -> None:
         raise UsageError(f"{flag} must be a date (YYYY-MM-DD), got '{text}'") from None
 
 
+def _png(path, flag: str) -> Path:
+    """A chart's path: a writable .png, or a one-line usage error naming ``flag``."""
+    if Path(path).suffix.lower() != ".png":
+        raise UsageError(f"{flag} {path}: the chart is a PNG (a name ending in .png)")
+    return writable(path, flag)
+
+
 def _inputs(a):
     """The checked horizon, sales and signals (None without them or with --no-signals)."""
     from parcelnet.sensing.tables import read_sales, read_signals
@@ -289,9 +296,7 @@ def chart_cmd(a) -> int:
 
     horizons = list(dict.fromkeys(integer(h, "--horizon", 1, 60)
                                   for h in str(a.horizon).split(",")))
-    out = writable(a.out, "--out")
-    if out.suffix.lower() != ".png":
-        raise UsageError(f"--out {a.out}: the chart is a PNG (a name ending in .png)")
+    out = _png(a.out, "--out")
     regions = _regions(a.network)
     sales = read_sales(a.sales, regions)
     forecasts = read_backtest(a.forecasts, regions)
@@ -356,9 +361,7 @@ def score_cmd(a) -> int:
 
     burst_days = integer(a.burst_days, "--burst-days", 0, 365)
     if a.chart:
-        if Path(a.chart).suffix.lower() != ".png":
-            raise UsageError(f"--chart {a.chart}: the chart is a PNG (a name ending in .png)")
-        writable(a.chart, "--chart")
+        _png(a.chart, "--chart")
     # each file once, however it is written (the baseline may be among --forecasts too)
     files, seen = [], set()
     for f in a.forecasts + ([a.baseline] if a.baseline else []):

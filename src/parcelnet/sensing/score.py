@@ -33,7 +33,7 @@ import pandas as pd
 
 from parcelnet.errors import ParameterError, ValidationError
 from parcelnet.results import Result
-from parcelnet.sensing.backtest import PROMO_DAYS
+from parcelnet.sensing.backtest import PROMO_DAYS, wape
 
 WINDOWS = ("all", "promotions", "bursts", "bursts_seen", "bursts_unseen", "quiet")
 KEYS = ["date", "region", "sku", "horizon"]
@@ -63,8 +63,8 @@ class Scores(Result):
 
 
 def _wape(y: np.ndarray, f: np.ndarray) -> float | None:
-    total = float(y.sum())
-    return float(np.abs(f - y).sum() / total) if len(y) and total > 0 else None
+    """The backtest's WAPE, or None where nothing was sold (no rows, or zero units)."""
+    return wape(y, f) if y.sum() > 0 else None
 
 
 def _promotion_days(dates: pd.DatetimeIndex) -> np.ndarray:

@@ -154,10 +154,11 @@ def render_score_chart(scores, path: str | Path, labels: list[str] | None = None
     width = 0.8 / len(names)
     x = np.arange(len(windows))
     top = 0.0
-    for i, (s, label) in enumerate(zip(scores.scores, labels)):
+    colours = ["#636363" if s.name == scores.baseline else COLOURS[i % len(COLOURS)]
+               for i, s in enumerate(scores.scores)]
+    for i, (s, c) in enumerate(zip(scores.scores, colours)):
         v = np.array([np.nan if s.wape[w] is None else s.wape[w] for w in windows])
         pos = x - 0.4 + width * (i + 0.5)
-        c = "#636363" if s.name == scores.baseline else COLOURS[i % len(COLOURS)]
         left.bar(pos, v, width=width * 0.92, color=c)
         gain = scores.gain.get(s.name, {})
         for p, w, val in zip(pos, windows, v):
@@ -173,9 +174,8 @@ def render_score_chart(scores, path: str | Path, labels: list[str] | None = None
     left.set_ylabel("WAPE")
     left.set_title("WAPE by window" + (" (and below it, the gain over the baseline)"
                                         if scores.gain else ""), fontsize=10)
-    for i, (s, label) in enumerate(zip(scores.scores, labels)):
+    for s, label, c in zip(scores.scores, labels, colours):
         hs = sorted(s.wape_by_horizon)
-        c = "#636363" if s.name == scores.baseline else COLOURS[i % len(COLOURS)]
         right.plot(hs, [np.nan if s.wape_by_horizon[h] is None else s.wape_by_horizon[h]
                         for h in hs], marker="o", color=c,
                    label=label + (" (baseline)" if s.name == scores.baseline else ""))
