@@ -19,7 +19,7 @@ return to, and counted in, it lifted the scale of every row for four weeks after
 ``l1``): it is scored by WAPE, a sum of absolute errors, which the median minimises. The
 forward forecast fits its mean (the squared error, ``l2``): placement stocks for the
 expected demand, and a day's median lies below its mean, the more so the smaller the series.
-Either takes the other with ``statistic`` (docs/sensing.md, "The median and the mean").
+Either takes the other with ``statistic`` (docs/sensing-record.md, "The median and the mean").
 
 **The deposits' line.** With signals, the trees do not start from a constant on
 the days sold from the deposits (Singles Day and the day after): there they start from a
@@ -57,7 +57,7 @@ each fit's LightGBM on the machine's cores over ``workers``, at least one (Light
 NumPy release the GIL while they work). By default ``workers`` is one more than the cores
 (at most MAX_WORKERS): a fit's threads wait on each other, and a fit building its features
 leaves a core idle. LightGBM runs deterministic: the forecasts are the same, bit for bit,
-whatever ``workers`` (docs/sensing.md has the times). LightGBM keeps one thread count
+whatever ``workers`` (docs/sensing-record.md has the times). LightGBM keeps one thread count
 for the whole process, and every call sets it from its own parameters: a call without
 ``num_threads`` sets it back to every core. A fit sizes its per-thread buffers by that count
 and later runs its loops by it, so a call on another thread that changes it between the two
