@@ -1,6 +1,6 @@
 """One day split across partitions (``parcelnet simulate --engine ray --partitions K``) on
 China's network: measured beside the single-process run, in one run (issue 19, sections 2
-and 4; docs/simulation.md, "Partitions").
+and 4; docs/simulation.md, "One day split across partitions").
 
     python benchmarks/bench_partitions.py NETWORK [--parcels 77700000] [--day peak]
         [--ks 1 2 4] [--engine ray|local] [--no-single] [--scratch DIR]

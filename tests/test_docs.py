@@ -28,3 +28,29 @@ def test_every_build_parameter_is_documented():
     missing = [f"{s}.{k}" for s, kv in raw.items() for k in kv if f"{s}.{k}" not in doc
                and f"`{k}`" not in doc]
     assert not missing, missing
+
+
+def _titles(doc: Path) -> list[str]:
+    """A doc's headings and bold lead-ins: what a reference ``docs/X.md, "Title"`` names."""
+    text = doc.read_text()
+    return [m.strip() for m in re.findall(r"^#+ (.*)$", text, re.M)
+            + re.findall(r"\*\*([^*]+)\*\*", text)]
+
+
+def test_every_reference_to_a_docs_section_resolves():
+    """``docs/X.md, "Title"`` in the docs, the README and the code names a heading or a bold
+    lead-in of X that begins with Title (docs move; their references must move with them)."""
+    files = [*ROOT.glob("docs/*.md"), ROOT / "README.md", *ROOT.glob("src/**/*.py"),
+             *ROOT.glob("benchmarks/*.py"),
+             *(p for p in ROOT.glob("tests/**/*.py") if p.name != "test_docs.py")]
+    ref = re.compile(r'docs/([\w-]+\.md)[,\s]*\(?[,\s]*"([^"]+)"')
+    titles: dict[str, list[str]] = {}
+    broken = []
+    for path in files:
+        for doc, title in ref.findall(re.sub(r"\s+", " ", path.read_text())):
+            if doc not in titles:
+                target = ROOT / "docs" / doc
+                titles[doc] = _titles(target) if target.exists() else []
+            if not any(t.startswith(title.rstrip(".")) for t in titles[doc]):
+                broken.append(f"{path.relative_to(ROOT)}: docs/{doc}, {title!r}")
+    assert not broken, "\n".join(broken)

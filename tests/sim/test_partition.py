@@ -1,6 +1,6 @@
 """One day split across partitions (parcelnet.sim.partition), in this process: every parcel's
 delivered minute and every counter are the single run's, for any number of partitions, any
-partitioning and any window up to the limit (docs/simulation.md, "Partitions")."""
+partitioning and any window up to the limit (docs/simulation.md, "One day split across partitions")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """One day split across partitions of the network, with the single run's answers
-(docs/simulation.md, "Partitions").
+(docs/simulation.md, "One day split across partitions").
 
 **Partitions.** Every facility belongs to one of K partitions: its sorter, and the trips of
 the lanes that leave it. A parcel crosses between partitions only on a *cut* lane (its two
