@@ -16,8 +16,8 @@ from parcelnet.errors import ParameterError
 from parcelnet.progress import RecordingProgress
 from parcelnet.sensing import generate as G
 from parcelnet.sensing.backtest import (DEPOSITS_30, SENSE_STAGES, _calendar, _deposit_line,
-                                        _features, _lad_line, backtest, forecast, make_panel,
-                                        signals_lead, wape)
+                                        _features, _first_target, _lad_line, backtest,
+                                        forecast, make_panel, signals_lead, wape)
 from tests.conftest import assert_one_line_error, run_cli
 from tests.sensing.test_generate import POP, REGIONS
 
@@ -288,6 +288,29 @@ def test_bad_window_dates(world, tmp_path, capsys):
                                "--from", window[0], "--to", window[1], "--out", tmp_path / "f.csv")
         assert code == 2 and not (tmp_path / "f.csv").exists()
         assert_one_line_error(err, flag, "YYYY-MM-DD")
+
+
+def test_window_too_early_names_the_earliest_start(world, tmp_path, capsys):
+    """A window that starts before the features' history is refused in one line that names
+    the first day a backtest can start, and that day itself is accepted; sales too short
+    for any window say so."""
+    p = make_panel(world.sales, None)
+    need = _first_target(2) + 28 + 2
+    earliest = (p.dates[0] + pd.Timedelta(days=need)).date().isoformat()
+    before = (p.dates[0] + pd.Timedelta(days=need - 1)).date().isoformat()
+    with pytest.raises(ParameterError,
+                       match=f"starts too early \\({before}\\).*{earliest} at the earliest"):
+        backtest(p, before, earliest, 2, signals=False)
+    out = backtest(p, earliest, earliest, 2, signals=False)
+    assert set(pd.to_datetime(out["date"])) == {pd.Timestamp(earliest)}
+    short = world.sales[pd.to_datetime(world.sales["date"]) < p.dates[0] + pd.Timedelta(days=need)]
+    short.to_csv(tmp_path / "sales.csv", index=False)
+    last = short["date"].max()
+    code, _, err = run_cli(capsys, "sense", "backtest", "--sales", tmp_path / "sales.csv",
+                           "--from", last, "--to", last, "--horizon", "2",
+                           "--out", tmp_path / "f.csv")
+    assert code == 2 and not (tmp_path / "f.csv").exists()
+    assert_one_line_error(err, f"the sales cover {need} days", f"needs {need} days of sales")
 
 
 def test_forecast_is_the_backtest_at_the_cut(world):

@@ -278,16 +278,23 @@ def backtest(p: Panel, start: str, end: str, horizon: int, *, signals: bool = Tr
         window = [pd.to_datetime(x, format="%Y-%m-%d") for x in (start, end)]
     except (TypeError, ValueError):
         raise ParameterError(f"the window {start}..{end} must be two dates, YYYY-MM-DD") from None
+    if not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 60):
+        raise ParameterError(f"the horizon must be a whole number of days in 1..60, got {horizon}")
     t0, t1 = p.dates.get_indexer(window)
     first = _first_target(horizon)
     if t0 < 0 or t1 < 0 or t1 < t0:
         raise ParameterError(f"the window {start}..{end} must lie within the sales' dates "
                              f"({p.dates[0].date()}..{p.dates[-1].date()})")
-    if t0 - horizon < first + 28:
-        raise ParameterError(f"the window starts too early: forecasts need at least "
-                             f"{first + 28 + horizon} days of history before it")
-    if not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 60):
-        raise ParameterError(f"the horizon must be a whole number of days in 1..60, got {horizon}")
+    need = first + 28 + horizon         # days of history before the window's first day
+    if t0 < need:
+        span = f"{p.dates[0].date()}..{p.dates[-1].date()}"
+        raise ParameterError(
+            f"the window starts too early ({start}): at lead times up to {horizon} a backtest "
+            f"needs {need} days of sales before it, so it can start on "
+            f"{(p.dates[0] + pd.Timedelta(days=need)).date()} at the earliest"
+            if need < len(p.dates) else
+            f"the sales cover {len(p.dates)} days ({span}): a backtest at lead times up to "
+            f"{horizon} needs {need} days of sales before its window, and one day in it")
     if model == "dynamic-regression":
         return _backtest_dr(p, t0, t1, horizon, signals, refit, train_days, progress)
     if model == "lightgbm":
