@@ -66,6 +66,25 @@ def test_bursts_lead_sales_by_the_lag_and_saturate(world):
     assert max(r1) <= (1 + G.U_MAX) * 1.25
 
 
+def test_the_expected_units_are_the_stated_product(world):
+    """Off Singles Day and the day after (whose extra varies by SKU and region), each
+    series' expected units over world_calendar x (1 + its bursts' uplift by burst_uplift)
+    is one constant, its base: the module's form, which the benchmarks' controls use."""
+    lam = world.expected.pivot_table(index=["region", "sku"], columns="date", values="expected")
+    dates = pd.to_datetime(lam.columns)
+    up = np.zeros(lam.shape)
+    row = {k: i for i, k in enumerate(lam.index)}
+    t = np.arange(len(dates))
+    for r, k, d, a in world.bursts[["region", "sku", "date", "strength"]].itertuples(index=False):
+        up[row[(r, k)]] += G.burst_uplift(a, t - dates.get_loc(pd.Timestamp(d)))
+    base = lam.to_numpy() / (G.world_calendar(dates)[None, :] * (1 + up))
+    plain = np.array([(x.month, x.day) not in G.SINGLES for x in dates])
+    assert (up > 0).any() and (~plain).sum() == 4            # two Singles Days in 450 days
+    first = np.repeat(base[:, :1], lam.shape[1], axis=1)
+    np.testing.assert_allclose(base[:, plain], first[:, plain], rtol=1e-9)
+    assert not np.allclose(base[:, ~plain], first[:, ~plain], rtol=1e-3)
+
+
 def test_singles_day(world):
     """Singles Day sells over three times a week before, and pre-sale deposits come only in
     its pre-sale (10-20 to 11-10)."""

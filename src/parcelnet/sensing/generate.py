@@ -80,6 +80,14 @@ def _promo(dates: pd.DatetimeIndex) -> np.ndarray:
     return m
 
 
+def world_calendar(dates: pd.DatetimeIndex) -> np.ndarray:
+    """season x week x promo on each of ``dates`` (module docs): the expected units per
+    unit of base, without the bursts and with Singles Day's extra at its mean."""
+    doy = dates.day_of_year.to_numpy()
+    return ((1 + SEASON_AMPLITUDE * np.sin(2 * np.pi * (doy - 80) / 365))
+            * np.array(WEEK)[dates.day_of_week] * _promo(dates))
+
+
 def burst_uplift(strength: float, days_since: np.ndarray) -> np.ndarray:
     """The sales uplift of a burst of ``strength`` on the days ``days_since`` its start
     (module docs): 0 before LAG days, then saturating in the strength and decaying."""
@@ -123,9 +131,7 @@ def generate_world(regions: list[str], population: np.ndarray, *, skus: int = 40
             share = np.zeros(n_r)
             share[home] = pop[home] / pop[home].sum()
         base[:, k] = level[k] * share
-    doy = dates.day_of_year.to_numpy()
-    calendar = ((1 + SEASON_AMPLITUDE * np.sin(2 * np.pi * (doy - 80) / 365))
-                * np.array(WEEK)[dates.day_of_week] * _promo(dates))
+    calendar = world_calendar(dates)
     lam_plain = calendar[:, None, None] * base[None, :, :]          # (days, regions, skus)
     # Singles Day's extra by SKU and region, drawn anew each year (its own stream, so the
     # rest of the world does not depend on it)
