@@ -186,7 +186,8 @@ def _form_known(w: G.World, horizon: int, days_back: int) -> pd.DataFrame:
     forecast is the negative binomial's median around it."""
     p = make_panel(w.sales, None)
     f = _rows(p, horizon)
-    per_base = G.world_calendar(p.dates)[None, :] * (1 + _panel_uplift(p, w.bursts))
+    calendar = G.world_calendar(p.dates)
+    per_base = calendar[None, :] * (1 + _panel_uplift(p, w.bursts))
     keep = 1.0 - BT._calendar(p.dates)[:, 1:1 + len(BT.PROMO_DAYS)].sum(axis=1)
     zero = np.zeros((len(p.keys), 1))
     cu = np.concatenate([zero, np.cumsum(p.units * keep, axis=1)], axis=1)
@@ -198,7 +199,7 @@ def _form_known(w: G.World, horizon: int, days_back: int) -> pd.DataFrame:
     lo = np.maximum(o + 1 - days_back, 0)
     base = (cu[s, o + 1] - cu[s, lo]) / (cb[s, o + 1] - cb[s, lo])
     _, up_seen = _uplifts(f, w.bursts)
-    lam = base * G.world_calendar(p.dates)[d] * (1 + up_seen)
+    lam = base * calendar[d] * (1 + up_seen)
     return f.assign(units_forecast=stats.nbinom.median(G.DISPERSION,
                                                        G.DISPERSION / (G.DISPERSION + lam)))
 
