@@ -128,23 +128,38 @@ def _since_burst(f: pd.DataFrame, bursts: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _uplifts(f: pd.DataFrame, bursts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Each forecast row's uplift from every burst of its series, and from those that began
-    by its origin (D - h) only (the generator's own ``burst_uplift``)."""
-    day = pd.to_datetime(f["date"]).to_numpy("datetime64[D]").astype(np.int64)
-    hz = f["horizon"].to_numpy(np.int64)
-    up_all, up_seen = np.zeros(len(f)), np.zeros(len(f))
-    rows = pd.Series(np.arange(len(f))).groupby([f["region"].to_numpy(), f["sku"].to_numpy()])
-    idx = {k: v.to_numpy() for k, v in rows}
-    b_day = pd.to_datetime(bursts["date"]).to_numpy("datetime64[D]").astype(np.int64)
-    for (r, k), b, a in zip(zip(bursts["region"], bursts["sku"]), b_day, bursts["strength"]):
-        i = idx.get((r, k))
-        if i is None:
+def _uplift_at(series: np.ndarray, day: np.ndarray, bursts: pd.DataFrame, b_series: np.ndarray,
+               b_day: np.ndarray, origin: np.ndarray | None = None) -> np.ndarray:
+    """The uplift (the generator's own ``burst_uplift``) on each row (series, day) from its
+    series' bursts (``b_series``, ``b_day``: each burst's series and day, -1 where it has
+    none), only from those that began by the row's ``origin`` where it is given."""
+    up = np.zeros(len(series))
+    rows = {k: v.to_numpy() for k, v in pd.Series(np.arange(len(series))).groupby(series)}
+    for i_s, b, a in zip(b_series, b_day, bursts["strength"]):
+        i = rows.get(i_s)
+        if i is None or b < 0:
             continue
         u = G.burst_uplift(a, day[i] - b)
-        up_all[i] += u
-        up_seen[i] += np.where(b <= day[i] - hz[i], u, 0.0)
-    return up_all, up_seen
+        up[i] += u if origin is None else np.where(b <= origin[i], u, 0.0)
+    return up
+
+
+def _series_of(keys: pd.DataFrame, bursts: pd.DataFrame) -> np.ndarray:
+    """Each burst's series: its row in ``keys`` (region, sku), -1 where it has none."""
+    return pd.MultiIndex.from_frame(keys[["region", "sku"]]).get_indexer(
+        pd.MultiIndex.from_frame(bursts[["region", "sku"]]))
+
+
+def _uplifts(f: pd.DataFrame, bursts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each forecast row's uplift from every burst of its series, and from those that began
+    by its origin (D - h) only."""
+    day = pd.to_datetime(f["date"]).to_numpy("datetime64[D]").astype(np.int64)
+    keys = f[["region", "sku"]].drop_duplicates(ignore_index=True)
+    series = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(f[["region", "sku"]]))
+    b_day = pd.to_datetime(bursts["date"]).to_numpy("datetime64[D]").astype(np.int64)
+    b_series = _series_of(keys, bursts)
+    return (_uplift_at(series, day, bursts, b_series, b_day),
+            _uplift_at(series, day, bursts, b_series, b_day, day - f["horizon"].to_numpy(np.int64)))
 
 
 def _known_by_origin(f: pd.DataFrame, bursts: pd.DataFrame, lam: np.ndarray) -> np.ndarray:
@@ -157,15 +172,10 @@ def _known_by_origin(f: pd.DataFrame, bursts: pd.DataFrame, lam: np.ndarray) -> 
 
 def _panel_uplift(p: BT.Panel, bursts: pd.DataFrame) -> np.ndarray:
     """Every burst's uplift on each (series, day) of the panel p."""
-    key = {k: i for i, k in enumerate(zip(p.keys["region"], p.keys["sku"]))}
-    b_day = p.dates.get_indexer(pd.to_datetime(bursts["date"]))
-    t = np.arange(len(p.dates))
-    up = np.zeros(p.units.shape)
-    for r, k, b, strength in zip(bursts["region"], bursts["sku"], b_day, bursts["strength"]):
-        i = key.get((r, k))
-        if i is not None and b >= 0:
-            up[i] += G.burst_uplift(strength, t - b)
-    return up
+    n, t = p.units.shape
+    up = _uplift_at(np.repeat(np.arange(n), t), np.tile(np.arange(t), n), bursts,
+                    _series_of(p.keys, bursts), p.dates.get_indexer(pd.to_datetime(bursts["date"])))
+    return up.reshape(n, t)
 
 
 def _rows(p: BT.Panel, horizon: int) -> pd.DataFrame:
@@ -239,14 +249,8 @@ def _uplift_feature(bursts: pd.DataFrame, divide: bool = False):
     def features(p, targets, h, signals, cal):
         X, scale = plain(p, targets, h, signals, cal)
         s, d = targets[:, 0], targets[:, 1]
-        key = {k: i for i, k in enumerate(zip(p.keys["region"], p.keys["sku"]))}
-        b_day = p.dates.get_indexer(pd.to_datetime(bursts["date"]))
-        up = np.zeros(len(s))
-        for r, k, b, strength in zip(bursts["region"], bursts["sku"], b_day, bursts["strength"]):
-            i = key.get((r, k))
-            if i is not None and b >= 0:
-                on = (s == i) & (d - h >= b)
-                up[on] += G.burst_uplift(strength, d[on] - b)
+        up = _uplift_at(s, d, bursts, _series_of(p.keys, bursts),
+                        p.dates.get_indexer(pd.to_datetime(bursts["date"])), d - h)
         if divide:
             return X, scale * (1 + up)
         # in front: the model reads some columns by their place from the end
