@@ -105,6 +105,25 @@ def test_dates_are_summed_and_checked(wnet, skus, tmp_path):
         read_forecast(p, wnet, skus)
 
 
+def test_dates_chosen(wnet, skus, tmp_path):
+    """With dates, only the rows dated from the first to the last count; a table without
+    dates, or without a row in them, is refused in one line naming the file."""
+    p = tmp_path / "f.csv"
+    pd.DataFrame({"date": ["2026-11-09", "2026-11-10", "2026-11-11", "2026-11-11"],
+                  "region": ["SH", "SH", "SH", "GZ"], "sku": ["tea", "tea", "tea", "pen"],
+                  "units_forecast": [1.0, 2.0, 4.0, 8.0]}).to_csv(p, index=False)
+    one = read_forecast(p, wnet, skus, ("2026-11-11", "2026-11-11"))
+    assert one.set_index(["region", "sku"])["units_forecast"].to_dict() == {("GZ", "pen"): 8.0,
+                                                                           ("SH", "tea"): 4.0}
+    two = read_forecast(p, wnet, skus, ("2026-11-09", "2026-11-10"))
+    assert two["units_forecast"].tolist() == [3.0]
+    with pytest.raises(ValueError, match=r"f.csv: no row dated 2026-12-01..2026-12-02 \(its dates: "
+                                         r"2026-11-09..2026-11-11\)"):
+        read_forecast(p, wnet, skus, ("2026-12-01", "2026-12-02"))
+    with pytest.raises(ValueError, match="forecast.csv: no 'date' column"):
+        read_forecast(_forecast(tmp_path, [("SH", "tea", 1)]), wnet, skus, ("2026-11-11", "2026-11-11"))
+
+
 def test_cli(wnet, tmp_path, capsys):
     import json
 
@@ -134,6 +153,37 @@ def test_cli(wnet, tmp_path, capsys):
     code, out, _ = run_cli(capsys, "plan", "placement", src, "--skus", sk, "--forecast", fc,
                            "--budget-units", "1.3X", "--out", tmp_path / "m.csv", "--json")
     assert code == 0 and json.loads(out)["budget_units"] == 9       # 9.1 -> 9
+    # --dates: only that day's rows; --day peak: the reach over the peak's order hours
+    dated = tmp_path / "dated.csv"
+    pd.DataFrame({"date": ["2026-11-10", "2026-11-11", "2026-11-11"], "region": ["SH", "SH", "BJ"],
+                  "sku": ["tea", "tea", "pen"], "units_forecast": [50, 4, 3]}).to_csv(dated, index=False)
+    day_rows = _forecast(tmp_path, [("SH", "tea", 4), ("BJ", "pen", 3)], "day.csv")
+    planned = {}
+    for day in ("normal", "peak"):
+        code, out, _ = run_cli(capsys, "plan", "placement", src, "--skus", sk, "--forecast", dated,
+                               "--dates", "2026-11-11", "--day", day, "--budget-units", "1x",
+                               "--out", tmp_path / "d.csv", "--json")
+        assert code == 0
+        r = json.loads(out)
+        assert r["forecast_units"] == 7 and r["budget_units"] == 7
+        from parcelnet.demand.generate import hourly_profile
+        from parcelnet.inventory import read_skus
+        sks = read_skus(sk, wnet)
+        want = plan_placement(wnet, sks, read_forecast(day_rows, wnet, sks), 7,
+                              hour_weights=hourly_profile(day))
+        assert r["planned_within_24h_units"] == pytest.approx(want.planned_within_24h_units)
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "d.csv"), want.table.reset_index(drop=True),
+                                      check_dtype=False)
+        planned[day] = r["planned_within_24h_units"]
+    # BJ's stations are reached within 24 h from fewer of the peak's order hours
+    assert planned["peak"] < planned["normal"] < 7
+    for bad, part in (("11/11", "--dates"), ("2026-11-12..2026-11-11", "comes before"),
+                      ("2026-12-01", "no row dated")):
+        code, _, err = run_cli(capsys, "plan", "placement", src, "--skus", sk, "--forecast", dated,
+                               "--dates", bad, "--budget-units", "5", "--out", tmp_path / "b.csv")
+        assert code == 2, bad
+        assert_one_line_error(err, part)
+        assert not (tmp_path / "b.csv").exists()
     for bad in ("-1x", "x", "1.3y", "nanx"):
         code, _, err = run_cli(capsys, "plan", "placement", src, "--skus", sk, "--forecast", fc,
                                f"--budget-units={bad}", "--out", tmp_path / "b.csv")

@@ -208,10 +208,27 @@ def warehouses(a) -> int:
     return 0
 
 
+def _dates(text: str) -> tuple[str, str]:
+    """``--dates``: one day, or FIRST..LAST (YYYY-MM-DD), or a one-line usage error."""
+    import pandas as pd
+
+    parts = str(text).split("..")
+    try:
+        if len(parts) > 2:
+            raise ValueError
+        days = [pd.to_datetime(x.strip(), format="%Y-%m-%d") for x in parts]
+    except (TypeError, ValueError):
+        raise UsageError(f"--dates must be a day or FIRST..LAST (YYYY-MM-DD), got '{text}'") from None
+    if days[-1] < days[0]:
+        raise UsageError(f"--dates {text}: the last day comes before the first")
+    return str(days[0].date()), str(days[-1].date())
+
+
 def placement(a) -> int:
     from parcelnet.files import atomic_path
     from parcelnet.inventory import read_skus
     from parcelnet.network.pnf import load_network
+    from parcelnet.demand.generate import hourly_profile
     from parcelnet.plan.placement import forecast_units, plan_placement, read_forecast
     from parcelnet.viz.console import console
 
@@ -224,14 +241,16 @@ def placement(a) -> int:
         budget = int(text)
     else:
         raise UsageError(f"--budget-units must be {what}, got '{text}'")
+    dates = _dates(a.dates) if a.dates else None
     writable(a.out, "--out")
     net = load_network(a.network)
     skus = read_skus(a.skus, net)
-    forecast = read_forecast(a.forecast, net, skus)
+    forecast = read_forecast(a.forecast, net, skus, dates)
     if times:
         budget = math.floor(m * forecast_units(forecast) + 1e-9)
     with bars(quiet=a.json) as progress:
-        p = plan_placement(net, skus, forecast, budget, progress=progress)
+        p = plan_placement(net, skus, forecast, budget, hour_weights=hourly_profile(a.day),
+                           progress=progress)
     with atomic_path(a.out) as tmp:
         p.table.to_csv(tmp, index=False)
     if a.json:
@@ -316,6 +335,12 @@ def register(sub) -> None:
     pp.add_argument("--budget-units", required=True, help="units that may be placed in all, or "
                     "a multiple of the forecast's units (what one central warehouse would hold), "
                     "such as 1.3x, rounded down")
+    pp.add_argument("--dates", help="only the forecast's rows of this day or these days, "
+                    "FIRST..LAST (YYYY-MM-DD; default every row)")
+    pp.add_argument("--day", choices=("normal", "peak"), default="normal",
+                    help="the order hours the 24 h reach is averaged over: a normal day's or "
+                    "the peak's, a tenth of whose orders come in the hour after midnight (default "
+                    "normal)")
     pp.add_argument("--out", required=True, help="placement CSV: warehouse_id,sku,units")
     add_json(pp, "the placement's figures")
     pp.set_defaults(func=placement)

@@ -4,8 +4,9 @@ hold at each warehouse, for the forecast orders promised within 24 hours.
 **The planning model.** Regions are provinces (``places.csv`` admin1). ``reach[w, r]`` is
 the share of region r's orders that warehouse w promises within 24 hours: the promise
 engine's 24 h reach of w to each station (over a day's order hours, by the normal day's hour
-profile), weighted by the stations' population within r. A unit of SKU k held at w and
-sold in r is promised within 24 hours with that probability, whichever SKU it is. So the
+profile, or the peak's with ``--day peak``), weighted by the stations' population within r.
+A unit of SKU k held at w and sold in r is promised within 24 hours with that probability,
+whichever SKU it is. So the
 units served from w in r, y[w, r], decide the plan's value, and the problem is a flow:
 
     max  sum_{w,r} reach[w, r] y[w, r] - eps sum y
@@ -98,10 +99,12 @@ def _safety_stock(table: pd.DataFrame, ids: np.ndarray, cap: np.ndarray, left: i
     return table.assign(units=units + extra), int(extra.sum())
 
 
-def read_forecast(path, network: Network, skus: Skus) -> pd.DataFrame:
+def read_forecast(path, network: Network, skus: Skus,
+                  dates: tuple[str, str] | None = None) -> pd.DataFrame:
     """The forecast table ``region,sku,units_forecast`` (and an optional ``date``, summed
-    over): regions are ``places.csv`` admin1 names; units >= 0. Returns region, sku,
-    units_forecast summed per (region, sku)."""
+    over): regions are ``places.csv`` admin1 names; units >= 0. With ``dates`` (first, last;
+    YYYY-MM-DD) only the rows dated from first to last count, and the table must have a
+    ``date`` column. Returns region, sku, units_forecast summed per (region, sku)."""
     t = Table(path, FORECAST_COLUMNS, "forecast")
     names = set(station_provinces(network)[0])
     region = t.text("region")
@@ -120,12 +123,22 @@ def read_forecast(path, network: Network, skus: Skus) -> pd.DataFrame:
         i = int(np.flatnonzero(bad)[0])
         raise t.error(f"'{t.df['units_forecast'].iloc[i]}' is not a number of units >= 0", i,
                       "units_forecast")
+    keep = np.ones(len(units), bool)
     if "date" in t.df.columns:
         d = pd.to_datetime(t.df["date"], errors="coerce", format="%Y-%m-%d")
         if d.isna().any():
             i = int(np.flatnonzero(d.isna().to_numpy())[0])
             raise t.error(f"'{t.df['date'].iloc[i]}' is not a date (YYYY-MM-DD)", i, "date")
-    df = pd.DataFrame({"region": region, "sku": sku, "units_forecast": units})
+        if dates is not None:
+            first, last = (pd.Timestamp(x) for x in dates)
+            keep = ((d >= first) & (d <= last)).to_numpy()
+            if not keep.any():
+                raise ParameterError(f"{path}: no row dated {dates[0]}..{dates[1]} (its dates: "
+                                     f"{d.min().date()}..{d.max().date()})")
+    elif dates is not None:
+        raise ParameterError(f"{path}: no 'date' column to take the dates {dates[0]}..{dates[1]} "
+                             f"from")
+    df = pd.DataFrame({"region": region, "sku": sku, "units_forecast": units})[keep]
     return df.groupby(["region", "sku"], as_index=False, sort=True)["units_forecast"].sum()
 
 
