@@ -417,8 +417,8 @@ def speed(a) -> None:
 
 
 def peak(a) -> None:
-    from parcelnet.demand.generate import hourly_profile, minute_profile
-    from parcelnet.demand.skus import generate_skus, station_provinces
+    from parcelnet.demand.generate import hourly_profile
+    from parcelnet.demand.skus import orders_from_units, skus_for, station_provinces
     from parcelnet.inventory import fulfil
     from parcelnet.inventory.tables import Orders, Placement, Skus
     from parcelnet.network.pnf import load_network
@@ -433,30 +433,14 @@ def peak(a) -> None:
     t0 = time.perf_counter()
     sites = choose_warehouses(load_network(a.network), a.warehouses)
     net = sites.network
-    names, st_prov, prov_pop = station_provinces(net)
+    names, _, prov_pop = station_provinces(net)
     day = "2026-11-11"
     until = (pd.Timestamp(day) - pd.Timedelta(days=a.lead)).strftime("%Y-%m-%d")
     w = G.generate_world(names, prov_pop, skus=a.skus, seed=a.seed, until=until)
-    cat = generate_skus(net, a.skus, a.seed)
-    cat["sku"] = [f"K{k + 1:04d}" for k in range(a.skus)]          # the world's SKU ids
-    skus = Skus.from_frame(cat[["sku", "seller_facility", "unit_cube_litres"]], net)
-    # Singles Day's true units as one-unit orders
+    skus = Skus.from_frame(skus_for(net, sorted(set(w.sales["sku"])), a.seed), net)
     truth = w.truth[w.truth["date"] == day]
-    rng = np.random.default_rng([a.seed, 5])
-    reg = np.repeat(truth["region"].to_numpy(object), truth["units"].to_numpy())
-    sku = np.repeat(truth["sku"].to_numpy(object), truth["units"].to_numpy())
-    n = len(reg)
-    dest = np.empty(n, np.int64)
-    pop = net.station_population
-    for r, idx in pd.Series(np.arange(n)).groupby(reg):
-        st = net.stations[st_prov == names.index(r)]
-        pr = pop[st_prov == names.index(r)]
-        dest[idx.to_numpy()] = rng.choice(st, size=len(idx), p=pr / pr.sum())
-    order = rng.permutation(n)
-    created = np.sort(rng.choice(1440, size=n, p=minute_profile("peak")))
-    od = pd.DataFrame({"order_id": np.arange(1, n + 1), "created_minute": created,
-                       "sku": sku[order], "dest_station": net.facility_index[dest[order]].astype(object),
-                       "quantity": 1})
+    od = orders_from_units(net, truth, "peak", a.seed)       # Singles Day's true units
+    n = len(od)
     orders = Orders.from_frame(od, net, skus)
     perfect = truth.rename(columns={"units": "units_forecast"})[["region", "sku", "units_forecast"]]
     budget = int(round(a.budget * perfect["units_forecast"].sum()))

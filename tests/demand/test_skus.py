@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parcelnet.demand.skus import NATIONAL_SHARE, QUANTITY, generate_orders, generate_skus
+from parcelnet.demand.generate import minute_profile
+from parcelnet.demand.skus import (NATIONAL_SHARE, QUANTITY, generate_orders, generate_skus,
+                                  orders_from_units, skus_for)
 from parcelnet.inventory import read_orders, read_skus
 from parcelnet.network.pnf import write_pnf
 from tests.conftest import run_cli
@@ -79,3 +81,50 @@ def test_foresight_is_the_days_units_by_province(net, tmp_path, capsys):
                            "--foresight", tmp_path / "g.csv")
     assert code == 2 and "--foresight goes with --skus" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "g.csv").exists()
+
+
+def test_orders_from_units(net):
+    """A day's units by province and SKU become as many one-unit orders: per (province,
+    SKU) exactly the units given, each at a station of its province, the stations drawn by
+    population; ids 1..N in order of creation; the peak's midnight hour; the same seed, the
+    same orders."""
+    units = pd.DataFrame({"region": ["SH", "SH", "GZ", "CD", "BJ"],
+                          "sku": ["tea", "pen", "tea", "mug", "pen"],
+                          "units": [4000, 0, 2500, 1, 3500]})
+    orders = orders_from_units(net, units, "peak", seed=4)
+    assert len(orders) == 10_001 and (orders["quantity"] == 1).all()
+    assert orders["order_id"].tolist() == list(range(1, 10_002))
+    assert orders["created_minute"].is_monotonic_increasing
+    assert orders["created_minute"].between(0, 1439).all()
+    prov = dict(zip(net.places["station_id"], net.places["admin1"]))
+    got = orders.assign(region=orders["dest_station"].map(prov)).groupby(["region", "sku"]).size()
+    want = units[units["units"] > 0].set_index(["region", "sku"])["units"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False)
+    # within SH, each of its four stations in proportion to its places' population
+    sh = orders[orders["dest_station"].map(prov) == "SH"]["dest_station"].value_counts(normalize=True)
+    pop = net.places.set_index("station_id")["population"].astype(float)
+    want_sh = pop[sh.index] / pop[sh.index].sum()
+    assert len(sh) == 4 and np.allclose(sh.to_numpy(), want_sh.to_numpy(), atol=0.03)
+    midnight = (orders["created_minute"] < 60).mean()
+    assert midnight == pytest.approx(minute_profile("peak")[:60].sum(), abs=0.01)
+    assert (orders_from_units(net, units, "normal", seed=4)["created_minute"] < 60).mean() < 0.02
+    pd.testing.assert_frame_equal(orders, orders_from_units(net, units, "peak", seed=4))
+    with pytest.raises(ValueError, match="region 'Mars' has no stations"):
+        orders_from_units(net, units.assign(region="Mars"))
+    with pytest.raises(ValueError, match="whole numbers >= 0"):
+        orders_from_units(net, units.assign(units=[1, 2, -1, 0, 0]))
+    with pytest.raises(ValueError, match="unknown day"):
+        orders_from_units(net, units, "holiday")
+
+
+def test_skus_for_named_ids(net):
+    """A named catalogue takes generate_skus's sellers and cubes, in order, for the seed."""
+    ids = [f"K{k:04d}" for k in range(1, 31)]
+    t = skus_for(net, ids, seed=9)
+    cat = generate_skus(net, 30, seed=9)
+    assert list(t.columns) == ["sku", "seller_facility", "unit_cube_litres"]
+    assert t["sku"].tolist() == ids
+    assert t["seller_facility"].tolist() == cat["seller_facility"].tolist()
+    assert t["unit_cube_litres"].tolist() == cat["unit_cube_litres"].tolist()
+    with pytest.raises(ValueError, match="must differ"):
+        skus_for(net, ["a", "b", "a"])

@@ -15,6 +15,11 @@ take about 60% of the orders.
 minute profile (normal or peak, as ``parcelnet demand``). Its station is drawn by population
 among the stations of the SKU's provinces (every station for a national SKU). Its quantity is
 1, 2 or 3 units with probabilities QUANTITY. Order ids run 1..N in order of creation.
+
+**A known day's units as orders** (:func:`orders_from_units`, ``parcelnet sense generate
+--orders-day``): given the units by province and SKU, each unit becomes a one-unit order at
+a station of its province, drawn by population, created at a minute of the day's profile.
+:func:`skus_for` gives SKUs named elsewhere (a sensed world's) sellers and cubes.
 """
 
 from __future__ import annotations
@@ -144,6 +149,57 @@ def generate_orders(network: Network, skus: pd.DataFrame, n: int, day: str = "no
     return pd.DataFrame({"order_id": np.arange(1, n + 1), "created_minute": created,
                          "sku": skus["sku"].to_numpy(object)[which],
                          "dest_station": np.asarray(fac[dest], dtype=object), "quantity": qty})
+
+
+def skus_for(network: Network, ids, seed: int = 0) -> pd.DataFrame:
+    """Sellers and cubes for SKUs named ``ids`` (such as a sensed world's,
+    ``parcelnet sense generate``): ``sku,seller_facility,unit_cube_litres``, the i-th SKU's
+    seller and cube those of :func:`generate_skus`'s i-th for the same ``seed``. The seller
+    is drawn by the provinces' origin shares, whatever provinces the SKU sells in."""
+    ids = [str(x) for x in ids]
+    if len(set(ids)) != len(ids):
+        raise ParameterError("the SKU ids must differ from each other")
+    cat = generate_skus(network, len(ids), seed)
+    return pd.DataFrame({"sku": np.asarray(ids, dtype=object),
+                         "seller_facility": cat["seller_facility"].to_numpy(object),
+                         "unit_cube_litres": cat["unit_cube_litres"].to_numpy(float)})
+
+
+def orders_from_units(network: Network, units: pd.DataFrame, day: str = "normal",
+                      seed: int = 0) -> pd.DataFrame:
+    """A day of one-unit orders for ``units`` (``region,sku,units``: whole units by province
+    and SKU, such as a sensed world's true units of one day): an order per unit, its station
+    drawn by population among its province's stations, its creation minute by the day's
+    minute profile (``normal`` or ``peak``), the orders shuffled before the sorted minutes are
+    dealt to them. Order ids run 1..N in order of creation:
+    ``order_id,created_minute,sku,dest_station,quantity``."""
+    check_day(day)
+    rng = np.random.default_rng([_check_seed(seed), 5])
+    names, st_prov, _ = station_provinces(network)
+    q = pd.to_numeric(units["units"], errors="coerce").to_numpy(float)
+    if not np.all(np.isfinite(q) & (q >= 0) & (q == np.round(q))):
+        raise ParameterError("a day's units must be whole numbers >= 0")
+    q = q.astype(np.int64)
+    unknown = sorted(set(units["region"].astype(str)[q > 0]) - set(names))
+    if unknown:
+        raise ParameterError(f"region '{unknown[0]}' has no stations on the network "
+                             f"(regions are the admin1 names of its stations' places)")
+    reg = np.repeat(units["region"].astype(str).to_numpy(object), q)
+    sku = np.repeat(units["sku"].astype(str).to_numpy(object), q)
+    n = len(reg)
+    dest = np.empty(n, np.int64)
+    pop = network.station_population
+    for r, idx in pd.Series(np.arange(n)).groupby(reg):
+        here = st_prov == names.index(r)
+        p = pop[here]
+        p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1 / len(p))
+        dest[idx.to_numpy()] = rng.choice(network.stations[here], size=len(idx), p=p)
+    order = rng.permutation(n)
+    created = np.sort(rng.choice(1440, size=n, p=minute_profile(day)))
+    return pd.DataFrame({"order_id": np.arange(1, n + 1), "created_minute": created,
+                         "sku": sku[order],
+                         "dest_station": network.facility_index[dest[order]].astype(object),
+                         "quantity": 1})
 
 
 def units_by_region(network: Network, orders: pd.DataFrame) -> pd.DataFrame:
