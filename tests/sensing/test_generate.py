@@ -114,3 +114,73 @@ def test_cli(tmp_path, capsys):
     code, _, err = run_cli(capsys, "sense", "generate", "--out", tmp_path / "y", "--until", "2026-02-30")
     assert code == 2 and not (tmp_path / "y").exists()
     assert_one_line_error(err, "--until", "2026-02-30", "YYYY-MM-DD")
+
+
+def test_the_loop_by_the_cli(tmp_path, capsys):
+    """Signals, forecast, placement, fulfilment and the simulated day, by the CLI alone: with
+    --network the world's SKUs get sellers on it (skus.csv) and --orders-day writes that
+    day's true units as one-unit orders, which placement's and fulfil's tables take."""
+    import json
+
+    from parcelnet.inventory import read_orders, read_skus
+    from parcelnet.network.pnf import write_pnf
+    from parcelnet.plan.warehouses import add_warehouses
+    from tests.conftest import assert_one_line_error, run_cli
+    from tests.plan.test_service_origins import BACKBONE, centres
+
+    wnet, _ = add_warehouses(centres(BACKBONE), ["SHa", "GZb"], capacity_units=100_000)
+    net = write_pnf(wnet, tmp_path / "net")
+    w = tmp_path / "w"
+    code, out, _ = run_cli(capsys, "sense", "generate", "--seed", "2", "--skus", "12", "--until",
+                           "2026-11-08", "--network", net, "--orders-day", "2026-11-11", "--out", w,
+                           "--json")
+    assert code == 0
+    r = json.loads(out)
+    assert r["regions"] == 4 and r["orders"]["profile"] == "peak"
+    skus = read_skus(w / "skus.csv", wnet)
+    assert sorted(skus.index) == sorted(set(pd.read_csv(w / "sales.csv")["sku"]))
+    orders = pd.read_parquet(w / "orders.parquet")
+    assert len(read_orders(w / "orders.parquet", wnet, skus)) == len(orders) == r["orders"]["orders"]
+    truth = pd.read_csv(w / "truth.csv")
+    day = truth[truth["date"] == "2026-11-11"].set_index(["region", "sku"])["units"]
+    prov = dict(zip(wnet.places["station_id"], wnet.places["admin1"]))
+    got = orders.assign(region=orders["dest_station"].map(prov)).groupby(["region", "sku"]).size()
+    pd.testing.assert_series_equal(got.sort_index(), day[day > 0].sort_index(), check_names=False)
+    assert (orders["created_minute"] < 60).mean() > 0.05          # Singles Day's midnight
+    fc = tmp_path / "fc.csv"
+    code, _, _ = run_cli(capsys, "sense", "forecast", "--sales", w / "sales.csv", "--signals",
+                         w / "signals.csv", "--horizon", "3", "--network", net, "--out", fc, "--json")
+    assert code == 0
+    code, out, _ = run_cli(capsys, "plan", "placement", net, "--skus", w / "skus.csv", "--forecast",
+                           fc, "--dates", "2026-11-11", "--day", "peak", "--budget-units", "1.3x",
+                           "--out", tmp_path / "p.csv", "--json")
+    assert code == 0
+    f = pd.read_csv(fc)
+    assert json.loads(out)["forecast_units"] == int(
+        f[f["date"] == "2026-11-11"].groupby(["region", "sku"])["units_forecast"].sum().round().clip(0).sum())
+    code, out, _ = run_cli(capsys, "fulfil", net, "--placement", tmp_path / "p.csv", "--skus",
+                           w / "skus.csv", "--orders", w / "orders.parquet", "--out",
+                           tmp_path / "served.csv", "--parcels", tmp_path / "parcels.parquet", "--json")
+    assert code == 0
+    served = json.loads(out)
+    assert served["orders"] == len(orders) and served["from_warehouses"] > served["from_sellers"]
+    code, out, _ = run_cli(capsys, "simulate", net, "--parcels", tmp_path / "parcels.parquet", "--json",
+                           "--report", tmp_path / "day.html")
+    assert code == 0 and json.loads(out)["parcels"] == len(orders)
+    # the orders need the network's stations; their day lies in the true future
+    code, _, err = run_cli(capsys, "sense", "generate", "--out", tmp_path / "x", "--orders-day",
+                           "2026-11-11")
+    assert code == 2 and not (tmp_path / "x").exists()
+    assert_one_line_error(err, "--orders-day needs --network")
+    code, _, err = run_cli(capsys, "sense", "generate", "--network", net, "--until", "2026-11-08",
+                           "--orders-day", "2026-11-01", "--out", tmp_path / "y")
+    assert code == 2 and not (tmp_path / "y").exists()
+    assert_one_line_error(err, "--orders-day 2026-11-01", "2026-11-09..", "after --until 2026-11-08")
+    code, _, err = run_cli(capsys, "sense", "generate", "--network", net, "--orders-day", "11/11",
+                           "--out", tmp_path / "z")
+    assert code == 2
+    assert_one_line_error(err, "--orders-day", "YYYY-MM-DD")
+    code, _, err = run_cli(capsys, "sense", "generate", "--network", net, "--orders-profile", "peak",
+                           "--out", tmp_path / "z")
+    assert code == 2 and not (tmp_path / "z").exists()
+    assert_one_line_error(err, "--orders-profile goes with --orders-day")

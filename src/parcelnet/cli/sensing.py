@@ -14,6 +14,7 @@ from parcelnet.cli._common import UsageError, add_json, bars, integer, print_jso
 
 def generate(a) -> int:
     import numpy as np
+    import pandas as pd
 
     from parcelnet.files import atomic_path
     from parcelnet.sensing import generate as G
@@ -24,9 +25,18 @@ def generate(a) -> int:
     days = integer(a.days, "--days", 60, 3660)
     out = Path(a.out)
     writable(out / "sales.csv", "--out")
+    if a.orders_profile and a.orders_day is None:
+        raise UsageError("--orders-profile goes with --orders-day")
+    if a.orders_day is not None:
+        if not a.network:
+            raise UsageError("--orders-day needs --network: the orders' stations and the SKUs' "
+                             "sellers are the network's")
+        _day(a.orders_day, "--orders-day")
+    net = None
     if a.network:
         from parcelnet.network.pnf import load_network
-        places = load_network(a.network).places
+        net = load_network(a.network)
+        places = net.places
         pop = places.assign(population=places["population"].astype(float))
     else:
         from parcelnet.geo import load_places
@@ -36,16 +46,36 @@ def generate(a) -> int:
     by = pop.groupby("admin1")["population"].sum()
     w = G.generate_world(list(by.index), by.to_numpy(float), skus=skus, seed=seed, days=days,
                          until=a.until)
-    for name, df in (("sales", w.sales), ("signals", w.signals), ("truth", w.truth),
-                     ("bursts", w.bursts)):
+    tables = [("sales", w.sales), ("signals", w.signals), ("truth", w.truth), ("bursts", w.bursts)]
+    orders = None
+    if net is not None:
+        from parcelnet.demand.skus import orders_from_units, skus_for
+        tables.append(("skus", skus_for(net, sorted(set(w.sales["sku"])), seed)))
+        if a.orders_day is not None:
+            day = str(pd.Timestamp(a.orders_day).date())
+            truth = w.truth[w.truth["date"] == day]
+            if truth.empty:
+                raise UsageError(f"--orders-day {a.orders_day}: the true future holds "
+                                 f"{w.truth['date'].min()}..{w.truth['date'].max()} (after "
+                                 f"--until {w.until})")
+            profile = a.orders_profile or ("peak" if day[5:] == "11-11" else "normal")
+            orders = orders_from_units(net, truth, profile, seed)
+    for name, df in tables:
         with atomic_path(out / f"{name}.csv") as tmp:
             df.to_csv(tmp, index=False)
+    if orders is not None:
+        with atomic_path(out / "orders.parquet") as tmp:
+            orders.to_parquet(tmp, index=False)
     params = {k: getattr(G, k) for k in ("LAG", "MENTION_DECAY", "SALES_DECAY", "U_MAX",
                                          "SATURATION", "BURST_RATE", "DISPERSION", "DEPOSIT_SHARE",
                                          "SEASON_AMPLITUDE")}
     summary = {"seed": seed, "skus": skus, "regions": len(by), "start": G.START, "days": days,
                "until": w.until, "sales_rows": len(w.sales), "signal_rows": len(w.signals),
                "truth_rows": len(w.truth), "bursts": len(w.bursts), "params": params,
+               "skus_table": str(out / "skus.csv") if net is not None else None,
+               "orders": None if orders is None else {
+                   "day": day, "profile": profile, "orders": len(orders),
+                   "out": str(out / "orders.parquet")},
                "out": str(out)}
     with atomic_path(out / "world.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=1, default=lambda x: float(np.asarray(x))))
@@ -54,7 +84,10 @@ def generate(a) -> int:
         return 0
     console().print(f"a world of {skus} SKUs in {len(by)} provinces over {days} days (seed {seed}): "
                     f"history to {w.until}, {len(w.bursts)} viral bursts leading sales by "
-                    f"{G.LAG} days -> {out}/ (sales, signals, truth, bursts, world.json)")
+                    f"{G.LAG} days -> {out}/ ({', '.join(n for n, _ in tables)}, world.json)")
+    if orders is not None:
+        console().print(f"{len(orders):,} one-unit orders, the true units of {day} ({profile} day's "
+                        f"minutes) -> {out / 'orders.parquet'}")
     return 0
 
 
@@ -68,12 +101,19 @@ def register(sub) -> None:
                         "the cut (docs/sensing.md).")
     g.add_argument("--seed", default="0", help="random seed (default 0)")
     g.add_argument("--out", required=True, help="folder for sales.csv, signals.csv, truth.csv, "
-                   "bursts.csv and world.json")
+                   "bursts.csv and world.json (and skus.csv, orders.parquet)")
     g.add_argument("--skus", default="40", help="number of SKUs (default 40)")
     g.add_argument("--days", default="450", help="days from 2025-09-01 (default 450)")
     g.add_argument("--until", help="last day of history, YYYY-MM-DD (default 30 days before the end)")
     g.add_argument("--network", help="take the provinces from this network's places (default: "
-                   "China's packaged places)")
+                   "China's packaged places), and write skus.csv: each SKU's seller and cube on "
+                   "it, for plan placement and fulfil")
+    g.add_argument("--orders-day", help="also write orders.parquet: this day's true units as "
+                   "one-unit orders on --network's stations, for parcelnet fulfil (YYYY-MM-DD, "
+                   "after --until)")
+    g.add_argument("--orders-profile", choices=("normal", "peak"),
+                   help="the orders' creation minutes follow this day's profile (default: peak "
+                   "on Singles Day, 11-11, else normal)")
     add_json(g, "the world's figures")
     g.set_defaults(func=generate)
     register_backtest(ssub)
