@@ -225,10 +225,10 @@ def _dates(text: str) -> tuple[str, str]:
 
 
 def placement(a) -> int:
+    from parcelnet.demand.generate import hourly_profile
     from parcelnet.files import atomic_path
     from parcelnet.inventory import read_skus
     from parcelnet.network.pnf import load_network
-    from parcelnet.demand.generate import hourly_profile
     from parcelnet.plan.placement import forecast_units, plan_placement, read_forecast
     from parcelnet.viz.console import console
 
