@@ -51,6 +51,16 @@ def seed(text, flag: str = "--seed") -> int:
     return integer(text, flag, 0, MAX_SEED)
 
 
+def day(text, flag: str) -> str:
+    """A day given as YYYY-MM-DD (returned so), or a one-line usage error naming ``flag``."""
+    import pandas as pd
+
+    try:
+        return str(pd.to_datetime(str(text).strip(), format="%Y-%m-%d").date())
+    except (TypeError, ValueError):
+        raise UsageError(f"{flag} must be a date (YYYY-MM-DD), got '{text}'") from None
+
+
 def minute(text: str) -> int:
     """argparse type of an absolute creation minute."""
     from parcelnet.promise.engine import MAX_CREATED_MINUTE

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from parcelnet.cli._common import (UsageError, add_json, bars, integer, number, print_json,
-                                   writable)
+from parcelnet.cli._common import (UsageError, add_json, bars, day, integer, number,
+                                   print_json, writable)
 
 
 def hubs(a) -> int:
@@ -210,18 +210,13 @@ def warehouses(a) -> int:
 
 def _dates(text: str) -> tuple[str, str]:
     """``--dates``: one day, or FIRST..LAST (YYYY-MM-DD), or a one-line usage error."""
-    import pandas as pd
-
     parts = str(text).split("..")
-    try:
-        if len(parts) > 2:
-            raise ValueError
-        days = [pd.to_datetime(x.strip(), format="%Y-%m-%d") for x in parts]
-    except (TypeError, ValueError):
-        raise UsageError(f"--dates must be a day or FIRST..LAST (YYYY-MM-DD), got '{text}'") from None
-    if days[-1] < days[0]:
+    if len(parts) > 2:
+        raise UsageError(f"--dates must be a day or FIRST..LAST (YYYY-MM-DD), got '{text}'")
+    first, last = day(parts[0], "--dates"), day(parts[-1], "--dates")
+    if last < first:
         raise UsageError(f"--dates {text}: the last day comes before the first")
-    return str(days[0].date()), str(days[-1].date())
+    return first, last
 
 
 def placement(a) -> int:

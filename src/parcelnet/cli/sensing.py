@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from parcelnet.cli._common import UsageError, add_json, bars, integer, print_json, writable
+from parcelnet.cli._common import UsageError, add_json, bars, day, integer, print_json, writable
 
 
 def generate(a) -> int:
     import numpy as np
-    import pandas as pd
 
     from parcelnet.files import atomic_path
     from parcelnet.sensing import generate as G
@@ -31,7 +30,7 @@ def generate(a) -> int:
         if not a.network:
             raise UsageError("--orders-day needs --network: the orders' stations and the SKUs' "
                              "sellers are the network's")
-        _day(a.orders_day, "--orders-day")
+        orders_day = day(a.orders_day, "--orders-day")
     net = None
     if a.network:
         from parcelnet.network.pnf import load_network
@@ -42,7 +41,7 @@ def generate(a) -> int:
         from parcelnet.geo import load_places
         pop = load_places("CN")
     if a.until is not None:
-        _day(a.until, "--until")
+        day(a.until, "--until")
     by = pop.groupby("admin1")["population"].sum()
     w = G.generate_world(list(by.index), by.to_numpy(float), skus=skus, seed=seed, days=days,
                          until=a.until)
@@ -52,13 +51,12 @@ def generate(a) -> int:
         from parcelnet.demand.skus import orders_from_units, skus_for
         tables.append(("skus", skus_for(net, sorted(set(w.sales["sku"])), seed)))
         if a.orders_day is not None:
-            day = str(pd.Timestamp(a.orders_day).date())
-            truth = w.truth[w.truth["date"] == day]
+            truth = w.truth[w.truth["date"] == orders_day]
             if truth.empty:
                 raise UsageError(f"--orders-day {a.orders_day}: the true future holds "
                                  f"{w.truth['date'].min()}..{w.truth['date'].max()} (after "
                                  f"--until {w.until})")
-            profile = a.orders_profile or ("peak" if day[5:] == "11-11" else "normal")
+            profile = a.orders_profile or ("peak" if orders_day[5:] == "11-11" else "normal")
             orders = orders_from_units(net, truth, profile, seed)
     for name, df in tables:
         with atomic_path(out / f"{name}.csv") as tmp:
@@ -74,7 +72,7 @@ def generate(a) -> int:
                "truth_rows": len(w.truth), "bursts": len(w.bursts), "params": params,
                "skus_table": str(out / "skus.csv") if net is not None else None,
                "orders": None if orders is None else {
-                   "day": day, "profile": profile, "orders": len(orders),
+                   "day": orders_day, "profile": profile, "orders": len(orders),
                    "out": str(out / "orders.parquet")},
                "out": str(out)}
     with atomic_path(out / "world.json") as tmp:
@@ -86,8 +84,8 @@ def generate(a) -> int:
                     f"history to {w.until}, {len(w.bursts)} viral bursts leading sales by "
                     f"{G.LAG} days -> {out}/ ({', '.join(n for n, _ in tables)}, world.json)")
     if orders is not None:
-        console().print(f"{len(orders):,} one-unit orders, the true units of {day} ({profile} day's "
-                        f"minutes) -> {out / 'orders.parquet'}")
+        console().print(f"{len(orders):,} one-unit orders, the true units of {orders_day} "
+                        f"({profile} day's minutes) -> {out / 'orders.parquet'}")
     return 0
 
 
@@ -140,7 +138,7 @@ def backtest_cmd(a) -> int:
 
     workers = _workers(a)
     for flag, text in (("--from", a.from_), ("--to", a.to)):
-        _day(text, flag)
+        day(text, flag)
     horizon, sales, signals = _inputs(a)
     with bars(quiet=a.json) as progress:
         f = backtest(make_panel(sales, signals), a.from_, a.to, horizon,
@@ -193,16 +191,6 @@ def _statistic(a) -> str | None:
 
 def _label(a) -> str:
     return f"{a.model}, the {a.statistic}" if a.model == "lightgbm" else a.model
-
-
-def _day(text: str, flag: str) -> None:
-    """A day given as YYYY-MM-DD, or a one-line usage error naming ``flag``."""
-    import pandas as pd
-
-    try:
-        pd.to_datetime(text, format="%Y-%m-%d")
-    except (TypeError, ValueError):
-        raise UsageError(f"{flag} must be a date (YYYY-MM-DD), got '{text}'") from None
 
 
 def _png(path, flag: str) -> Path:
